@@ -1,0 +1,114 @@
+/* ftps_session.h - one FTPS control connection, sans-IO.
+ *
+ * The whole interface is: feed the bytes the client sent, take the bytes to
+ * send back, take events, and advance the clock. The session never touches a
+ * socket, a clock, a thread or a global; TLS runs on memory BIOs; files are
+ * reached only through the ftps_vfs passed in. Everything is deterministic
+ * given the bytes and times fed in, and the result never depends on how the
+ * byte stream was split into feed() calls.
+ *
+ * Typical loop (a transport, a runner or a fuzz harness):
+ *   s = ftps_session_new(&server, now);
+ *   loop: send(ftps_session_output(s)); ftps_session_output_consume(s, n);
+ *         ftps_session_feed(s, received, len, &used);   // keep the rest
+ *         while (ftps_session_next_event(s, &ev)) ...;
+ *         if (now >= ftps_session_wake_time(s)) ftps_session_advance(s, now);
+ *   until ftps_session_is_closed(s) and the output is drained.
+ */
+#ifndef FTPS_SESSION_H
+#define FTPS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/base.h>
+
+#include "ftps_users.h"
+#include "ftps_vfs.h"
+
+/* The server's policy switches (the model's policy parameters). */
+typedef struct ftps_policy {
+  bool tls_required_login;    /* USER/PASS before TLS get 530 */
+  bool tls_required_data;     /* transfers need PROT P (522 otherwise) */
+  bool anonymous;             /* "anonymous"/"ftp" may log in, read-only */
+  bool ccc_allowed;           /* CCC accepted after login (RFC 4217 section 12) */
+  bool require_tls_reuse;     /* data-channel TLS must resume the control session */
+  unsigned max_login_failures;   /* failed PASS after which the session gets 421 and closes */
+  uint32_t login_fail_delay_ms;  /* a failed PASS's reply is held this long */
+} ftps_policy;
+
+/* ftps_policy_default is the built-in test configuration's policy (DESIGN
+ * section 7): TLS required for login and data, anonymous off, CCC off, TLS
+ * reuse required, 3 failures, 1000 ms delay. */
+ftps_policy ftps_policy_default(void);
+
+/* Shared, read-only configuration of one server. It must outlive its
+ * sessions. */
+typedef struct ftps_server {
+  ftps_policy policy;
+  SSL_CTX *tls_ctx;           /* NULL: AUTH is answered 431 (no TLS configured) */
+  const ftps_users *users;
+  ftps_vfs *vfs;
+  const char *greeting;       /* text of the 220 greeting; NULL for a default */
+} ftps_server;
+
+typedef struct ftps_session ftps_session;
+
+typedef enum ftps_event_type {
+  FTPS_EV_NONE = 0,
+  FTPS_EV_TLS_START,      /* 234 sent: the following bytes are TLS */
+  FTPS_EV_TLS_READY,      /* control handshake complete */
+  FTPS_EV_TLS_FAILED,     /* control handshake failed; the session closes */
+  FTPS_EV_TLS_END,        /* CCC/REIN: control connection is plaintext again */
+  FTPS_EV_LOGIN,          /* a user logged in; |detail| is the name */
+  FTPS_EV_CLOSE,          /* close after the pending output is sent */
+} ftps_event_type;
+
+typedef struct ftps_event {
+  ftps_event_type type;
+  char detail[128];       /* a reason or a name, NUL-terminated, never a secret */
+} ftps_event;
+
+/* Hard limits that bound a session's memory. */
+#define FTPS_SESSION_INPUT_MAX  (64 * 1024)  /* received bytes held, plaintext or TLS */
+#define FTPS_SESSION_OUTPUT_MAX (256 * 1024) /* output past this pauses input processing */
+
+/* ftps_session_new starts a session at time |now_ms| (any monotonic origin);
+ * the 220 greeting is queued as output. Returns NULL on allocation failure. */
+ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms);
+
+/* ftps_session_free frees everything the session owns. Accepts NULL. */
+void ftps_session_free(ftps_session *s);
+
+/* ftps_session_feed hands the session bytes received from the client. It
+ * takes as many as its bounded buffers allow, processes every complete
+ * command it can, and sets |*out_consumed|; the caller keeps the rest and
+ * feeds it again after draining output. Returns 0, or FTPS_ERR_CLOSED once the
+ * session has closed (nothing is consumed), or FTPS_ERR_NOMEM (the session is
+ * then closed: send the output, then close). */
+int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed);
+
+/* ftps_session_output returns the bytes waiting to be sent (valid until the
+ * next call into the session); ftps_session_output_consume drops the first
+ * |n| of them once sent. Draining output may let queued input be processed;
+ * call ftps_session_feed(s, NULL, 0, ...) to continue. */
+const uint8_t *ftps_session_output(const ftps_session *s, size_t *out_len);
+void ftps_session_output_consume(ftps_session *s, size_t n);
+
+/* ftps_session_next_event pops the oldest event into |out|; false when none. */
+bool ftps_session_next_event(ftps_session *s, ftps_event *out);
+
+/* ftps_session_wake_time returns the time at which the session has delayed
+ * work to do (a held failed-login reply), or UINT64_MAX. */
+uint64_t ftps_session_wake_time(const ftps_session *s);
+
+/* ftps_session_advance moves the session's clock to |now_ms| (never
+ * backwards) and does any work that has become due. */
+void ftps_session_advance(ftps_session *s, uint64_t now_ms);
+
+/* ftps_session_is_closed: the session will take no more input. Send the
+ * remaining output, then close the connection. */
+bool ftps_session_is_closed(const ftps_session *s);
+
+#endif
