@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "cli.h"
+int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return CLI_USAGE; }
