@@ -14,7 +14,7 @@
 #include "ftps_buf.h"
 
 /* FTPS_REPLY_TEXT_MAX caps one line's text; longer text is cut. */
-#define FTPS_REPLY_TEXT_MAX 1024
+#define FTPS_REPLY_TEXT_MAX 4096
 
 /* ftps_reply writes a single-line reply. |code| must be 100..599 (anything
  * else is a bug and aborts). Returns 0 or an ftps_buf error; on error |out|

@@ -1,1 +1,159 @@
-/* placeholder: being written */
+/* ftps_tls.c - the server's SSL_CTX (see ftps_tls.h). */
+#include "ftps_tls.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bytestring.h>
+#include <openssl/ec_key.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/nid.h>
+#include <openssl/obj.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+/* TLS 1.2 suites: ECDHE + AEAD only (forward secrecy, no CBC, no RSA key
+ * exchange). TLS 1.3 suites are fixed by BoringSSL and all strong. */
+static const char kCipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/* ALPN: RFC 7301 lets a server ignore protocols it does not know; we select
+ * "ftp" when offered and otherwise proceed without ALPN, since FTPS clients
+ * rarely send it and refusing them would break real clients. */
+static int select_alpn(SSL *ssl, const uint8_t **out, uint8_t *out_len, const uint8_t *in,
+                       unsigned in_len, void *arg) {
+  (void)ssl;
+  (void)arg;
+  CBS list, name;
+  CBS_init(&list, in, in_len);
+  while (CBS_len(&list) > 0) {
+    if (!CBS_get_u8_length_prefixed(&list, &name))
+      return SSL_TLSEXT_ERR_NOACK;
+    if (CBS_len(&name) == 3 && memcmp(CBS_data(&name), "ftp", 3) == 0) {
+      *out = CBS_data(&name);
+      *out_len = 3;
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+static SSL_CTX *base_ctx(void) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  if (!ctx)
+    return NULL;
+  static const uint8_t kSidCtx[] = "ftpsfuzz";
+  if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+      !SSL_CTX_set_strict_cipher_list(ctx, kCipherList) ||
+      !SSL_CTX_set1_curves_list(ctx, "X25519:P-256:P-384") ||
+      !SSL_CTX_set_session_id_context(ctx, kSidCtx, sizeof(kSidCtx) - 1)) {
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+  /* A server cache lets PROT P data connections resume the control session
+   * by ID (TLS 1.2); tickets (on by default) serve TLS 1.3. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  return ctx;
+}
+
+void ftps_tls_error_string(char *out, size_t out_len, const char *fallback) {
+  uint32_t e = ERR_get_error();
+  const char *reason = e ? ERR_reason_error_string(e) : NULL;
+  snprintf(out, out_len, "%s", reason ? reason : fallback);
+  ERR_clear_error();
+}
+
+SSL_CTX *ftps_tls_server_ctx_new(const char *cert_pem_path, const char *key_pem_path, char *err,
+                                 size_t err_len) {
+  ERR_clear_error();
+  SSL_CTX *ctx = base_ctx();
+  if (!ctx) {
+    snprintf(err, err_len, "cannot create the TLS context");
+    return NULL;
+  }
+  if (!SSL_CTX_use_certificate_chain_file(ctx, cert_pem_path)) {
+    char why[128];
+    ftps_tls_error_string(why, sizeof(why), "unreadable");
+    snprintf(err, err_len, "%s: cannot load the certificate chain (%s)", cert_pem_path, why);
+    goto fail;
+  }
+  if (!SSL_CTX_use_PrivateKey_file(ctx, key_pem_path, SSL_FILETYPE_PEM)) {
+    char why[128];
+    ftps_tls_error_string(why, sizeof(why), "unreadable");
+    snprintf(err, err_len, "%s: cannot load the private key (%s)", key_pem_path, why);
+    goto fail;
+  }
+  if (!SSL_CTX_check_private_key(ctx)) {
+    snprintf(err, err_len, "%s: the private key does not match the certificate %s", key_pem_path,
+             cert_pem_path);
+    goto fail;
+  }
+  return ctx;
+fail:
+  ERR_clear_error();
+  SSL_CTX_free(ctx);
+  return NULL;
+}
+
+static X509 *self_signed_cert(EVP_PKEY *pkey, const char *common_name) {
+  X509 *x = X509_new();
+  X509_NAME *name = NULL;
+  uint8_t serial_bytes[8];
+  BIGNUM *serial = NULL;
+  if (!x)
+    return NULL;
+  RAND_bytes(serial_bytes, sizeof(serial_bytes));
+  serial_bytes[0] &= 0x7f; /* positive */
+  serial = BN_bin2bn(serial_bytes, sizeof(serial_bytes), NULL);
+  name = X509_NAME_new();
+  if (!serial || !name || !X509_set_version(x, X509_VERSION_3) ||
+      !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) ||
+      !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+      !X509_gmtime_adj(X509_getm_notAfter(x), 86400) ||
+      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const uint8_t *)common_name, -1, -1,
+                                  0) ||
+      !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+      !X509_set_pubkey(x, pkey) || !X509_sign(x, pkey, EVP_sha256())) {
+    X509_free(x);
+    x = NULL;
+  }
+  X509_NAME_free(name);
+  BN_free(serial);
+  return x;
+}
+
+SSL_CTX *ftps_tls_server_ctx_new_self_signed(const char *common_name) {
+  SSL_CTX *ctx = NULL;
+  EVP_PKEY *pkey = NULL;
+  EC_KEY *ec = NULL;
+  X509 *cert = NULL;
+
+  ERR_clear_error();
+  ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+  pkey = EVP_PKEY_new();
+  if (!ec || !pkey || !EC_KEY_generate_key(ec) || !EVP_PKEY_assign_EC_KEY(pkey, ec))
+    goto out;
+  ec = NULL; /* owned by pkey now */
+  cert = self_signed_cert(pkey, common_name);
+  if (!cert)
+    goto out;
+  ctx = base_ctx();
+  if (!ctx)
+    goto out;
+  if (!SSL_CTX_use_certificate(ctx, cert) || !SSL_CTX_use_PrivateKey(ctx, pkey)) {
+    SSL_CTX_free(ctx);
+    ctx = NULL;
+  }
+out:
+  ERR_clear_error();
+  EC_KEY_free(ec);
+  EVP_PKEY_free(pkey);
+  X509_free(cert);
+  return ctx;
+}

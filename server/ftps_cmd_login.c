@@ -1,0 +1,87 @@
+/* ftps_cmd_login.c - USER, PASS, QUIT. */
+#include <string.h>
+
+#include "ftps_cmd_util.h"
+#include "ftps_commands.h"
+#include "ftps_session_int.h"
+
+static bool is_anonymous_name(const ftps_cmd *cmd) {
+  return cmd_arg_is(cmd, "anonymous") || cmd_arg_is(cmd, "ftp");
+}
+
+void ftps_cmd_user(ftps_session *s, const ftps_cmd *cmd) {
+  /* A USER at any time starts a new login (RFC 959 4.1.1); protection state
+   * is kept. */
+  s->login = LOGIN_NONE;
+  s->anonymous = false;
+  s->user[0] = '\0';
+  if (is_anonymous_name(cmd)) {
+    if (!s->srv->policy.anonymous) {
+      session_reply(s, 530, "Anonymous login is not allowed.");
+      return;
+    }
+    s->anonymous = true;
+    s->login = LOGIN_USER_OK;
+    session_reply(s, 331, "Anonymous login: send your e-mail address as password.");
+    return;
+  }
+  /* A name that cannot exist is not refused here, so the reply does not tell
+   * which names are valid; its PASS simply fails. The name is never echoed. */
+  if (cmd->arg_len >= 1 && cmd->arg_len <= FTPS_USER_MAX && !memchr(cmd->arg, '\0', cmd->arg_len)) {
+    memcpy(s->user, cmd->arg, cmd->arg_len);
+    s->user[cmd->arg_len] = '\0';
+  }
+  s->login = LOGIN_USER_OK;
+  session_reply(s, 331, "Password required.");
+}
+
+void ftps_cmd_pass(ftps_session *s, const ftps_cmd *cmd) {
+  if (s->login == LOGIN_DONE) {
+    session_reply(s, 503, "Already logged in.");
+    return;
+  }
+  if (s->login != LOGIN_USER_OK) {
+    session_reply(s, 503, "Send USER first.");
+    return;
+  }
+  if (s->anonymous) {
+    s->login = LOGIN_DONE;
+    memcpy(s->cwd, "/", 2);
+    session_event(s, FTPS_EV_LOGIN, "anonymous");
+    session_reply(s, 230, "Anonymous access granted, read-only.");
+    return;
+  }
+  const char *pw = cmd->arg ? (const char *)cmd->arg : "";
+  size_t pw_len = cmd->arg ? cmd->arg_len : 0;
+  bool ok = s->srv->users && ftps_users_check(s->srv->users, s->user, pw, pw_len) && s->user[0];
+  if (ok) {
+    s->login = LOGIN_DONE;
+    s->login_failures = 0;
+    memcpy(s->cwd, "/", 2);
+    session_event(s, FTPS_EV_LOGIN, s->user);
+    session_reply(s, 230, "User logged in.");
+    return;
+  }
+  s->login = LOGIN_NONE;
+  s->user[0] = '\0';
+  s->login_failures++;
+  /* Failed logins are slowed through the session clock, never by sleeping,
+   * and the session ends after max_login_failures. */
+  const ftps_policy *p = &s->srv->policy;
+  bool last = p->max_login_failures && s->login_failures >= p->max_login_failures;
+  int code = last ? 421 : 530;
+  const char *text = last ? "Too many failed logins, closing." : "Login incorrect.";
+  if (p->login_fail_delay_ms == 0) {
+    session_reply(s, code, text);
+    if (last)
+      session_close(s, true);
+    return;
+  }
+  session_reply_held(s, code, text, p->login_fail_delay_ms, last);
+}
+
+void ftps_cmd_quit(ftps_session *s, const ftps_cmd *cmd) {
+  (void)cmd;
+  session_reply(s, 221, "Goodbye.");
+  session_close(s, true);
+}
