@@ -5,8 +5,8 @@
  *   "<letter>: <content>"  with letters C R T W D S E, "# ..." comments and
  *   blank lines (kept, so text -> binary -> text is byte-identical).
  * Content escapes: \r \n \t \\ \xHH (two hex digits, either case). The printer
- * escapes '\\', CR, LF, TAB and every byte outside 0x20..0x7e, and nothing
- * else, so print(parse(x)) == x for canonical text.
+ * escapes '\\', CR, LF, TAB and every byte outside 0x20..0x7e (as \xHH in
+ * lower case), and nothing else, so print(parse(x)) == x for canonical text.
  *
  * Step payloads, after unescaping:
  *   C  command text; the runner appends CRLF and writes it in ONE write
@@ -71,7 +71,9 @@ void transcript_init(transcript *t);
 void transcript_cleanup(transcript *t);
 
 /* transcript_add appends a copy of |len| bytes as a step of |kind|. Returns 0
- * or a negative error (-1 out of memory, -2 a limit). */
+ * or a negative error (-1 out of memory, -2 a limit: payload longer than
+ * TRANSCRIPT_STEP_MAX, TRANSCRIPT_STEPS_MAX steps already, or a kind outside
+ * 1..TRANSCRIPT_TAG_MAX). It does not validate the payload. */
 int transcript_add(transcript *t, transcript_kind kind, const void *data, size_t len);
 
 /* transcript_addf appends a step whose payload is formatted text. */
@@ -82,15 +84,28 @@ int transcript_addf(transcript *t, transcript_kind kind, const char *fmt, ...)
  * blank line). */
 char transcript_kind_letter(transcript_kind kind);
 
-/* transcript_parse_text parses .fts text. On error returns -1 and writes
- * "NAME:LINE: what was expected" into |err| (|err_len| bytes); |name| is the
- * file name used in messages. Also validates each step's payload (T, W, D). */
+/* transcript_parse_text parses .fts text and appends its steps to |out|
+ * (an initialised transcript). On error returns -1, leaves |out| with the
+ * steps it had, and writes "NAME:LINE: what was expected" into |err|
+ * (|err_len| bytes; a bad escape is "NAME:LINE:COL: ..."); |name| is the file
+ * name used in messages. Lines end in LF or CRLF. Also validates each step's
+ * payload (T, W, D; a comment holds no LF and does not end in CR). */
 int transcript_parse_text(transcript *out, const char *text, size_t len, const char *name,
                           char *err, size_t err_len);
 
 /* transcript_load_file reads and parses a .fts file (errors as above; a file
  * that cannot be read is reported by name). */
 int transcript_load_file(transcript *out, const char *path, char *err, size_t err_len);
+
+/* Largest file transcript_read_file accepts (bounds memory on bad input). */
+#define TRANSCRIPT_FILE_MAX (64u << 20)
+
+/* transcript_read_file reads a whole file (text or binary) into a malloc'd
+ * buffer |*out| of |*out_len| bytes, NUL-terminated for convenience; caller
+ * frees. On error returns -1 and writes "PATH: why" into |err|; files larger
+ * than TRANSCRIPT_FILE_MAX are refused. */
+int transcript_read_file(const char *path, uint8_t **out, size_t *out_len, char *err,
+                         size_t err_len);
 
 /* transcript_print_text writes the canonical .fts text of |t| to |out|
  * (stdio). Returns 0 or -1 on a write error. */
@@ -103,9 +118,12 @@ int transcript_print_step(const transcript_step *st, FILE *out);
  * buffer returned in |*out| (|*out_len| bytes; caller frees). Returns 0 or -1. */
 int transcript_encode_binary(const transcript *t, uint8_t **out, size_t *out_len);
 
-/* transcript_decode_binary parses the binary form. On error returns -1 and
- * writes "offset N: what was expected" into |err|. Validates payloads like
- * the text parser, so a decoded transcript always prints as valid .fts. */
+/* transcript_decode_binary parses the binary form and appends its steps to
+ * |out| (an initialised transcript). On error returns -1, leaves |out| with
+ * the steps it had, and writes "offset N: what was expected" into |err| (N is
+ * the offset of the record at fault). Validates payloads like the text parser,
+ * so a decoded transcript always prints as valid .fts. Empty input is an
+ * empty transcript. */
 int transcript_decode_binary(transcript *out, const uint8_t *in, size_t len, char *err,
                              size_t err_len);
 

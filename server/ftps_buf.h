@@ -34,8 +34,12 @@ int ftps_buf_append_cstr(ftps_buf *b, const char *s);
 /* ftps_buf_append_u64 appends |v| in decimal. */
 int ftps_buf_append_u64(ftps_buf *b, uint64_t v);
 
-/* ftps_buf_consume drops the first |n| bytes (n <= len). */
+/* ftps_buf_consume drops the first |n| bytes (n <= len; more empties it). */
 void ftps_buf_consume(ftps_buf *b, size_t n);
+
+/* ftps_buf_truncate shortens the buffer to |len| bytes (no-op if len >= the
+ * current length), e.g. to roll back a partly written record. */
+void ftps_buf_truncate(ftps_buf *b, size_t len);
 
 /* ftps_buf_reset empties the buffer, keeping its storage. */
 void ftps_buf_reset(ftps_buf *b);

@@ -26,6 +26,7 @@ typedef enum ftps_line_status {
   FTPS_LINE_TOO_LONG,   /* a line longer than FTPS_LINE_MAX ended; its bytes were dropped */
   FTPS_LINE_HAS_NUL,    /* a line containing NUL ended; its bytes were dropped */
 } ftps_line_status;
+/* A line both too long and holding NUL is reported FTPS_LINE_TOO_LONG. */
 
 typedef struct ftps_linebuf {
   ftps_buf line;        /* the line being assembled (capped at FTPS_LINE_MAX) */

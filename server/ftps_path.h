@@ -15,7 +15,9 @@
 /* ftps_path_resolve resolves |arg| (|arg_len| bytes, relative to |cwd| unless
  * it starts with '/') into |out| (FTPS_PATH_MAX bytes). Returns 0,
  * FTPS_ERR_INVAL if |arg| contains NUL, or FTPS_ERR_LIMIT if the result is too
- * long. |cwd| must itself be canonical. */
+ * long; on failure |out| is the empty string. Only the result is bounded: an
+ * |arg| longer than FTPS_PATH_MAX that resolves to a short path is fine.
+ * |cwd| must itself be canonical. */
 int ftps_path_resolve(char out[FTPS_PATH_MAX], const char *cwd, const char *arg, size_t arg_len);
 
 /* ftps_path_basename returns a pointer to the last component of canonical

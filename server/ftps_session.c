@@ -5,6 +5,7 @@
  * |net_out| -> |out|. process() is the only loop; it stops when it needs more
  * input, when a reply is held by the clock, when output is backed up, or when
  * the session closes. Nothing here depends on how the stream was split. */
+#include "ftps_alloc.h"
 #include "ftps_session.h"
 
 #include <stdio.h>
@@ -201,7 +202,7 @@ void session_reset_login(ftps_session *s) {
 }
 
 ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms) {
-  ftps_session *s = calloc(1, sizeof(*s));
+  ftps_session *s = ftps_calloc(1, sizeof(*s));
   if (!s)
     return NULL;
   s->srv = server;
@@ -233,7 +234,7 @@ void ftps_session_free(ftps_session *s) {
   ftps_buf_cleanup(&s->out);
   ftps_buf_cleanup(&s->scratch);
   ftps_buf_cleanup(&s->held_reply);
-  free(s);
+  ftps_free(s);
 }
 
 /* Runs one framed line through the command table. */
