@@ -1,3 +1,169 @@
-/* placeholder: being written */
+/* cmd_run.c - `ftpsfuzz run [--chunk N] [--config FILE] SCRIPT.fts`: play a
+ * client script against the in-process server with the built-in test
+ * configuration and print the transcript (DESIGN section 7). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
-int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return CLI_USAGE; }
+#include "model.h"
+#include "oracle.h"
+#include "runner.h"
+#include "test_config.h"
+#include "transcript.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
+          "\n"
+          "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
+          "test configuration; '# config: key=value' comment lines adjust its policy)\n"
+          "and print the full transcript on standard output. S: and E: lines in the\n"
+          "script are expectations: the produced ones must equal them.\n"
+          "  --chunk N      feed the server at most N bytes at a time (1 = byte by byte)\n"
+          "  --oracle       judge the transcript with the model's oracle; a violation\n"
+          "                 is printed on standard error as VIOLATION <INVARIANT> ...\n"
+          "  --config FILE  server configuration file (not yet supported)\n"
+          "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
+          "oracle violation or a runner limit hit, 2 bad usage or a bad script\n"
+          "(FILE:LINE: what was expected).\n");
+}
+
+static int parse_chunk(const char *s, size_t *out) {
+  char *end = NULL;
+  if (s[0] < '0' || s[0] > '9')
+    return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end != '\0' || v == 0 || v > (1u << 20))
+    return -1;
+  *out = (size_t)v;
+  return 0;
+}
+
+/* judge runs the oracle over |t| with the model policy matching the server's
+ * policy. Returns 0 (OK), 1 (a violation, printed) or -1 (out of memory). */
+static int judge(const transcript *t, const ftps_policy *p) {
+  model_policy mp = model_policy_default();
+  mp.tls_login = p->tls_required_login;
+  mp.tls_data = p->tls_required_data;
+  mp.anon = p->anonymous;
+  mp.ccc = p->ccc_allowed;
+  model_config mc = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+  oracle_violation v;
+  long n = oracle_check_transcript(t, &mc, false, &v);
+  if (n < 0) {
+    fprintf(stderr, "ftpsfuzz run: out of memory in the oracle\n");
+    return -1;
+  }
+  if (n == 0) {
+    fprintf(stderr, "oracle: OK\n");
+    return 0;
+  }
+  char line[768];
+  oracle_format_violation(&v, line, sizeof(line));
+  fprintf(stderr, "%s\n", line);
+  return 1;
+}
+
+int cmd_run(int argc, char **argv) {
+  const char *path = NULL, *config = NULL;
+  runner_options opt = runner_options_default();
+  char err[512];
+  transcript script, out;
+  test_config cfg;
+  bool cfg_ready = false, use_oracle = false;
+  int rc = CLI_USAGE;
+
+  transcript_init(&script);
+  transcript_init(&out);
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return CLI_OK;
+    } else if (!strcmp(argv[i], "--chunk")) {
+      if (i + 1 >= argc || parse_chunk(argv[i + 1], &opt.chunk) != 0) {
+        fprintf(stderr, "ftpsfuzz run: --chunk expects a number of bytes, 1..1048576\n");
+        return CLI_USAGE;
+      }
+      i++;
+    } else if (!strcmp(argv[i], "--oracle")) {
+      use_oracle = true;
+    } else if (!strcmp(argv[i], "--config")) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "ftpsfuzz run: --config expects FILE\n");
+        return CLI_USAGE;
+      }
+      config = argv[++i];
+    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      fprintf(stderr, "ftpsfuzz run: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return CLI_USAGE;
+    } else if (path == NULL) {
+      path = argv[i];
+    } else {
+      fprintf(stderr, "ftpsfuzz run: expected one SCRIPT.fts, got '%s' too\n", argv[i]);
+      return CLI_USAGE;
+    }
+  }
+  if (path == NULL) {
+    fprintf(stderr, "ftpsfuzz run: expected SCRIPT.fts\n");
+    usage(stderr);
+    return CLI_USAGE;
+  }
+
+  if (test_config_init(&cfg) != 0) {
+    fprintf(stderr, "ftpsfuzz run: cannot build the built-in test configuration\n");
+    goto out;
+  }
+  cfg_ready = true;
+  if (config != NULL && test_config_load_file(&cfg, config, err, sizeof(err)) != 0) {
+    fprintf(stderr, "%s\n", err);
+    goto out;
+  }
+  if (transcript_load_file(&script, path, err, sizeof(err)) != 0) {
+    fprintf(stderr, "%s\n", err);
+    goto out;
+  }
+  if (test_config_apply_directives(&cfg, &script, path, err, sizeof(err)) != 0) {
+    fprintf(stderr, "%s\n", err);
+    goto out;
+  }
+
+  runner_result res;
+  opt.script_name = path;
+  opt.diag = stderr;
+  int r = runner_run(&cfg.server, &script, &opt, &out, &res);
+  if (transcript_print_text(&out, stdout) != 0 || fflush(stdout) != 0) {
+    fprintf(stderr, "ftpsfuzz run: cannot write the transcript\n");
+    rc = CLI_USAGE;
+    goto out;
+  }
+  switch (r) {
+  case RUNNER_OK:
+    rc = CLI_OK;
+    break;
+  case RUNNER_MISMATCH:
+    rc = CLI_FINDING;
+    break;
+  case RUNNER_LIMIT:
+    fprintf(stderr, "%s: the server hit the runner's %s limit\n", path, res.limit);
+    rc = CLI_FINDING;
+    break;
+  case RUNNER_ERR_NOMEM:
+    fprintf(stderr, "%s: out of memory\n", path);
+    rc = CLI_USAGE;
+    break;
+  default:
+    fprintf(stderr, "%s: the runner cannot play this script\n", path);
+    rc = CLI_USAGE;
+    break;
+  }
+  if (use_oracle && r >= 0 && judge(&out, &cfg.server.policy) != 0 && rc == CLI_OK)
+    rc = CLI_FINDING;
+out:
+  if (cfg_ready)
+    test_config_cleanup(&cfg);
+  transcript_cleanup(&script);
+  transcript_cleanup(&out);
+  return rc;
+}

@@ -12,7 +12,7 @@ void ftps_cmd_feat(ftps_session *s, const ftps_cmd *cmd) {
   (void)cmd;
   /* RFC 2389 section 3.2: "211-<text>", one feature per line, each starting
    * with a single space, then "211 <text>". The reply writer adds the space. */
-  const char *lines[12];
+  const char *lines[16];
   size_t n = 0;
   lines[n++] = "Extensions supported:";
   lines[n++] = "AUTH TLS";
@@ -20,7 +20,11 @@ void ftps_cmd_feat(ftps_session *s, const ftps_cmd *cmd) {
   lines[n++] = "PROT";
   if (s->srv->policy.ccc_allowed && !s->srv->policy.tls_required_login)
     lines[n++] = "CCC";
+  lines[n++] = "EPRT";
+  lines[n++] = "EPSV";
   lines[n++] = "MDTM";
+  lines[n++] = "MLST type*;size*;modify*;perm*;unique*;";
+  lines[n++] = "REST STREAM";
   lines[n++] = "SIZE";
   lines[n++] = "TVFS";
   lines[n++] = "UTF8";
@@ -65,7 +69,11 @@ void ftps_cmd_help(ftps_session *s, const ftps_cmd *cmd) {
 
 void ftps_cmd_stat(ftps_session *s, const ftps_cmd *cmd) {
   if (cmd->arg) {
-    session_reply(s, 502, "STAT with a path is not implemented.");
+    if (s->login != LOGIN_DONE) {
+      session_reply(s, 530, "Please log in with USER and PASS.");
+      return;
+    }
+    ftps_cmd_stat_path(s, cmd);
     return;
   }
   const char *lines[6];

@@ -1,5 +1,5 @@
 /* ftps_cmdtab.c - the command table (see ftps_cmdtab.h). Handlers live in
- * ftps_commands.c; data-connection verbs are recognised but not yet served. */
+ * ftps_cmd_*.c. A NULL handler is a verb we recognise but do not implement. */
 #include "ftps_cmdtab.h"
 
 #include <string.h>
@@ -10,15 +10,16 @@
 #define LOG FTPS_CMD_LOGIN
 #define ARG FTPS_CMD_ARG
 #define NOA FTPS_CMD_NOARG
+#define KREST FTPS_CMD_KEEP_REST
 
 /* Sorted by verb: ftps_cmdtab_find uses binary search, and a unit test checks
  * the order. */
 const ftps_cmd_def ftps_cmdtab[] = {
-    {"ABOR", NULL, LOG, 0},
+    {"ABOR", ftps_cmd_abor, LOG | NOA, 0},
     {"ACCT", NULL, 0, 0},
     {"ADAT", NULL, 0, 503},
     {"ALLO", ftps_cmd_allo, LOG, 0},
-    {"APPE", NULL, LOG | ARG, 0},
+    {"APPE", ftps_cmd_appe, LOG | ARG | KREST, 0},
     {"AUTH", ftps_cmd_auth, PRE, 0},
     {"CCC", ftps_cmd_ccc, NOA, 533},
     {"CDUP", ftps_cmd_cdup, LOG | NOA, 0},
@@ -26,30 +27,30 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"CWD", ftps_cmd_cwd, LOG | ARG, 0},
     {"DELE", ftps_cmd_dele, LOG | ARG, 0},
     {"ENC", NULL, 0, 503},
-    {"EPRT", NULL, LOG | ARG, 0},
-    {"EPSV", NULL, LOG, 0},
+    {"EPRT", ftps_cmd_eprt, LOG | ARG | KREST, 0},
+    {"EPSV", ftps_cmd_epsv, LOG | KREST, 0},
     {"FEAT", ftps_cmd_feat, PRE | NOA, 0},
     {"HELP", ftps_cmd_help, PRE, 0},
-    {"LIST", NULL, LOG, 0},
+    {"LIST", ftps_cmd_list, LOG, 0},
     {"MDTM", ftps_cmd_mdtm, LOG | ARG, 0},
     {"MIC", NULL, 0, 503},
     {"MKD", ftps_cmd_mkd, LOG | ARG, 0},
-    {"MLSD", NULL, LOG, 0},
-    {"MLST", NULL, LOG, 0},
+    {"MLSD", ftps_cmd_mlsd, LOG, 0},
+    {"MLST", ftps_cmd_mlst, LOG, 0},
     {"MODE", ftps_cmd_mode, LOG | ARG, 0},
-    {"NLST", NULL, LOG, 0},
-    {"NOOP", ftps_cmd_noop, PRE | FTPS_CMD_KEEP_RNFR, 0},
+    {"NLST", ftps_cmd_nlst, LOG, 0},
+    {"NOOP", ftps_cmd_noop, PRE | FTPS_CMD_KEEP_RNFR | KREST, 0},
     {"OPTS", ftps_cmd_opts, PRE | ARG, 0},
     {"PASS", ftps_cmd_pass, 0, 0},
-    {"PASV", NULL, LOG | NOA, 0},
+    {"PASV", ftps_cmd_pasv, LOG | NOA | KREST, 0},
     {"PBSZ", ftps_cmd_pbsz, 0, 503},
-    {"PORT", NULL, LOG | ARG, 0},
+    {"PORT", ftps_cmd_port, LOG | ARG | KREST, 0},
     {"PROT", ftps_cmd_prot, 0, 503},
     {"PWD", ftps_cmd_pwd, LOG | NOA, 0},
     {"QUIT", ftps_cmd_quit, PRE, 0},
     {"REIN", ftps_cmd_rein, NOA, 0},
-    {"REST", NULL, LOG | ARG, 0},
-    {"RETR", NULL, LOG | ARG, 0},
+    {"REST", ftps_cmd_rest, LOG | ARG | KREST, 0},
+    {"RETR", ftps_cmd_retr, LOG | ARG | KREST, 0},
     {"RMD", ftps_cmd_rmd, LOG | ARG, 0},
     {"RNFR", ftps_cmd_rnfr, LOG | ARG, 0},
     {"RNTO", ftps_cmd_rnto, LOG | ARG | FTPS_CMD_KEEP_RNFR, 0},
@@ -57,11 +58,11 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"SIZE", ftps_cmd_size, LOG | ARG, 0},
     {"SMNT", NULL, LOG, 0},
     {"STAT", ftps_cmd_stat, 0, 0},
-    {"STOR", NULL, LOG | ARG, 0},
-    {"STOU", NULL, LOG, 0},
+    {"STOR", ftps_cmd_stor, LOG | ARG | KREST, 0},
+    {"STOU", ftps_cmd_stou, LOG | KREST, 0},
     {"STRU", ftps_cmd_stru, LOG | ARG, 0},
     {"SYST", ftps_cmd_syst, PRE | NOA, 0},
-    {"TYPE", ftps_cmd_type, LOG | ARG, 0},
+    {"TYPE", ftps_cmd_type, LOG | ARG | KREST, 0},
     {"USER", ftps_cmd_user, ARG, 0},
     {"XCUP", ftps_cmd_cdup, LOG | NOA, 0},
     {"XCWD", ftps_cmd_cwd, LOG | ARG, 0},

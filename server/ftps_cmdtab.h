@@ -26,6 +26,7 @@ enum {
   FTPS_CMD_ARG = 1 << 2,      /* needs an argument */
   FTPS_CMD_NOARG = 1 << 3,    /* takes no argument */
   FTPS_CMD_KEEP_RNFR = 1 << 4,/* does not cancel a pending RNFR */
+  FTPS_CMD_KEEP_REST = 1 << 5,/* does not cancel a pending REST (transfer setup) */
 };
 
 typedef struct ftps_cmd_def {

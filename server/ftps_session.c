@@ -53,6 +53,11 @@ void session_event(ftps_session *s, ftps_event_type type, const char *detail) {
   snprintf(ev->detail, sizeof(ev->detail), "%s", detail ? detail : "");
 }
 
+void session_event_addr(ftps_session *s, ftps_event_type type, const ftps_addr *addr) {
+  session_event(s, type, NULL);
+  s->events[(s->ev_head + s->ev_count - 1) % FTPS_EVENT_RING].addr = *addr;
+}
+
 bool ftps_session_next_event(ftps_session *s, ftps_event *out) {
   if (s->ev_count == 0)
     return false;
@@ -91,6 +96,8 @@ void session_close(ftps_session *s, bool graceful) {
     ERR_clear_error();
     (void)drain_tls_output(s);
   }
+  if (data_busy(s) || s->data.attached || s->data.mode == DATA_PASSIVE)
+    data_abort(s, 0, "control connection closed");
   s->closed = true;
   s->held = false;
   free_tls(s);
@@ -169,6 +176,10 @@ void session_start_tls(ftps_session *s) {
   BIO_set_mem_eof_return(s->net_out, -1);
   SSL_set_bio(s->ssl, s->net_in, s->net_out);
   SSL_set_accept_state(s->ssl);
+  if (ftps_tls_use_ticket_keys(s->ssl, &s->ticket_keys) != 0) {
+    session_close(s, false);
+    return;
+  }
   if (s->in.len > 0 && BIO_write(s->net_in, s->in.data, (int)s->in.len) != (int)s->in.len) {
     session_close(s, false);
     return;
@@ -215,7 +226,16 @@ ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms) {
   ftps_buf_init(&s->out, FTPS_SESSION_OUTPUT_MAX + 64 * 1024);
   ftps_buf_init(&s->scratch, 64 * 1024);
   ftps_buf_init(&s->held_reply, 1024);
+  data_init(s);
   session_reset_login(s);
+  /* In-process default: both ends on 127.0.0.1 (a transport overrides it). */
+  s->peer.family = s->local.family = 4;
+  memcpy(s->peer.ip, (const uint8_t[]){127, 0, 0, 1}, 4);
+  memcpy(s->local.ip, s->peer.ip, 4);
+  if (ftps_tls_ticket_keys_init(&s->ticket_keys) != 0) {
+    ftps_session_free(s);
+    return NULL;
+  }
   /* RFC 959 section 5.4: "Connection Establishment: 120 / 220 / 421". */
   session_reply(s, 220, server->greeting ? server->greeting : "ftpsfuzz ready.");
   if (s->closed) {
@@ -229,6 +249,7 @@ void ftps_session_free(ftps_session *s) {
   if (!s)
     return;
   free_tls(s);
+  data_cleanup(s);
   ftps_buf_cleanup(&s->in);
   ftps_linebuf_cleanup(&s->lines);
   ftps_buf_cleanup(&s->out);
@@ -253,6 +274,9 @@ static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
    * command"; anything else cancels it. */
   if (!(def->flags & FTPS_CMD_KEEP_RNFR))
     s->rnfr_set = false;
+  /* RFC 3659 section 5.3: REST is for the transfer command that follows. */
+  if (!(def->flags & FTPS_CMD_KEEP_REST))
+    s->data.rest_set = false;
   if (!def->handler) {
     session_reply(s, 502, "Command not implemented.");
     return;
@@ -408,7 +432,9 @@ static bool step_shutdown(ftps_session *s) {
 
 static void process(ftps_session *s) {
   for (int i = 0; i < PROCESS_STEPS_MAX; i++) {
-    if (s->closed || s->held || s->out.len >= FTPS_SESSION_OUTPUT_MAX)
+    /* PASV waits for the transport's listener before the next command. */
+    if (s->closed || s->held || s->out.len >= FTPS_SESSION_OUTPUT_MAX ||
+        s->data.mode == DATA_PASV_WAIT)
       return;
     bool progress = false;
     switch (s->sec) {

@@ -55,6 +55,13 @@ typedef struct ftps_server {
 
 typedef struct ftps_session ftps_session;
 
+/* A network address as the core sees it (no sockaddr: the core is sans-IO). */
+typedef struct ftps_addr {
+  uint8_t family;         /* 4 or 6; 0 = unknown */
+  uint8_t ip[16];         /* IPv4 in the first 4 bytes */
+  uint16_t port;
+} ftps_addr;
+
 typedef enum ftps_event_type {
   FTPS_EV_NONE = 0,
   FTPS_EV_TLS_START,      /* 234 sent: the following bytes are TLS */
@@ -63,11 +70,21 @@ typedef enum ftps_event_type {
   FTPS_EV_TLS_END,        /* CCC/REIN: control connection is plaintext again */
   FTPS_EV_LOGIN,          /* a user logged in; |detail| is the name */
   FTPS_EV_CLOSE,          /* close after the pending output is sent */
+  /* Data connections: requests to the transport. */
+  FTPS_EV_DATA_LISTEN,    /* PASV/EPSV: open a passive listener on the control
+                             connection's local address, then call
+                             ftps_session_data_listening() */
+  FTPS_EV_DATA_CONNECT,   /* a transfer needs the active connection to |addr|:
+                             connect, then ftps_session_data_attach() or
+                             ftps_session_data_failed() */
+  FTPS_EV_DATA_CLOSE,     /* close the data connection (and any passive
+                             listener) once the data output is sent */
 } ftps_event_type;
 
 typedef struct ftps_event {
   ftps_event_type type;
   char detail[128];       /* a reason or a name, NUL-terminated, never a secret */
+  ftps_addr addr;         /* FTPS_EV_DATA_CONNECT: where to connect */
 } ftps_event;
 
 /* Hard limits that bound a session's memory. */
@@ -110,5 +127,62 @@ void ftps_session_advance(ftps_session *s, uint64_t now_ms);
 /* ftps_session_is_closed: the session will take no more input. Send the
  * remaining output, then close the connection. */
 bool ftps_session_is_closed(const ftps_session *s);
+
+/* --- Data connections (RFC 959 section 3.2, RFC 2428, RFC 4217 section 7) ---
+ *
+ * One data connection at a time. The core decides everything (addresses,
+ * protection, TLS on the data channel, the bytes of a transfer); the
+ * transport only listens, connects, accepts and carries bytes:
+ *   PASV/EPSV -> FTPS_EV_DATA_LISTEN -> transport listens -> data_listening()
+ *   client connects -> transport accepts -> data_attach(peer)
+ *   PORT/EPRT + transfer -> FTPS_EV_DATA_CONNECT -> data_attach() / data_failed()
+ *   bytes both ways: data_feed() / data_output() / data_output_consume()
+ *   peer closed its side: data_eof();  FTPS_EV_DATA_CLOSE: close it.
+ * Under PROT P the data connection is TLS with the core as the TLS server,
+ * on memory BIOs like the control connection. */
+
+/* ftps_session_set_addresses tells the core the control connection's peer
+ * (the client) and local address. PORT/EPRT to another host than |peer| and
+ * passive data connections from another host are refused (RFC 2577); the
+ * PASV reply carries |local|'s IPv4 address. Without it the core assumes
+ * 127.0.0.1 for both (in-process use). */
+void ftps_session_set_addresses(ftps_session *s, const ftps_addr *peer, const ftps_addr *local);
+
+/* ftps_session_data_listening answers FTPS_EV_DATA_LISTEN: |status| 0 and the
+ * listening |port|, or a negative error (the client gets 425). */
+void ftps_session_data_listening(ftps_session *s, int status, uint16_t port);
+
+/* ftps_session_data_attach: a data connection is established (accepted from
+ * |peer| in passive mode, or connected in active mode). Returns 0, or
+ * FTPS_ERR_PERM when the core refuses it (wrong peer address, none
+ * expected): the transport closes that connection and keeps listening. */
+int ftps_session_data_attach(ftps_session *s, const ftps_addr *peer);
+
+/* ftps_session_data_failed: the transport could not connect, or the data
+ * connection broke. The transfer in progress fails (425/426). */
+void ftps_session_data_failed(ftps_session *s, const char *why);
+
+/* ftps_session_data_feed hands the core bytes received on the data
+ * connection; semantics as ftps_session_feed (it takes what its bounded
+ * buffers allow). */
+int ftps_session_data_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed);
+
+/* ftps_session_data_output returns bytes to send on the data connection;
+ * ftps_session_data_output_consume drops |n| once sent, and lets the core
+ * produce more (the next chunk of a download). */
+const uint8_t *ftps_session_data_output(const ftps_session *s, size_t *out_len);
+void ftps_session_data_output_consume(ftps_session *s, size_t n);
+
+/* ftps_session_data_eof: the client closed its side of the data connection
+ * (end of an upload). Under PROT P an upload is complete only if the client
+ * sent close_notify first; otherwise it is a truncation and nothing is
+ * stored. */
+void ftps_session_data_eof(ftps_session *s);
+
+/* ftps_session_data_closed: after FTPS_EV_DATA_CLOSE the transport sent all
+ * data output and closed the connection (or it was already closed). The
+ * transfer command's final reply (226, or why it failed) follows it, so a
+ * client never sees 226 before the last byte. */
+void ftps_session_data_closed(ftps_session *s);
 
 #endif

@@ -13,6 +13,7 @@
 #include "ftps_cmdline.h"
 #include "ftps_path.h"
 #include "ftps_session.h"
+#include "ftps_tls.h"
 
 /* Security state of the control connection. */
 typedef enum sec_state {
@@ -29,6 +30,58 @@ typedef enum login_state {
 } login_state;
 
 #define FTPS_USER_MAX 64
+#define FTPS_DATA_OUT_MAX (256 * 1024)   /* data bytes queued for the transport */
+#define FTPS_DATA_IN_MAX (64 * 1024)     /* data bytes held before they are used */
+#define FTPS_LISTING_MAX (4u << 20)      /* a LIST/NLST/MLSD listing */
+
+typedef enum data_mode {
+  DATA_NONE,       /* no PASV/PORT since the last transfer */
+  DATA_PASV_WAIT,  /* FTPS_EV_DATA_LISTEN sent, waiting for data_listening() */
+  DATA_PASSIVE,    /* listening; the client connects */
+  DATA_ACTIVE,     /* PORT/EPRT given; we connect at the transfer */
+} data_mode;
+
+typedef enum xfer_kind {
+  XFER_NONE,
+  XFER_SEND,       /* RETR, LIST, NLST, MLSD */
+  XFER_RECV,       /* STOR, APPE, STOU */
+} xfer_kind;
+
+typedef enum xfer_phase {
+  PHASE_IDLE,
+  PHASE_CONNECT,   /* 150 sent; waiting for the data connection */
+  PHASE_TLS,       /* PROT P: data-channel handshake */
+  PHASE_MOVING,    /* bytes flowing */
+  PHASE_CLOSING,   /* FTPS_EV_DATA_CLOSE sent; the reply follows the close */
+} xfer_phase;
+
+/* The one data connection and the transfer on it. */
+typedef struct ftps_data {
+  data_mode mode;
+  bool epsv_all;           /* RFC 2428: only EPSV from now on */
+  bool extended;           /* the listener was asked for by EPSV (229 reply) */
+  ftps_addr active;        /* PORT/EPRT target */
+  bool attached;           /* a data connection is established */
+  ftps_buf in;             /* bytes received, not yet used */
+  ftps_buf out;            /* bytes for the transport to send */
+  SSL *ssl;
+  BIO *net_in, *net_out;
+  xfer_kind kind;
+  xfer_phase phase;
+  bool ascii;              /* TYPE A conversion */
+  bool cr_pending;         /* ASCII upload: a CR waits for its LF */
+  ftps_vfs_file *file;     /* RETR source or STOR/APPE/STOU sink */
+  ftps_buf listing;        /* LIST/NLST/MLSD text */
+  size_t listing_off;
+  bool source_done;        /* download: everything queued */
+  bool peer_eof;           /* upload: the client closed its side */
+  bool peer_close_notify;  /* upload under TLS: close_notify seen */
+  uint64_t bytes;          /* payload bytes moved */
+  int final_code;          /* reply after the close (226, 426, 451, ...) */
+  char final_text[160];
+  bool rest_set;
+  uint64_t rest;
+} ftps_data;
 #define FTPS_EVENT_RING 32
 
 struct ftps_session {
@@ -65,6 +118,12 @@ struct ftps_session {
   bool rnfr_set;
   char rnfr[FTPS_PATH_MAX];
 
+  /* Addresses (RFC 2577 checks, PASV reply). */
+  ftps_addr peer, local;
+  ftps_tls_ticket_keys ticket_keys;
+  ftps_data data;
+  unsigned stou_counter;
+
   /* Events not yet taken. */
   ftps_event events[FTPS_EVENT_RING];
   unsigned ev_head, ev_count;
@@ -88,6 +147,23 @@ void session_close(ftps_session *s, bool graceful);
 void session_event(ftps_session *s, ftps_event_type type, const char *detail);
 /* session_reset_login clears login, PBSZ/PROT, RNFR, TYPE and the cwd (REIN). */
 void session_reset_login(ftps_session *s);
+
+/* session_event_addr queues an event carrying an address. */
+void session_event_addr(ftps_session *s, ftps_event_type type, const ftps_addr *addr);
+
+/* Data connections (ftps_data.c). */
+void data_init(ftps_session *s);
+void data_cleanup(ftps_session *s);
+/* data_start begins a transfer whose source or sink is ready: 150, then the
+ * data connection (and TLS under PROT P), then the bytes. */
+void data_start(ftps_session *s, xfer_kind kind, const char *preliminary_text);
+/* data_abort ends any transfer without storing anything; replies |code|
+ * (0: no reply) to the transfer command. */
+void data_abort(ftps_session *s, int code, const char *text);
+/* data_busy: a transfer is in progress. */
+bool data_busy(const ftps_session *s);
+/* data_forget_mode drops PASV/PORT state (closing a passive listener). */
+void data_forget_mode(ftps_session *s);
 
 /* session_resolve resolves a command's path argument against the cwd. On
  * failure replies (501/553) and returns false. */

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include <openssl/bytestring.h>
+#include <openssl/aes.h>
+#include <openssl/cipher.h>
 #include <openssl/ec_key.h>
+#include <openssl/hmac.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/nid.h>
@@ -13,6 +16,8 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "ftps_err.h"
 
 /* TLS 1.2 suites: ECDHE + AEAD only (forward secrecy, no CBC, no RSA key
  * exchange). TLS 1.3 suites are fixed by BoringSSL and all strong. */
@@ -42,6 +47,46 @@ static int select_alpn(SSL *ssl, const uint8_t **out, uint8_t *out_len, const ui
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+int ftps_tls_ticket_keys_init(ftps_tls_ticket_keys *k) {
+  if (!RAND_bytes(k->name, sizeof(k->name)) || !RAND_bytes(k->aes_key, sizeof(k->aes_key)) ||
+      !RAND_bytes(k->hmac_key, sizeof(k->hmac_key)))
+    return FTPS_ERR_TLS;
+  return 0;
+}
+
+int ftps_tls_use_ticket_keys(SSL *ssl, ftps_tls_ticket_keys *k) {
+  if (SSL_set_app_data(ssl, k))
+    return 0;
+  SSL_set_options(ssl, SSL_OP_NO_TICKET);
+  return FTPS_ERR_NOMEM;
+}
+
+/* RFC 5077-style ticket protection with the keys of the SSL's own control
+ * connection (see ftps_tls.h). Returns 1 to use the keys, 0 for "no ticket /
+ * unknown ticket" (a full handshake), -1 on error. */
+static int ticket_key_cb(SSL *ssl, uint8_t *key_name, uint8_t *iv, EVP_CIPHER_CTX *cipher_ctx,
+                         HMAC_CTX *hmac_ctx, int encrypt) {
+  const ftps_tls_ticket_keys *k = SSL_get_app_data(ssl);
+  /* BoringSSL treats 0 from an encrypt call as success and goes on with an
+   * uninitialised cipher: without keys, issuing a ticket is an error. */
+  if (!k)
+    return encrypt ? -1 : 0;
+  if (encrypt) {
+    memcpy(key_name, k->name, sizeof(k->name));
+    if (!RAND_bytes(iv, EVP_MAX_IV_LENGTH) ||
+        !EVP_EncryptInit_ex(cipher_ctx, EVP_aes_128_cbc(), NULL, k->aes_key, iv) ||
+        !HMAC_Init_ex(hmac_ctx, k->hmac_key, sizeof(k->hmac_key), EVP_sha256(), NULL))
+      return -1;
+    return 1;
+  }
+  if (CRYPTO_memcmp(key_name, k->name, sizeof(k->name)) != 0)
+    return 0;
+  if (!EVP_DecryptInit_ex(cipher_ctx, EVP_aes_128_cbc(), NULL, k->aes_key, iv) ||
+      !HMAC_Init_ex(hmac_ctx, k->hmac_key, sizeof(k->hmac_key), EVP_sha256(), NULL))
+    return -1;
+  return 1;
+}
+
 static SSL_CTX *base_ctx(void) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   if (!ctx)
@@ -56,9 +101,11 @@ static SSL_CTX *base_ctx(void) {
     return NULL;
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
-  /* A server cache lets PROT P data connections resume the control session
-   * by ID (TLS 1.2); tickets (on by default) serve TLS 1.3. */
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  /* Resumption only through per-connection tickets (ticket_key_cb): a shared
+   * session-ID cache would let one control connection's session serve
+   * another's data connection. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_tlsext_ticket_key_cb(ctx, ticket_key_cb);
   return ctx;
 }
 

@@ -19,6 +19,28 @@ SSL_CTX *ftps_tls_server_ctx_new(const char *cert_pem_path, const char *key_pem_
  * fuzzing and quick starts. Returns NULL on failure. */
 SSL_CTX *ftps_tls_server_ctx_new_self_signed(const char *common_name);
 
+/* Session tickets are encrypted with keys private to one control connection,
+ * so a PROT P data connection can resume only the session of its own control
+ * connection (a ticket from another connection fails to decrypt and forces a
+ * full handshake, which require_tls_reuse refuses). The server's stateful
+ * session cache is off for the same reason. */
+typedef struct ftps_tls_ticket_keys {
+  uint8_t name[16];
+  uint8_t aes_key[16];
+  uint8_t hmac_key[32];
+} ftps_tls_ticket_keys;
+
+/* ftps_tls_ticket_keys_init fills |k| with fresh random keys. Returns 0 or
+ * FTPS_ERR_TLS. */
+int ftps_tls_ticket_keys_init(ftps_tls_ticket_keys *k);
+
+/* ftps_tls_use_ticket_keys makes |ssl| (from a context built here) issue and
+ * accept tickets under |k| only; |k| must outlive |ssl|. Returns 0, or
+ * FTPS_ERR_NOMEM (then |ssl| issues no tickets). Every SSL made from these
+ * contexts needs keys or SSL_OP_NO_TICKET: one without either fails its
+ * handshake when it comes to issue a ticket. */
+int ftps_tls_use_ticket_keys(SSL *ssl, ftps_tls_ticket_keys *k);
+
 /* ftps_tls_error_string writes the oldest queued BoringSSL error (or
  * |fallback|) into |out| and clears the error queue. */
 void ftps_tls_error_string(char *out, size_t out_len, const char *fallback);

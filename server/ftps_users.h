@@ -22,12 +22,23 @@ typedef struct ftps_users ftps_users;
  * fuzzer can log in thousands of times a second. Never for real users. */
 #define FTPS_USERS_TEST_ITERATIONS 1
 
+/* Caps: users per store, iterations per entry (a users file cannot make a
+ * login take minutes), and the length of a users-file line. */
+#define FTPS_USERS_MAX 10000
+#define FTPS_USERS_MAX_ITERATIONS 10000000u
+#define FTPS_USERS_MAX_LINE 512
+
+/* ftps_users_name_valid reports whether |name| is 1..64 bytes of
+ * [A-Za-z0-9._@-]. */
+bool ftps_users_name_valid(const char *name);
+
 ftps_users *ftps_users_new(void);
 void ftps_users_free(ftps_users *u); /* accepts NULL */
 
 /* ftps_users_add adds or replaces |name| with |password| (|pw_len| bytes),
  * hashed with a fresh random salt and |iterations| (>= 1). Returns 0,
- * FTPS_ERR_INVAL for a bad name, or FTPS_ERR_NOMEM. */
+ * FTPS_ERR_INVAL for a bad name or iteration count, FTPS_ERR_LIMIT when the
+ * store already holds FTPS_USERS_MAX users, or FTPS_ERR_NOMEM. */
 int ftps_users_add(ftps_users *u, const char *name, const char *password, size_t pw_len,
                    unsigned iterations);
 

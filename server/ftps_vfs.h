@@ -67,6 +67,14 @@ struct ftps_vfs {
 /* ftps_vfs_free frees |vfs| (accepts NULL). */
 void ftps_vfs_free(ftps_vfs *vfs);
 
+/* Hard caps of the in-memory tree, so no input can exhaust memory. Creating
+ * past them (mkdir, rename, commit of a new file) fails with FTPS_ERR_LIMIT;
+ * a path with a longer name or more components fails with FTPS_ERR_LIMIT. */
+#define FTPS_VFS_MEM_MAX_NAME 255      /* bytes per path component */
+#define FTPS_VFS_MEM_MAX_DEPTH 64      /* components per path */
+#define FTPS_VFS_MEM_MAX_ENTRIES 10000 /* entries per directory */
+#define FTPS_VFS_MEM_MAX_NODES 65536   /* files + directories, "/" included */
+
 /* ftps_vfs_mem_new returns an empty in-memory tree (just "/"), or NULL.
  * |max_bytes| caps the total file content it will hold (writes past it fail
  * with FTPS_ERR_LIMIT); |mtime| is the timestamp given to every object it
@@ -76,5 +84,38 @@ ftps_vfs *ftps_vfs_mem_new(uint64_t max_bytes, int64_t mtime);
 /* ftps_vfs_mem_put creates or replaces the file |path| (parents must exist)
  * with |len| bytes of |data|. For building fixtures. */
 int ftps_vfs_mem_put(ftps_vfs *vfs, const char *path, const void *data, size_t len);
+
+/* The POSIX tree (ftps_vfs_posix.c): a real directory, jailed.
+ *
+ * Every path is resolved relative to an fd of the root with openat2
+ * (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or by an
+ * openat(O_NOFOLLOW) walk of one component at a time where the kernel lacks
+ * openat2; a symlink anywhere in a path is FTPS_ERR_PERM, never followed.
+ * Non-canonical paths are FTPS_ERR_INVAL; a component over NAME_MAX bytes or
+ * a path of PATH_MAX bytes or more is FTPS_ERR_LIMIT. Only regular files and
+ * directories are visible: list() skips symlinks, devices, FIFOs, sockets and
+ * the server's temporary files; stat/open of them is FTPS_ERR_PERM.
+ *
+ * Writes go to a temporary file ".ftpsfuzz-upload-<hex>.tmp" in the target's
+ * directory (APPEND/AT copy the kept prefix of the old file into it first);
+ * commit() fsyncs it and renames it into place (EXCL: never over a file that
+ * appeared meanwhile, FTPS_ERR_EXIST); close() without commit removes it.
+ * The committed file is a new inode with mode 0644 (a replaced file's mode,
+ * owner and hard links are not carried over).
+ * Writing over an existing file the process may not write is FTPS_ERR_PERM.
+ * Error choices for rmdir/rename follow the in-memory tree. Not thread-safe
+ * per handle; several servers may share one directory. */
+#define FTPS_VFS_POSIX_MAX_LIST 100000 /* entries one list() call will return */
+
+/* ftps_vfs_posix_new returns a VFS jailed under the existing directory
+ * |root_dir| (followed as given: it is the administrator's choice), or NULL
+ * with a FTPS_ERR_* code in |*out_err| (if not NULL): FTPS_ERR_NOENT,
+ * FTPS_ERR_NOTDIR, FTPS_ERR_PERM, FTPS_ERR_INVAL, FTPS_ERR_NOMEM. */
+ftps_vfs *ftps_vfs_posix_new(const char *root_dir, int *out_err);
+
+/* ftps_vfs_posix_force_fallback (TEST ONLY) makes |vfs| resolve paths with
+ * the component-by-component openat walk even where openat2 exists, so tests
+ * cover both resolvers. Does nothing to a VFS of another kind. */
+void ftps_vfs_posix_force_fallback(ftps_vfs *vfs, bool on);
 
 #endif

@@ -54,7 +54,8 @@ static void test_plain_basics(test_config *cfg) {
   feed_all(s, cmds, strlen(cmds), out, sizeof(out), &n);
   const char *want =
       "220 ftpsfuzz ready.\r\n"
-      "211-Extensions supported:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n MDTM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
+      "211-Extensions supported:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n EPRT\r\n EPSV\r\n MDTM\r\n"
+      " MLST type*;size*;modify*;perm*;unique*;\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
       "530 TLS required: use AUTH TLS first.\r\n"
       "503 Bad sequence: the control connection is not protected.\r\n"
       "503 Bad sequence: the control connection is not protected.\r\n"

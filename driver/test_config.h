@@ -1,0 +1,62 @@
+/* test_config.h - the built-in test configuration (DESIGN section 7).
+ *
+ * Policy ftps_policy_default() (TLS required for login and data, anonymous
+ * off, CCC off); one SSL_CTX with a self-signed "localhost" certificate, built
+ * once per process and shared; one user alice / wonderland hashed with
+ * FTPS_USERS_TEST_ITERATIONS; an in-memory tree holding /pub/hello.txt
+ * ("hello\n") and an empty /upload/, every object stamped TEST_CONFIG_MTIME.
+ *
+ * Each test_config owns its users and VFS; test_config_reset() gives it a
+ * fresh VFS so consecutive runs are independent. */
+#ifndef TEST_CONFIG_H
+#define TEST_CONFIG_H
+
+#include <stddef.h>
+
+#include <openssl/base.h>
+
+#include "ftps_session.h"
+#include "transcript.h"
+
+/* 2024-01-01 00:00:00 UTC: the fixed timestamp of the in-memory tree. */
+#define TEST_CONFIG_MTIME 1704067200
+/* Total file content the in-memory tree accepts. */
+#define TEST_CONFIG_VFS_MAX_BYTES (16u << 20)
+
+typedef struct test_config {
+  ftps_server server;   /* what ftps_session_new() takes; points into the rest */
+  ftps_users *users;
+  ftps_vfs *vfs;
+} test_config;
+
+/* test_config_tls_ctx returns the process-wide server SSL_CTX
+ * (ftps_tls_server_ctx_new_self_signed("localhost")), building it on first
+ * use (thread-safe). NULL if it could not be built. Never free it. */
+SSL_CTX *test_config_tls_ctx(void);
+
+/* test_config_init fills |cfg| with the built-in configuration. Returns 0 or
+ * a negative FTPS_ERR_* (|cfg| is then cleaned up). */
+int test_config_init(test_config *cfg);
+
+/* test_config_reset replaces the VFS with a fresh copy of the fixture tree
+ * (the policy and users are kept). Returns 0 or a negative FTPS_ERR_*. */
+int test_config_reset(test_config *cfg);
+
+/* test_config_cleanup frees what |cfg| owns (not the shared SSL_CTX).
+ * Accepts a zeroed test_config. */
+void test_config_cleanup(test_config *cfg);
+
+/* test_config_apply_directives applies "# config: key=value ..." comment lines
+ * of |script| to |cfg|'s policy. Keys (values on|off unless said):
+ *   ccc, anonymous, tls_login, tls_data, tls_reuse,
+ *   max_failures=<1..1000>, fail_delay=<ms 0..86400000>
+ * Returns 0, or FTPS_ERR_INVAL with "NAME:LINE: what was expected" in |err|
+ * (|name| is the script's file name). */
+int test_config_apply_directives(test_config *cfg, const transcript *script, const char *name,
+                                 char *err, size_t err_len);
+
+/* test_config_load_file is the hook for `--config FILE`: not supported yet.
+ * Always returns FTPS_ERR_INVAL with "PATH: --config is not yet supported". */
+int test_config_load_file(test_config *cfg, const char *path, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,613 @@
+/* oracle.c - the transcript monitor (see oracle.h). */
+#include "oracle.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_MAX 1024u   /* commands awaiting a reply */
+#define SECRET_MAX 256u   /* bytes of the last PASS argument kept */
+#define SECRET_MIN 3u     /* shorter passwords match too much text to judge */
+
+/* Why the server is expected to close (state close == CLOSING). */
+typedef enum close_reason {
+  CLOSE_NONE = 0,
+  CLOSE_QUIT,       /* 221 */
+  CLOSE_421,        /* a 421 reply */
+  CLOSE_HS_FAILED,  /* failed handshake */
+  CLOSE_STAYS_TLS,  /* client ended TLS while logged in under a TLS policy */
+  CLOSE_TLS_ERROR,  /* TLS broke on the control connection */
+} close_reason;
+
+typedef struct pending {
+  model_event ev;
+  bool poisoned; /* sent before the handshake finished: never to be executed */
+  bool pre_seen; /* a 1xx arrived for it */
+} pending;
+
+struct oracle {
+  model_config cfg;
+  model_config permissive; /* the rfc profile: to follow a server past a violation */
+  bool all, done;
+  model_state st;
+  size_t step;
+
+  pending queue[QUEUE_MAX];
+  size_t q_head, q_len;
+  bool q_overflow;
+
+  oracle_framer framer;
+
+  /* reply assembly */
+  bool in_multi;
+  unsigned multi_code;
+  bool reply_fallback; /* a line of this reply says "fallback" */
+
+  unsigned injected; /* commands sent before the handshake finished */
+  bool hs_failed, hs_421_seen, hs_closes_reported;
+  close_reason closing;
+  bool prot_refused_under_p; /* a PROT was refused while PROT P held */
+  bool prot_kept_reported;
+
+  uint8_t secret[SECRET_MAX];
+  size_t secret_len;
+
+  oracle_violation viol[ORACLE_VIOLATIONS_MAX];
+  size_t n_viol;
+
+  uint32_t cover[MODEL_ROW_COUNT];
+  oracle_cover_fn cover_fn;
+  void *cover_ctx;
+};
+
+/* --- invariant names --- */
+
+static const char *const inv_names[ORACLE_INVARIANT_COUNT] = {
+#define X(name, sev) [ORACLE_##name] = #name,
+    ORACLE_INVARIANTS(X)
+#undef X
+};
+static const oracle_severity inv_sev[ORACLE_INVARIANT_COUNT] = {
+#define X(name, sev) [ORACLE_##name] = ORACLE_##sev,
+    ORACLE_INVARIANTS(X)
+#undef X
+};
+
+const char *oracle_invariant_name(oracle_invariant inv) {
+  return (unsigned)inv < ORACLE_INVARIANT_COUNT ? inv_names[inv] : "?";
+}
+
+oracle_severity oracle_invariant_severity(oracle_invariant inv) {
+  return (unsigned)inv < ORACLE_INVARIANT_COUNT ? inv_sev[inv] : ORACLE_CONFORMANCE;
+}
+
+int oracle_invariant_from_name(const char *name) {
+  for (int i = 0; i < ORACLE_INVARIANT_COUNT; i++)
+    if (!strcmp(inv_names[i], name))
+      return i;
+  return -1;
+}
+
+/* --- lifecycle --- */
+
+static void queue_push(oracle *o, model_event ev) {
+  if (o->q_len == QUEUE_MAX) {
+    o->q_overflow = true;
+    return;
+  }
+  pending *p = &o->queue[(o->q_head + o->q_len) % QUEUE_MAX];
+  p->ev = ev;
+  p->poisoned = false;
+  p->pre_seen = false;
+  o->q_len++;
+}
+
+static pending *queue_head(oracle *o) { return o->q_len ? &o->queue[o->q_head] : NULL; }
+
+static void queue_pop(oracle *o) {
+  if (o->q_len) {
+    o->q_head = (o->q_head + 1) % QUEUE_MAX;
+    o->q_len--;
+  }
+}
+
+oracle *oracle_new(const model_config *cfg, bool all) {
+  oracle *o = calloc(1, sizeof(*o));
+  if (!o)
+    return NULL;
+  o->cfg = *cfg;
+  o->permissive = model_config_make(MODEL_PROFILE_RFC, NULL);
+  o->all = all;
+  o->st = model_initial();
+  oracle_framer_reset(&o->framer);
+  queue_push(o, MODEL_EV_GREETING); /* the greeting answers the connection */
+  return o;
+}
+
+void oracle_free(oracle *o) { free(o); }
+
+size_t oracle_violation_count(const oracle *o) { return o->n_viol; }
+
+const oracle_violation *oracle_violation_at(const oracle *o, size_t i) {
+  return i < o->n_viol && i < ORACLE_VIOLATIONS_MAX ? &o->viol[i] : NULL;
+}
+
+const model_state *oracle_state(const oracle *o) { return &o->st; }
+const uint32_t *oracle_coverage(const oracle *o) { return o->cover; }
+
+void oracle_set_cover_fn(oracle *o, oracle_cover_fn fn, void *ctx) {
+  o->cover_fn = fn;
+  o->cover_ctx = ctx;
+}
+
+static void covered(oracle *o, int row) {
+  if (row < 0 || row >= MODEL_ROW_COUNT)
+    return;
+  if (o->cover[row] < UINT32_MAX)
+    o->cover[row]++;
+  if (o->cover_fn)
+    o->cover_fn(o->cover_ctx, row);
+}
+
+/* --- reporting --- */
+
+static void violation(oracle *o, oracle_invariant inv, const model_codes *expected,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void violation(oracle *o, oracle_invariant inv, const model_codes *expected,
+                      const char *fmt, ...) {
+  if (o->done)
+    return;
+  if (o->n_viol < ORACLE_VIOLATIONS_MAX) {
+    oracle_violation *v = &o->viol[o->n_viol];
+    va_list ap;
+    v->inv = inv;
+    v->step = o->step;
+    va_start(ap, fmt);
+    vsnprintf(v->why, sizeof(v->why), fmt, ap);
+    va_end(ap);
+    model_format_state(&o->st, v->state, sizeof(v->state));
+    v->expected[0] = 0;
+    if (expected)
+      model_codes_format(expected, v->expected, sizeof(v->expected));
+  }
+  o->n_viol++;
+  if (!o->all)
+    o->done = true;
+}
+
+void oracle_format_violation(const oracle_violation *v, char *buf, size_t buf_len) {
+  if (v->expected[0])
+    snprintf(buf, buf_len, "VIOLATION %s step %zu: %s (state: %s; expected: %s)",
+             oracle_invariant_name(v->inv), v->step, v->why, v->state, v->expected);
+  else
+    snprintf(buf, buf_len, "VIOLATION %s step %zu: %s (state: %s)",
+             oracle_invariant_name(v->inv), v->step, v->why, v->state);
+}
+
+/* --- client bytes --- */
+
+static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
+  oracle *o = ctx;
+  model_cmd cmd;
+  model_classify_line(line, len, &cmd);
+  if (overlong)
+    cmd.ev = MODEL_EV_BADLINE;
+  if (cmd.ev == MODEL_EV_PASS) {
+    /* NO_SECRET_ECHO: remember the last password sent */
+    size_t n = cmd.arg ? cmd.arg_len : 0;
+    if (n > SECRET_MAX)
+      n = SECRET_MAX;
+    if (n)
+      memcpy(o->secret, cmd.arg, n);
+    o->secret_len = n;
+  }
+  queue_push(o, cmd.ev);
+}
+
+static void client_bytes(oracle *o, const uint8_t *p, size_t n, bool add_crlf) {
+  if (o->st.close == MODEL_CLOSED)
+    return;
+  if (o->st.sec == MODEL_SEC_NEGOTIATING) {
+    /* Between 234 and the end of the handshake the client's bytes belong to
+     * the TLS stream; a plaintext command line here must never run. */
+    if (add_crlf || memchr(p, '\n', n))
+      o->injected++;
+    return;
+  }
+  oracle_framer_feed(&o->framer, p, n, on_line, o);
+  if (add_crlf)
+    oracle_framer_feed(&o->framer, (const uint8_t *)"\r\n", 2, on_line, o);
+}
+
+/* poison_queue marks every command queued behind the AUTH just answered 234:
+ * they were sent in plaintext before TLS and are the start of the TLS stream. */
+static void poison_queue(oracle *o) {
+  for (size_t i = 0; i < o->q_len; i++)
+    o->queue[(o->q_head + i) % QUEUE_MAX].poisoned = true;
+  oracle_framer_reset(&o->framer);
+}
+
+/* drop_poisoned removes poisoned commands once the handshake is over,
+ * counting them: a reply to one of them later is an injection. */
+static void drop_poisoned(oracle *o) {
+  size_t kept = 0;
+  pending tmp[QUEUE_MAX];
+  for (size_t i = 0; i < o->q_len; i++) {
+    pending *p = &o->queue[(o->q_head + i) % QUEUE_MAX];
+    if (p->poisoned)
+      o->injected++;
+    else
+      tmp[kept++] = *p;
+  }
+  for (size_t i = 0; i < kept; i++)
+    o->queue[i] = tmp[i];
+  o->q_head = 0;
+  o->q_len = kept;
+}
+
+/* --- replies --- */
+
+static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+static bool mentions_fallback(const uint8_t *p, size_t n) {
+  static const char w[] = "fallback";
+  for (size_t i = 0; i + 8 <= n; i++) {
+    size_t k = 0;
+    while (k < 8 && (p[i + k] | 0x20) == (uint8_t)w[k])
+      k++;
+    if (k == 8)
+      return true;
+  }
+  return false;
+}
+
+static bool ev_is_prot(model_event ev) {
+  return ev == MODEL_EV_PROT_C || ev == MODEL_EV_PROT_P || ev == MODEL_EV_PROT_S ||
+         ev == MODEL_EV_PROT_E || ev == MODEL_EV_PROT_OTHER;
+}
+
+/* classify names the invariant a disallowed (|ev|, |code|) breaks. */
+static oracle_invariant classify(const oracle *o, model_event ev, unsigned code) {
+  const model_state *s = &o->st;
+  unsigned fl = model_event_flags(ev);
+  bool auth_tls = ev == MODEL_EV_AUTH_TLS || ev == MODEL_EV_AUTH_SSL;
+  bool sx = s->sec == MODEL_SEC_SECURE || s->ccc == MODEL_YES;
+  if (code == 234)
+    return (auth_tls && s->sec == MODEL_SEC_SECURE) ? ORACLE_NO_SECOND_234
+                                                    : ORACLE_AUTH_234_ONLY_FOR_AUTH;
+  if ((fl & MODEL_F_AUTHN) && code >= 200 && code < 400 && o->cfg.policy.tls_login &&
+      s->sec != MODEL_SEC_SECURE)
+    return ORACLE_TLS_REQUIRED_LOGIN;
+  if (ev == MODEL_EV_CCC && code / 100 == 2 && o->cfg.policy.tls_login)
+    return ORACLE_TLS_REQUIRED_STAYS_TLS;
+  if ((ev == MODEL_EV_PBSZ || ev_is_prot(ev)) && code / 100 == 2) {
+    if (!sx)
+      return ORACLE_PROT_NEEDS_TLS;
+    if (ev_is_prot(ev) && s->pbsz != MODEL_YES)
+      return ORACLE_PBSZ_BEFORE_PROT;
+  }
+  return ORACLE_ALLOWED_CODE;
+}
+
+/* closing_reply judges a reply that arrives when the server should have
+ * closed. Returns true if the reply is to be ignored otherwise. */
+static void closing_reply(oracle *o, unsigned code) {
+  switch (o->closing) {
+  case CLOSE_421:
+    violation(o, ORACLE_REPLY_421_CLOSES, NULL, "reply %u after a 421: the server did not close",
+              code);
+    break;
+  case CLOSE_QUIT:
+    violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "reply %u after 221: the server did not close",
+              code);
+    break;
+  case CLOSE_STAYS_TLS:
+    violation(o, ORACLE_TLS_REQUIRED_STAYS_TLS, NULL,
+              "reply %u in plaintext after the client ended TLS while logged in", code);
+    break;
+  case CLOSE_HS_FAILED: /* judged per line in server_line */
+  case CLOSE_TLS_ERROR:
+  case CLOSE_NONE:
+    break;
+  }
+  /* Follow the server: it kept the session open. */
+  o->closing = CLOSE_NONE;
+  o->st.close = MODEL_OPEN;
+}
+
+static void after_take(oracle *o, model_event ev, unsigned code, int row, model_state before) {
+  covered(o, row);
+  if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
+    o->closing = code == 421 ? CLOSE_421 : CLOSE_QUIT;
+  if (before.sec != MODEL_SEC_NEGOTIATING && o->st.sec == MODEL_SEC_NEGOTIATING)
+    poison_queue(o);
+  if (ev_is_prot(ev)) {
+    if (code / 100 == 2) {
+      o->prot_refused_under_p = false;
+      o->prot_kept_reported = false;
+    } else if (before.prot == MODEL_PROT_P) {
+      o->prot_refused_under_p = true;
+      if (o->reply_fallback && !o->prot_kept_reported) {
+        o->prot_kept_reported = true;
+        violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
+                  "%s refused with %u announcing a fallback from PROT P", model_event_name(ev),
+                  code);
+      }
+    }
+  }
+  if (before.prot != o->st.prot && !ev_is_prot(ev)) {
+    o->prot_refused_under_p = false; /* AUTH/REIN reset the level */
+    o->prot_kept_reported = false;
+  }
+}
+
+/* final_reply judges a complete final reply (2xx-5xx). */
+static void final_reply(oracle *o, unsigned code) {
+  if (o->closing != CLOSE_NONE && o->st.close == MODEL_CLOSING)
+    closing_reply(o, code);
+  pending *h = queue_head(o);
+  if (!h) {
+    if (code == 421) { /* unsolicited 421: allowed, then close */
+      o->st.close = MODEL_CLOSING;
+      o->closing = CLOSE_421;
+      return;
+    }
+    if (o->injected)
+      violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
+                "reply %u answers a command sent before the TLS handshake finished", code);
+    else if (code == 234)
+      violation(o, ORACLE_AUTH_234_ONLY_FOR_AUTH, NULL, "unsolicited 234");
+    else if (!o->q_overflow)
+      violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "reply %u answers no command", code);
+    return;
+  }
+  if (h->poisoned) {
+    violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
+              "%s, pipelined behind AUTH, was answered %u", model_event_name(h->ev), code);
+    queue_pop(o);
+    return;
+  }
+  model_event ev = h->ev;
+  bool pre = h->pre_seen;
+  queue_pop(o);
+  model_state before = o->st;
+  int row = model_take(&o->cfg, &o->st, ev, code, pre);
+  if (row < 0) {
+    model_codes fin, after;
+    model_allowed(&o->cfg, &before, ev, NULL, &fin, &after);
+    oracle_invariant inv = classify(o, ev, code);
+    if (inv == ORACLE_ALLOWED_CODE && o->injected)
+      inv = ORACLE_NO_PIPELINED_INJECTION;
+    violation(o, inv, pre ? &after : &fin, "%s answered %u%s", model_event_name(ev), code,
+              pre ? " after a preliminary reply" : "");
+    /* Follow the server's choice where the RFCs give it a meaning. */
+    row = model_take(&o->permissive, &o->st, ev, code, pre);
+    if (row < 0 && code == 234)
+      o->st.sec = o->st.sec == MODEL_SEC_PLAIN ? MODEL_SEC_NEGOTIATING : o->st.sec;
+    if (row < 0 && code == 421)
+      o->st.close = MODEL_CLOSING;
+    if (row >= 0)
+      after_take(o, ev, code, -1, before);
+    else if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
+      o->closing = CLOSE_421;
+    else if (before.sec != MODEL_SEC_NEGOTIATING && o->st.sec == MODEL_SEC_NEGOTIATING)
+      poison_queue(o);
+    return;
+  }
+  /* A correct reply after the handshake: the server did not run what was
+   * pipelined before it (unless more replies come). */
+  after_take(o, ev, code, row, before);
+}
+
+static void prelim_reply(oracle *o, unsigned code) {
+  pending *h = queue_head(o);
+  if (!h) {
+    violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "preliminary %u answers no command", code);
+    return;
+  }
+  if (h->poisoned) {
+    violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
+              "%s, pipelined behind AUTH, was answered %u", model_event_name(h->ev), code);
+    return;
+  }
+  model_codes pre;
+  model_allowed(&o->cfg, &o->st, h->ev, &pre, NULL, NULL);
+  if (!model_codes_has(&pre, code))
+    violation(o, ORACLE_ALLOWED_CODE, &pre, "%s answered preliminary %u", model_event_name(h->ev),
+              code);
+  h->pre_seen = true;
+}
+
+static void reply_done(oracle *o, unsigned code) {
+  if (o->hs_failed) {
+    /* the server must be closing; first_line_checks judged this reply */
+    o->reply_fallback = false;
+    return;
+  }
+  if (code < 200)
+    prelim_reply(o, code);
+  else
+    final_reply(o, code);
+  o->reply_fallback = false;
+}
+
+/* first_line_checks runs on the first line of every reply. */
+static void first_line_checks(oracle *o, unsigned code) {
+  if (o->st.sec == MODEL_SEC_NEGOTIATING) {
+    violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
+              "plaintext reply %u after 234, before the handshake finished", code);
+    return;
+  }
+  if (o->hs_failed) {
+    /* RFC 4217 section 10.1: a single unprotected 421 may precede the close */
+    if (code == 421 && !o->hs_421_seen)
+      o->hs_421_seen = true;
+    else
+      violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
+                "plaintext reply %u after a failed handshake", code);
+  }
+}
+
+static void server_line(oracle *o, const uint8_t *p, size_t n) {
+  if (n > 0 && p[n - 1] == '\n') {
+    violation(o, ORACLE_REPLY_SYNTAX, NULL, "reply line ends in a bare LF, not CRLF");
+    n--;
+  }
+  if (o->secret_len >= SECRET_MIN && n >= o->secret_len &&
+      memmem(p, n, o->secret, o->secret_len))
+    violation(o, ORACLE_NO_SECRET_ECHO, NULL, "a reply contains the password sent with PASS");
+  if (mentions_fallback(p, n))
+    o->reply_fallback = true;
+  bool coded = n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]);
+  unsigned code = coded ? (unsigned)(p[0] - '0') * 100 + (unsigned)(p[1] - '0') * 10 +
+                              (unsigned)(p[2] - '0')
+                        : 0;
+  if (o->in_multi) {
+    /* RFC 959 4.2: the last line starts with the same code and a space */
+    if (coded && code == o->multi_code && (n == 3 || p[3] == ' ')) {
+      if (n == 3)
+        violation(o, ORACLE_REPLY_SYNTAX, NULL, "last line of a %u reply has no space", code);
+      o->in_multi = false;
+      reply_done(o, code);
+    }
+    return;
+  }
+  if (!coded || code < 100 || code > 599 || (n > 3 && p[3] != ' ' && p[3] != '-') || n == 3) {
+    violation(o, ORACLE_REPLY_SYNTAX, NULL, "reply line is not a code followed by SP or '-': "
+              "\"%.40s\"", (const char *)p);
+    if (!coded || code < 100 || code > 599 || (n > 3 && p[3] != ' ' && p[3] != '-'))
+      return; /* not a reply at all */
+  }
+  first_line_checks(o, code);
+  if (n > 3 && p[3] == '-') {
+    o->in_multi = true;
+    o->multi_code = code;
+    return;
+  }
+  reply_done(o, code);
+}
+
+/* --- events --- */
+
+static bool starts(const transcript_step *st, const char *w) {
+  size_t n = strlen(w);
+  return st->len >= n && !memcmp(st->data, w, n) && (st->len == n || st->data[n] == ' ');
+}
+
+static void take_event(oracle *o, model_event ev) {
+  int row = model_take(&o->cfg, &o->st, ev, 0, false);
+  covered(o, row);
+}
+
+static void server_closed(oracle *o) {
+  if (o->in_multi)
+    violation(o, ORACLE_REPLY_SYNTAX, NULL, "connection closed inside a multi-line reply");
+  o->in_multi = false;
+  size_t waiting = 0;
+  for (size_t i = 0; i < o->q_len; i++)
+    if (!o->queue[(o->q_head + i) % QUEUE_MAX].poisoned)
+      waiting++;
+  if (waiting && o->closing == CLOSE_NONE && o->st.close == MODEL_OPEN && !o->q_overflow)
+    violation(o, ORACLE_ONE_FINAL_REPLY, NULL,
+              "closed without a 421 while %zu command(s) await a reply", waiting);
+  take_event(o, MODEL_EV_CLOSED);
+  o->st.close = MODEL_CLOSED;
+}
+
+static void event(oracle *o, const transcript_step *st) {
+  if (starts(st, "closed")) {
+    server_closed(o);
+  } else if (starts(st, "handshake")) {
+    bool ok = st->len >= 12 && !memcmp(st->data, "handshake ok", 12);
+    if (o->hs_failed && ok) {
+      o->hs_closes_reported = true;
+      violation(o, ORACLE_HANDSHAKE_FAIL_CLOSES, NULL,
+                "a handshake succeeded after a failed one: the session went on");
+      return;
+    }
+    if (o->st.sec != MODEL_SEC_NEGOTIATING)
+      return; /* a client-side handshake nobody asked for: not the server's act */
+    drop_poisoned(o);
+    oracle_framer_reset(&o->framer);
+    if (ok) {
+      take_event(o, MODEL_EV_TLS_OK);
+    } else {
+      take_event(o, MODEL_EV_TLS_FAIL);
+      o->hs_failed = true;
+      o->closing = CLOSE_HS_FAILED;
+    }
+  } else if (starts(st, "tls")) {
+    if (o->st.sec == MODEL_SEC_SECURE || o->st.sec == MODEL_SEC_NEGOTIATING) {
+      take_event(o, MODEL_EV_TLS_ERROR);
+      o->closing = CLOSE_TLS_ERROR;
+    }
+  } else if (starts(st, "data")) {
+    bool clear = st->len >= 10 && !memcmp(st->data, "data clear", 10);
+    if (clear && o->st.prot == MODEL_PROT_P) {
+      if (o->prot_refused_under_p && !o->prot_kept_reported) {
+        o->prot_kept_reported = true;
+        violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
+                  "data in clear after a refused PROT: the level fell back from P");
+      }
+      violation(o, ORACLE_PROT_P_DATA_IS_TLS, NULL, "data moved in clear under PROT P");
+    }
+  }
+}
+
+static void tls_action(oracle *o, const transcript_step *st) {
+  if (st->len == 12 && !memcmp(st->data, "close_notify", 12) &&
+      o->st.sec == MODEL_SEC_SECURE) {
+    model_state before = o->st;
+    take_event(o, MODEL_EV_TLS_CLOSE_NOTIFY);
+    if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
+      o->closing = CLOSE_STAYS_TLS;
+    oracle_framer_reset(&o->framer);
+  }
+}
+
+int oracle_step(oracle *o, const transcript_step *st) {
+  if (o->done)
+    return 1;
+  o->step++;
+  switch (st->kind) {
+  case TRANSCRIPT_C: client_bytes(o, st->data, st->len, true); break;
+  case TRANSCRIPT_R: client_bytes(o, st->data, st->len, false); break;
+  case TRANSCRIPT_T: tls_action(o, st); break;
+  case TRANSCRIPT_S: server_line(o, st->data, st->len); break;
+  case TRANSCRIPT_E: event(o, st); break;
+  case TRANSCRIPT_W:
+  case TRANSCRIPT_D:
+  case TRANSCRIPT_COMMENT:
+  case TRANSCRIPT_BLANK:
+  default: break;
+  }
+  return o->done ? 1 : 0;
+}
+
+size_t oracle_finish(oracle *o) {
+  if (!o->done) {
+    if (o->in_multi)
+      violation(o, ORACLE_REPLY_SYNTAX, NULL, "transcript ends inside a multi-line reply");
+    if (o->hs_failed && o->st.close != MODEL_CLOSED && !o->hs_closes_reported)
+      violation(o, ORACLE_HANDSHAKE_FAIL_CLOSES, NULL,
+                "the handshake failed and the server never closed the connection");
+  }
+  return o->n_viol;
+}
+
+long oracle_check_transcript(const transcript *t, const model_config *cfg, bool all,
+                             oracle_violation *first) {
+  oracle *o = oracle_new(cfg, all);
+  if (!o)
+    return -1;
+  for (size_t i = 0; i < t->n; i++)
+    if (oracle_step(o, &t->steps[i]))
+      break;
+  long n = (long)oracle_finish(o);
+  if (first && n > 0)
+    *first = o->viol[0];
+  oracle_free(o);
+  return n;
+}

@@ -1,0 +1,226 @@
+/* test_runner_fake.c - the runner against deliberately broken servers.
+ *
+ * This file defines the ftps_session API itself (a scripted fake), so the
+ * linker never pulls the real session out of libftps_server.a. It checks
+ * what the oracle relies on - a broken server's plaintext after 234 is
+ * recorded, bare-LF and unterminated lines are kept - and that a server that
+ * floods output or never goes quiet cannot hang the runner. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ftps_err.h"
+#include "ftps_session.h"
+#include "model.h"
+#include "oracle.h"
+#include "runner.h"
+#include "testlib.h"
+#include "transcript.h"
+
+typedef enum fake_mode {
+  FAKE_OOPS,       /* vsftpd style: 234, then "500 OOPS" in plaintext */
+  FAKE_LINES,      /* odd line endings, then close */
+  FAKE_FLOOD,      /* endless output */
+  FAKE_WAKE,       /* a wake time that is always due */
+  FAKE_DRIP,       /* one output byte per call, never quiet */
+} fake_mode;
+
+static fake_mode mode;
+
+struct ftps_session {
+  uint8_t out[1 << 16];
+  size_t out_len;
+  char line[256];
+  size_t line_len;
+  bool after_234;
+  bool closed;
+  uint64_t now;
+};
+
+static void put(ftps_session *s, const char *text) {
+  size_t n = strlen(text);
+  if (n <= sizeof(s->out) - s->out_len) {
+    memcpy(s->out + s->out_len, text, n);
+    s->out_len += n;
+  }
+}
+
+ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms) {
+  (void)server;
+  ftps_session *s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return NULL;
+  s->now = now_ms;
+  if (mode == FAKE_LINES) {
+    put(s, "220-bare\n220 crlf\r\ncr only\r220-x\r\n");
+    put(s, "tail without end");
+    s->closed = true;
+  } else {
+    put(s, "220 fake\r\n");
+  }
+  return s;
+}
+
+void ftps_session_free(ftps_session *s) {
+  free(s);
+}
+
+int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed) {
+  *out_consumed = 0;
+  if (s->closed)
+    return FTPS_ERR_CLOSED;
+  if (mode == FAKE_FLOOD || mode == FAKE_DRIP)
+    return 0; /* output comes from ftps_session_output */
+  for (size_t i = 0; i < len; i++) {
+    (*out_consumed)++;
+    if (s->after_234) {
+      /* whatever arrives (a ClientHello) gets the vsftpd answer */
+      put(s, "500 OOPS: SSL_accept failed\r\n");
+      s->closed = true;
+      return 0;
+    }
+    if (in[i] != '\n') {
+      if (s->line_len < sizeof(s->line))
+        s->line[s->line_len++] = (char)in[i];
+      continue;
+    }
+    if (s->line_len >= 9 && memcmp(s->line, "AUTH TLS\r", 9) == 0) {
+      put(s, "234 go\r\n");
+      s->after_234 = true;
+    } else {
+      put(s, "200 ok\r\n");
+    }
+    s->line_len = 0;
+  }
+  return 0;
+}
+
+const uint8_t *ftps_session_output(const ftps_session *s, size_t *out_len) {
+  ftps_session *m = (ftps_session *)s;
+  if (mode == FAKE_FLOOD && m->out_len == 0) {
+    memset(m->out, 'x', sizeof(m->out));
+    m->out_len = sizeof(m->out);
+  }
+  if (mode == FAKE_DRIP && m->out_len == 0) {
+    m->out[0] = 'y';
+    m->out_len = 1;
+  }
+  *out_len = m->out_len;
+  return m->out;
+}
+
+void ftps_session_output_consume(ftps_session *s, size_t n) {
+  if (n > s->out_len)
+    n = s->out_len;
+  memmove(s->out, s->out + n, s->out_len - n);
+  s->out_len -= n;
+}
+
+bool ftps_session_next_event(ftps_session *s, ftps_event *out) {
+  (void)s;
+  (void)out;
+  return false;
+}
+
+uint64_t ftps_session_wake_time(const ftps_session *s) {
+  return mode == FAKE_WAKE ? s->now : UINT64_MAX;
+}
+
+void ftps_session_advance(ftps_session *s, uint64_t now_ms) {
+  if (now_ms > s->now)
+    s->now = now_ms;
+}
+
+bool ftps_session_is_closed(const ftps_session *s) {
+  return s->closed;
+}
+
+/* judged: the oracle's first violation on the transcript |m| produces. */
+static long judged(fake_mode m, const char *text, oracle_violation *v) {
+  transcript script, out;
+  char err[256];
+  ftps_server server;
+  memset(&server, 0, sizeof(server));
+  mode = m;
+  transcript_init(&script);
+  transcript_init(&out);
+  CHECK_EQ_INT(transcript_parse_text(&script, text, strlen(text), "fake", err, sizeof(err)), 0);
+  runner_run(&server, &script, NULL, &out, NULL);
+  model_policy mp = model_policy_default();
+  model_config mc = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+  long n = oracle_check_transcript(&out, &mc, false, v);
+  transcript_cleanup(&script);
+  transcript_cleanup(&out);
+  return n;
+}
+
+static char *run(fake_mode m, const char *text, int *out_rc, runner_result *res) {
+  transcript script, out;
+  char err[256];
+  char *buf = NULL;
+  size_t len = 0;
+  ftps_server server;
+  memset(&server, 0, sizeof(server));
+  mode = m;
+  transcript_init(&script);
+  transcript_init(&out);
+  CHECK_EQ_INT(transcript_parse_text(&script, text, strlen(text), "fake", err, sizeof(err)), 0);
+  *out_rc = runner_run(&server, &script, NULL, &out, res);
+  FILE *f = open_memstream(&buf, &len);
+  transcript_print_text(&out, f);
+  fclose(f);
+  transcript_cleanup(&script);
+  transcript_cleanup(&out);
+  return buf;
+}
+
+int main(void) {
+  int rc;
+  runner_result res;
+
+  /* NO_PLAINTEXT_AFTER_234 must be visible: the plaintext after 234 is an
+   * S: line, and the handshake fails on the closed connection. */
+  char *t = run(FAKE_OOPS, "C: AUTH TLS\nT: handshake\nC: NOOP\n", &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\n"
+               "S: 500 OOPS: SSL_accept failed\nE: handshake failed eof\nE: closed\n"
+               "# not played: connection closed\n");
+  free(t);
+
+  /* ... and the oracle sees it in what the runner recorded */
+  oracle_violation v;
+  CHECK_EQ_INT(judged(FAKE_OOPS, "C: AUTH TLS\nT: handshake\n", &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PLAINTEXT_AFTER_234");
+
+  /* line endings: a bare LF stays in the payload, a lone CR too, and an
+   * unterminated tail is recorded when the connection closes */
+  t = run(FAKE_LINES, "C: NOOP\n", &rc, &res);
+  CHECK_STR(t, "S: 220-bare\\n\nS: 220 crlf\nS: cr only\\r220-x\nS: tail without end\n"
+               "E: closed\n# not played: connection closed\n");
+  free(t);
+
+  /* a server that never stops talking is cut off */
+  t = run(FAKE_FLOOD, "C: NOOP\nC: NOOP\n", &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_LIMIT);
+  CHECK_STR(res.limit, "output");
+  CHECK(res.gave_up);
+  CHECK(res.server_bytes <= RUNNER_OUTPUT_MAX);
+  CHECK(strstr(t, "E: limit output\n# not played: client gave up\n") != NULL);
+  free(t);
+
+  t = run(FAKE_WAKE, "C: NOOP\n", &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_LIMIT);
+  CHECK_STR(res.limit, "wake");
+  free(t);
+
+  t = run(FAKE_DRIP, "C: NOOP\n", &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_LIMIT);
+  CHECK_STR(res.limit, "pump");
+  free(t);
+
+  /* a limit the script expects is a match, not a mismatch */
+  t = run(FAKE_WAKE, "S: 220 fake\nE: limit wake\n", &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_LIMIT);
+  CHECK(res.matched);
+  free(t);
+  return testlib_finish();
+}
