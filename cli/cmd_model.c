@@ -1,14 +1,39 @@
-/* cmd_model.c - `ftpsfuzz model --table`: print the model's transition table. */
+/* cmd_model.c - `ftpsfuzz model`: print the model's transition table, draw it
+ * (Graphviz DOT, optionally coloured by a corpus's coverage) or export it to
+ * Promela for SPIN. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_atomic.h"
 #include "model.h"
+#include "model_coverage.h"
+#include "model_export.h"
 
 static int usage(FILE *out) {
-  fprintf(out, "usage: ftpsfuzz model --table | --dot [--coverage DIR] | --promela\n"
-               "Prints the state model (model/model.def). --dot and --promela are not yet\n"
-               "implemented.\n");
+  fprintf(out,
+          "usage: ftpsfuzz model --table\n"
+          "       ftpsfuzz model --dot [--coverage DIR] [-o FILE]\n"
+          "       ftpsfuzz model --promela [--broken NAME] [-o FILE]\n"
+          "  [--profile rfc|default] [--policy tls-login=on|off,tls-data=...,anon=...,ccc=...]\n"
+          "Prints the state model (model/model.def).\n"
+          "  --table     the transition table\n"
+          "  --dot       a Graphviz picture: reachable states projected to sec/login/PBSZ/PROT,\n"
+          "              edges labelled with events and reply codes (dot -Tsvg to render)\n"
+          "  --coverage DIR  judge every transcript in DIR (binary corpus form or .fts; files\n"
+          "              without S: lines are client scripts, played against the built-in\n"
+          "              test configuration first) and colour the transitions they take\n"
+          "  --promela   a Promela model with the security invariants as assertions\n"
+          "              (spin -a; cc -DSAFETY -o pan pan.c; ./pan)\n"
+          "  --broken NAME   TEST ONLY, with --promela: a deliberately broken model that\n"
+          "              SPIN must reject; NAME is one of:\n");
+  const char *why;
+  for (size_t i = 0; model_promela_broken_name(i, &why); i++)
+    fprintf(out, "                %-20s %s\n", model_promela_broken_name(i, NULL), why);
+  fprintf(out, "  -o FILE     write to FILE (atomically) instead of standard output\n"
+               "The policy defaults to the built-in test configuration's (TLS required for\n"
+               "login and data, anonymous off, CCC off). Exit: 0 ok, 2 bad usage or input.\n");
   return CLI_USAGE;
 }
 
@@ -97,30 +122,135 @@ static int print_table(void) {
   return CLI_OK;
 }
 
+/* collect_coverage judges DIR into a new record (*out) and reports what it
+ * did on standard error. Returns CLI_OK or CLI_USAGE. */
+static int collect_coverage(const char *dir, model_cover **out) {
+  model_cover *cov = model_cover_new();
+  cli_cover_stats st;
+  if (!cov) {
+    fprintf(stderr, "ftpsfuzz model: out of memory\n");
+    return CLI_USAGE;
+  }
+  if (cli_cover_dir(cov, dir, stderr, &st) != 0) {
+    model_cover_free(cov);
+    return CLI_USAGE;
+  }
+  fprintf(stderr,
+          "ftpsfuzz model: %s: %zu transcript(s) judged (%zu client script(s) played), %zu "
+          "skipped, %zu oracle violation(s)\n",
+          dir, st.files, st.played, st.skipped, st.violations);
+  *out = cov;
+  return CLI_OK;
+}
+
 int cmd_model(int argc, char **argv) {
   int table = 0, dot = 0, promela = 0;
+  const char *coverage = NULL, *broken = NULL, *outp = NULL;
+  model_profile profile = MODEL_PROFILE_DEFAULT;
+  model_policy policy = model_policy_default();
+  char err[512];
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--table")) {
+    const char *a = argv[i];
+    bool has_val = i + 1 < argc;
+    if (!strcmp(a, "--table")) {
       table = 1;
-    } else if (!strcmp(argv[i], "--dot")) {
+    } else if (!strcmp(a, "--dot")) {
       dot = 1;
-    } else if (!strcmp(argv[i], "--promela")) {
+    } else if (!strcmp(a, "--promela")) {
       promela = 1;
-    } else if (!strcmp(argv[i], "--coverage") && i + 1 < argc) {
-      i++;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    } else if (!strcmp(a, "--coverage") && has_val) {
+      coverage = argv[++i];
+    } else if (!strcmp(a, "--broken") && has_val) {
+      broken = argv[++i];
+    } else if (!strcmp(a, "-o") && has_val) {
+      outp = argv[++i];
+    } else if (!strcmp(a, "--profile") && has_val) {
+      const char *p = argv[++i];
+      if (!strcmp(p, "rfc")) {
+        profile = MODEL_PROFILE_RFC;
+      } else if (!strcmp(p, "default")) {
+        profile = MODEL_PROFILE_DEFAULT;
+      } else {
+        fprintf(stderr, "ftpsfuzz model: --profile: expected rfc or default, got '%s'\n", p);
+        return CLI_USAGE;
+      }
+    } else if (!strcmp(a, "--policy") && has_val) {
+      if (model_policy_parse(&policy, argv[++i], err, sizeof(err)) < 0) {
+        fprintf(stderr, "ftpsfuzz model: --%s\n", err);
+        return CLI_USAGE;
+      }
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage(stdout);
       return CLI_OK;
     } else {
-      fprintf(stderr, "ftpsfuzz model: unexpected argument '%s'\n", argv[i]);
+      fprintf(stderr, "ftpsfuzz model: unexpected argument '%s'%s\n", a,
+              a[0] == '-' && !has_val ? " (missing its value?)" : "");
       return usage(stderr);
     }
   }
-  if (table + dot + promela != 1)
+  if (table + dot + promela != 1) {
+    fprintf(stderr, "ftpsfuzz model: expected exactly one of --table, --dot, --promela\n");
     return usage(stderr);
-  if (dot || promela) {
-    fprintf(stderr, "ftpsfuzz model: %s not yet implemented\n", dot ? "--dot" : "--promela");
+  }
+  if (coverage && !dot) {
+    fprintf(stderr, "ftpsfuzz model: --coverage goes with --dot\n");
     return CLI_USAGE;
   }
-  return print_table();
+  if (broken && !promela) {
+    fprintf(stderr, "ftpsfuzz model: --broken goes with --promela\n");
+    return CLI_USAGE;
+  }
+  if (broken) {
+    size_t i = 0;
+    while (model_promela_broken_name(i, NULL) && strcmp(model_promela_broken_name(i, NULL), broken))
+      i++;
+    if (!model_promela_broken_name(i, NULL)) {
+      fprintf(stderr, "ftpsfuzz model: --broken: unknown variant '%s' (see --help)\n", broken);
+      return CLI_USAGE;
+    }
+  }
+  if (table && outp) {
+    fprintf(stderr, "ftpsfuzz model: -o goes with --dot or --promela\n");
+    return CLI_USAGE;
+  }
+  if (table)
+    return print_table();
+
+  model_config cfg = model_config_make(profile, &policy);
+  model_cover *cov = NULL;
+  cli_atomic at = {0};
+  FILE *out = stdout;
+  int rc = CLI_USAGE;
+  if (coverage && collect_coverage(coverage, &cov) != CLI_OK)
+    goto out;
+  if (outp) {
+    if (cli_atomic_open(&at, outp, err, sizeof(err)) != 0) {
+      fprintf(stderr, "ftpsfuzz model: %s\n", err);
+      goto out;
+    }
+    out = at.f;
+  }
+  int r = dot ? model_export_dot(out, &cfg, cov) : model_export_promela(out, &cfg, broken);
+  if (r == 0 && !outp && fflush(stdout) != 0)
+    r = -1;
+  if (r != 0) {
+    fprintf(stderr, "ftpsfuzz model: cannot write the %s output%s\n", dot ? "DOT" : "Promela",
+            r == -1 ? " (write error or out of memory)" : "");
+    if (outp)
+      cli_atomic_abort(&at);
+    goto out;
+  }
+  if (outp && cli_atomic_commit(&at, err, sizeof(err)) != 0) {
+    fprintf(stderr, "ftpsfuzz model: %s\n", err);
+    goto out;
+  }
+  if (cov) {
+    size_t rows = 0, covered = 0;
+    if (model_export_dot_counts(&cfg, cov, NULL, NULL, &rows, &covered) == 0)
+      fprintf(stderr, "ftpsfuzz model: %zu/%zu transitions covered\n", covered, rows);
+  }
+  rc = CLI_OK;
+out:
+  model_cover_free(cov);
+  return rc;
 }

@@ -1,6 +1,8 @@
-/* cmd_run.c - `ftpsfuzz run [--chunk N] [--config FILE] SCRIPT.fts`: play a
- * client script against the in-process server with the built-in test
- * configuration and print the transcript (DESIGN section 7). */
+/* cmd_run.c - `ftpsfuzz run [--chunk N] [--oracle] [--config FILE]
+ * [--connect HOST:PORT [--timeout MS]] SCRIPT.fts`: play a client script
+ * against the in-process server with the built-in test configuration, or
+ * against a live server over TCP, and print the transcript (DESIGN section
+ * 7, issue 3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
+          "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--oracle] SCRIPT.fts\n"
           "\n"
           "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
           "test configuration; '# config: key=value' comment lines adjust its policy)\n"
@@ -24,9 +27,14 @@ static void usage(FILE *out) {
           "  --oracle       judge the transcript with the model's oracle; a violation\n"
           "                 is printed on standard error as VIOLATION <INVARIANT> ...\n"
           "  --config FILE  server configuration file (not yet supported)\n"
+          "  --connect HOST:PORT  play against a live server over TCP instead (IPv6 as\n"
+          "                 [ADDR]:PORT); passive data connections only; '# config:'\n"
+          "                 lines then only tell --oracle the server's policy\n"
+          "  --timeout MS   over --connect: how long one step may wait for the server\n"
+          "                 (default 5000); a silent server gives 'E: timeout'\n"
           "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
-          "oracle violation or a runner limit hit, 2 bad usage or a bad script\n"
-          "(FILE:LINE: what was expected).\n");
+          "oracle violation, a runner limit hit or a timeout, 2 bad usage, a bad\n"
+          "script (FILE:LINE: what was expected) or no connection.\n");
 }
 
 static int parse_chunk(const char *s, size_t *out) {
@@ -37,6 +45,43 @@ static int parse_chunk(const char *s, size_t *out) {
   if (*end != '\0' || v == 0 || v > (1u << 20))
     return -1;
   *out = (size_t)v;
+  return 0;
+}
+
+/* parse_hostport splits "HOST:PORT" or "[ADDR]:PORT" into |host| and
+ * |port| (decimal 1..65535). Returns 0 or -1. */
+static int parse_hostport(const char *s, char *host, size_t host_len, char *port,
+                          size_t port_len) {
+  const char *colon, *h = s;
+  size_t hl;
+  if (s[0] == '[') {
+    const char *close = strchr(s, ']');
+    if (close == NULL || close[1] != ':')
+      return -1;
+    h = s + 1;
+    hl = (size_t)(close - h);
+    colon = close + 1;
+  } else {
+    colon = strrchr(s, ':');
+    if (colon == NULL || strchr(s, ':') != colon)
+      return -1;
+    hl = (size_t)(colon - s);
+  }
+  const char *p = colon + 1;
+  size_t pl = strlen(p);
+  if (hl == 0 || hl >= host_len || pl == 0 || pl >= port_len || pl > 5)
+    return -1;
+  unsigned long v = 0;
+  for (size_t i = 0; i < pl; i++) {
+    if (p[i] < '0' || p[i] > '9')
+      return -1;
+    v = v * 10 + (unsigned long)(p[i] - '0');
+  }
+  if (v == 0 || v > 65535)
+    return -1;
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  memcpy(port, p, pl + 1);
   return 0;
 }
 
@@ -66,7 +111,8 @@ static int judge(const transcript *t, const ftps_policy *p) {
 }
 
 int cmd_run(int argc, char **argv) {
-  const char *path = NULL, *config = NULL;
+  const char *path = NULL, *config = NULL, *connect = NULL;
+  char host[256], port[8];
   runner_options opt = runner_options_default();
   char err[512];
   transcript script, out;
@@ -86,6 +132,21 @@ int cmd_run(int argc, char **argv) {
         return CLI_USAGE;
       }
       i++;
+    } else if (!strcmp(argv[i], "--connect")) {
+      if (i + 1 >= argc ||
+          parse_hostport(argv[i + 1], host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT or [ADDR]:PORT\n");
+        return CLI_USAGE;
+      }
+      connect = argv[++i];
+    } else if (!strcmp(argv[i], "--timeout")) {
+      size_t ms = 0;
+      if (i + 1 >= argc || parse_chunk(argv[i + 1], &ms) != 0 || ms > 600000) {
+        fprintf(stderr, "ftpsfuzz run: --timeout expects milliseconds, 1..600000\n");
+        return CLI_USAGE;
+      }
+      opt.timeout_ms = (unsigned)ms;
+      i++;
     } else if (!strcmp(argv[i], "--oracle")) {
       use_oracle = true;
     } else if (!strcmp(argv[i], "--config")) {
@@ -104,6 +165,15 @@ int cmd_run(int argc, char **argv) {
       fprintf(stderr, "ftpsfuzz run: expected one SCRIPT.fts, got '%s' too\n", argv[i]);
       return CLI_USAGE;
     }
+  }
+  if (connect != NULL && (config != NULL || opt.chunk != 0)) {
+    fprintf(stderr, "ftpsfuzz run: --connect plays a live server: --chunk and --config do "
+                    "not apply\n");
+    return CLI_USAGE;
+  }
+  if (connect == NULL && opt.timeout_ms != 0) {
+    fprintf(stderr, "ftpsfuzz run: --timeout applies only with --connect\n");
+    return CLI_USAGE;
   }
   if (path == NULL) {
     fprintf(stderr, "ftpsfuzz run: expected SCRIPT.fts\n");
@@ -132,7 +202,8 @@ int cmd_run(int argc, char **argv) {
   runner_result res;
   opt.script_name = path;
   opt.diag = stderr;
-  int r = runner_run(&cfg.server, &script, &opt, &out, &res);
+  int r = connect != NULL ? runner_run_tcp(host, port, &script, &opt, &out, &res)
+                          : runner_run(&cfg.server, &script, &opt, &out, &res);
   if (transcript_print_text(&out, stdout) != 0 || fflush(stdout) != 0) {
     fprintf(stderr, "ftpsfuzz run: cannot write the transcript\n");
     rc = CLI_USAGE;
@@ -148,6 +219,14 @@ int cmd_run(int argc, char **argv) {
   case RUNNER_LIMIT:
     fprintf(stderr, "%s: the server hit the runner's %s limit\n", path, res.limit);
     rc = CLI_FINDING;
+    break;
+  case RUNNER_TIMEOUT:
+    fprintf(stderr, "%s: %s kept the client waiting longer than the step timeout\n", path,
+            connect);
+    rc = CLI_FINDING;
+    break;
+  case RUNNER_ERR_CONNECT:
+    rc = CLI_USAGE; /* why is already on standard error */
     break;
   case RUNNER_ERR_NOMEM:
     fprintf(stderr, "%s: out of memory\n", path);

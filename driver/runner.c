@@ -1,44 +1,23 @@
-/* runner.c - plays client scripts against an in-process ftps_session.
- * The rules are in runner.h; this file only implements them. */
+/* runner.c - plays client scripts against a server through a transport:
+ * the script, the control connection (framing, the client's TLS) and the
+ * recording. The rules are in runner.h; the data connection is in
+ * runner_data.c, the transports in transport_*.c. */
 #include "runner.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "ftps_buf.h"
 #include "ftps_err.h"
+#include "runner_int.h"
 #include "tls_client.h"
 
 /* Largest TLSCiphertext.length (RFC 8446 section 5.2: 2^14 + 256; TLS 1.2
  * allows 2^14 + 2048). A header claiming more is not a record. */
 #define RECORD_BODY_MAX (16384 + 2048)
-
-typedef enum rx_mode {
-  RX_PLAIN,       /* server bytes are reply lines */
-  RX_SWITCHING,   /* after 234: TLS records or plaintext lines */
-  RX_TLS,         /* handshake done: every byte belongs to a record */
-} rx_mode;
-
-typedef struct runner {
-  const runner_options *opt;
-  runner_result *res;
-  transcript *out;
-  ftps_session *s;
-  uint64_t now;
-  ftps_buf tx;            /* client bytes not yet taken by the session */
-  ftps_buf rx;            /* server bytes not yet framed (a partial record) */
-  ftps_buf line;          /* the S: line being assembled */
-  ftps_buf held;          /* records after 234, before T: handshake */
-  rx_mode mode;
-  bool drop_records;      /* after a failed handshake: records are discarded */
-  tls_client *tls;        /* exists from T: handshake until TLS ends or fails */
-  bool closed_recorded;
-  bool gave_up;
-  bool stop_comment_done;
-  int err;                /* sticky RUNNER_ERR_* */
-  uint64_t moved;         /* progress counter: bytes and events moved */
-} runner;
 
 static bool is_record_type(uint8_t b) {
   /* change_cipher_spec(20) alert(21) handshake(22) application_data(23)
@@ -48,14 +27,13 @@ static bool is_record_type(uint8_t b) {
 
 /* ---- recording ---- */
 
-static bool stopped(const runner *r) {
+bool runner_stopped(const runner *r) {
   return r->gave_up || r->err != 0;
 }
 
-static void give_up_limit(runner *r, const char *what);
 static void emit_line(runner *r, bool terminated);
 
-static void rec(runner *r, transcript_kind kind, const void *data, size_t len) {
+void runner_rec(runner *r, transcript_kind kind, const void *data, size_t len) {
   if (r->err != 0)
     return;
   int rc = transcript_add(r->out, kind, data, len);
@@ -68,30 +46,79 @@ static void rec(runner *r, transcript_kind kind, const void *data, size_t len) {
   }
 }
 
-static void rec_str(runner *r, transcript_kind kind, const char *s) {
-  rec(r, kind, s, strlen(s));
+/* rec_client records a client-side fact (an S: line or an event) - held
+ * behind a reply that waits for the data connection's close. */
+static void rec_client(runner *r, transcript_kind kind, const void *data, size_t len) {
+  if (r->hold) {
+    if (r->err == 0 && transcript_add(&r->held_out, kind, data, len) == -1)
+      r->err = RUNNER_ERR_NOMEM;
+    return;
+  }
+  if (kind == TRANSCRIPT_S)
+    runner_track_reply(r, data, len);
+  runner_rec(r, kind, data, len);
 }
 
-static void rec_event(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rec_event(runner *r, const char *fmt, ...) {
+void runner_rec_comment(runner *r, const char *text) {
+  runner_rec(r, TRANSCRIPT_COMMENT, text, strlen(text));
+}
+
+static void rec_vevent(runner *r, bool direct, const char *fmt, va_list ap) {
   char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
   if (n < 0)
     return;
-  rec(r, TRANSCRIPT_E, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+  size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+  if (direct)
+    runner_rec(r, TRANSCRIPT_E, buf, len);
+  else
+    rec_client(r, TRANSCRIPT_E, buf, len);
 }
 
-static void give_up_limit(runner *r, const char *what) {
+/* runner_rec_event records an event in stream order (after held replies). */
+void runner_rec_event(runner *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  rec_vevent(r, false, fmt, ap);
+  va_end(ap);
+}
+
+void runner_release_hold(runner *r) {
+  if (!r->hold)
+    return;
+  r->hold = false;
+  transcript held = r->held_out;
+  transcript_init(&r->held_out);
+  for (size_t i = 0; i < held.n && r->err == 0; i++) {
+    const transcript_step *st = &held.steps[i];
+    /* A held line can start a new hold only after this data connection. */
+    if (st->kind == TRANSCRIPT_S && !r->hold && runner_reply_held(r, st->data, st->len))
+      r->hold = true;
+    rec_client(r, st->kind, st->data, st->len);
+  }
+  transcript_cleanup(&held);
+}
+
+void runner_give_up_limit(runner *r, const char *what) {
   if (r->gave_up)
     return;
   if (r->line.len > 0 && r->line.len < r->line.max)
     emit_line(r, false); /* what the client saw before it gave up */
-  rec_event(r, "limit %s", what);
+  runner_release_hold(r);
+  runner_rec_event(r, "limit %s", what);
   r->gave_up = true;
   snprintf(r->res->limit, sizeof(r->res->limit), "%s", what);
+}
+
+void runner_timeout(runner *r) {
+  if (r->gave_up)
+    return;
+  if (r->line.len > 0 && r->line.len < r->line.max)
+    emit_line(r, false);
+  runner_release_hold(r);
+  runner_rec_event(r, "timeout");
+  r->gave_up = true;
+  r->res->timed_out = true;
 }
 
 /* buf_add appends or gives up on the named limit. */
@@ -102,7 +129,7 @@ static bool buf_add(runner *r, ftps_buf *b, const void *p, size_t n, const char 
   if (rc == FTPS_ERR_NOMEM)
     r->err = RUNNER_ERR_NOMEM;
   else
-    give_up_limit(r, what);
+    runner_give_up_limit(r, what);
   return false;
 }
 
@@ -116,7 +143,9 @@ static void emit_line(runner *r, bool terminated) {
    * the payload (transcript.h). */
   if (terminated && len >= 2 && p[len - 2] == '\r')
     len -= 2;
-  rec(r, TRANSCRIPT_S, p, len);
+  if (!r->hold && runner_reply_held(r, p, len))
+    r->hold = true;
+  rec_client(r, TRANSCRIPT_S, p, len);
   /* RFC 4217 section 4: after 234 the client starts the TLS negotiation, so
    * the server's next bytes are TLS - unless a broken server says more. */
   if (r->mode == RX_PLAIN && len >= 4 && memcmp(p, "234 ", 4) == 0) {
@@ -128,7 +157,7 @@ static void emit_line(runner *r, bool terminated) {
 
 /* line_add adds reply bytes, recording a line at every LF. */
 static void line_add(runner *r, const uint8_t *p, size_t n) {
-  while (n > 0 && !stopped(r)) {
+  while (n > 0 && !runner_stopped(r)) {
     const uint8_t *lf = memchr(p, '\n', n);
     size_t take = lf != NULL ? (size_t)(lf - p) + 1 : n;
     size_t room = ftps_buf_room(&r->line);
@@ -149,15 +178,32 @@ static void line_flush(runner *r) {
     emit_line(r, false);
 }
 
-/* ---- the TLS client's side of the stream ---- */
+/* ---- the TLS client's side of the control stream ---- */
+
+/* keep_session remembers the control connection's newest session, which
+ * PROT P data connections offer (tls_client.h). */
+static void keep_session(runner *r) {
+  SSL_SESSION *s = r->tls != NULL ? tls_client_session(r->tls) : NULL;
+  if (s == NULL || s == r->ctl_session)
+    return;
+  SSL_SESSION_up_ref(s);
+  SSL_SESSION_free(r->ctl_session);
+  r->ctl_session = s;
+}
 
 static void tls_drop(runner *r) {
+  keep_session(r);
   tls_client_free(r->tls);
   r->tls = NULL;
 }
 
+SSL_SESSION *runner_ctl_session(runner *r) {
+  keep_session(r);
+  return r->ctl_session;
+}
+
 static void handshake_failed(runner *r, const char *reason) {
-  rec_event(r, "handshake failed %s", reason[0] != '\0' ? reason : "unknown");
+  runner_rec_event(r, "handshake failed %s", reason[0] != '\0' ? reason : "unknown");
   tls_drop(r);
   /* Whatever else of the failed handshake arrives is dropped; a plaintext
    * line (the unprotected 421 of RFC 4217 section 10.1) is still recorded. */
@@ -168,7 +214,7 @@ static void handshake_failed(runner *r, const char *reason) {
 /* drain_app reads decrypted application data into reply lines. */
 static void drain_app(runner *r) {
   uint8_t buf[16384];
-  while (r->tls != NULL && !stopped(r)) {
+  while (r->tls != NULL && !runner_stopped(r)) {
     size_t n = 0;
     int rc = tls_client_read(r->tls, buf, sizeof(buf), &n);
     if (n > 0)
@@ -176,13 +222,13 @@ static void drain_app(runner *r) {
     if (rc == TLS_CLIENT_CLOSED) {
       /* The server's close_notify: the control connection is plaintext
        * again (CCC, REIN). The client does not answer an unsolicited one. */
-      rec_event(r, "tls shutdown");
+      runner_rec_event(r, "tls shutdown");
       tls_drop(r);
       r->mode = RX_PLAIN;
       return;
     }
     if (rc == TLS_CLIENT_FAILED) {
-      rec_event(r, "tls error %s", tls_client_reason(r->tls));
+      runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
       tls_drop(r);
       r->gave_up = true; /* a real client drops the connection */
       return;
@@ -201,7 +247,7 @@ static void record_to_client(runner *r, const uint8_t *p, size_t n) {
     return;
   }
   if (rc != 0) {
-    give_up_limit(r, "tls buffer");
+    runner_give_up_limit(r, "tls buffer");
     return;
   }
   if (!tls_client_handshake_done(r->tls)) {
@@ -212,7 +258,7 @@ static void record_to_client(runner *r, const uint8_t *p, size_t n) {
     }
     if (rc != TLS_CLIENT_DONE)
       return;
-    rec_event(r, "handshake ok");
+    runner_rec_event(r, "handshake ok");
     r->mode = RX_TLS;
   }
   drain_app(r);
@@ -220,7 +266,7 @@ static void record_to_client(runner *r, const uint8_t *p, size_t n) {
 
 /* rx_process frames the server bytes in |r->rx| by the current mode. */
 static void rx_process(runner *r) {
-  while (r->rx.len > 0 && !stopped(r)) {
+  while (r->rx.len > 0 && !runner_stopped(r)) {
     const uint8_t *p = r->rx.data;
     size_t n = r->rx.len, take;
     bool plain = r->mode == RX_PLAIN ||
@@ -251,103 +297,56 @@ static void rx_process(runner *r) {
   }
 }
 
-/* ---- driving the session ---- */
+/* ---- what transports call ---- */
 
-static void take_events(runner *r) {
-  ftps_event ev;
-  while (!stopped(r) && ftps_session_next_event(r->s, &ev)) {
-    r->moved++;
-    if (++r->res->events > RUNNER_EVENTS_MAX) {
-      give_up_limit(r, "events");
-      return;
-    }
-    if (r->opt->on_event != NULL)
-      r->opt->on_event(r->opt->event_ctx, &ev, r->out->n);
+void runner_client_output(runner *r) {
+  /* the client's TLS output (handshake messages, records, alerts) */
+  while (r->tls != NULL && tls_client_pending(r->tls) > 0 && !runner_stopped(r)) {
+    uint8_t buf[4096];
+    size_t n = 0;
+    tls_client_pull(r->tls, buf, sizeof(buf), &n);
+    if (n == 0)
+      break;
+    r->moved += n;
+    buf_add(r, &r->tx, buf, n, "tx");
   }
+  runner_data_output(r);
 }
 
-/* pump moves bytes both ways until nothing more happens. */
-static void pump(runner *r) {
-  unsigned idle = 0, wakes = 0;
-  while (!stopped(r)) {
-    uint64_t before = r->moved;
-    bool fed = false;
-    /* the client's TLS output (handshake messages, records, alerts) */
-    while (r->tls != NULL && tls_client_pending(r->tls) > 0 && !stopped(r)) {
-      uint8_t buf[4096];
-      size_t n = 0;
-      tls_client_pull(r->tls, buf, sizeof(buf), &n);
-      if (n == 0)
-        break;
-      r->moved += n;
-      buf_add(r, &r->tx, buf, n, "tx");
-    }
-    if (stopped(r))
-      return;
-    if (!ftps_session_is_closed(r->s)) {
-      size_t n = r->tx.len, used = 0;
-      if (r->opt->chunk > 0 && n > r->opt->chunk)
-        n = r->opt->chunk;
-      /* With nothing to feed, feed(NULL, 0) lets the session continue
-       * with input it queued while its output was full. */
-      ftps_session_feed(r->s, n > 0 ? r->tx.data : NULL, n, &used);
-      if (used > n)
-        used = n;
-      ftps_buf_consume(&r->tx, used);
-      r->moved += used;
-      fed = used > 0;
-    } else {
-      ftps_buf_reset(&r->tx); /* a closed session takes nothing more */
-    }
-    size_t olen = 0;
-    const uint8_t *o = ftps_session_output(r->s, &olen);
-    if (olen > 0) {
-      if (olen > RUNNER_OUTPUT_MAX - r->res->server_bytes) {
-        give_up_limit(r, "output");
-        return;
-      }
-      if (!buf_add(r, &r->rx, o, olen, "rx"))
-        return;
-      ftps_session_output_consume(r->s, olen);
-      r->res->server_bytes += olen;
-      r->moved += olen;
-      rx_process(r);
-    }
-    take_events(r);
-    if (r->moved != before) {
-      if (!fed && ++idle > RUNNER_IDLE_MAX) {
-        give_up_limit(r, "pump");
-        return;
-      }
-      continue;
-    }
-    /* Quiescent. A client waiting for a reply lets time pass until the
-     * session's delayed work (a held failed-login reply) is due. */
-    uint64_t wake = ftps_session_wake_time(r->s);
-    if (wake == UINT64_MAX || ftps_session_is_closed(r->s))
-      return;
-    if (++wakes > RUNNER_WAKE_MAX) {
-      give_up_limit(r, "wake");
-      return;
-    }
-    if (wake > r->now)
-      r->now = wake;
-    ftps_session_advance(r->s, r->now);
-    r->moved++;
-  }
-}
-
-/* settle pumps, then notices a closed session. */
-static void settle(runner *r) {
-  pump(r);
-  if (stopped(r) || r->closed_recorded || !ftps_session_is_closed(r->s))
+void runner_on_ctl(runner *r, const uint8_t *p, size_t n) {
+  if (n == 0 || runner_stopped(r))
     return;
-  size_t olen = 0;
-  ftps_session_output(r->s, &olen);
-  if (olen > 0)
+  if (n > RUNNER_OUTPUT_MAX - r->res->server_bytes) {
+    runner_give_up_limit(r, "output");
+    return;
+  }
+  if (!buf_add(r, &r->rx, p, n, "rx"))
+    return;
+  r->res->server_bytes += n;
+  r->moved += n;
+  rx_process(r);
+}
+
+bool runner_waiting(const runner *r) {
+  if (runner_stopped(r) || r->t->ops->closed(r->t))
+    return false;
+  if (r->tx.len > 0 || r->dtx.len > 0 || r->hold)
+    return true;
+  if (r->tls != NULL && !tls_client_handshake_done(r->tls))
+    return true;
+  return runner_replies_due(r);
+}
+
+/* settle lets the transport move bytes, then notices a closed connection. */
+static void settle(runner *r) {
+  r->t->ops->settle(r->t, r);
+  if (!r->tcp)
+    runner_release_hold(r); /* quiescent: nothing will close the data connection now */
+  if (runner_stopped(r) || r->closed_recorded || !r->t->ops->closed(r->t))
     return;
   line_flush(r);
-  rec_event(r, "closed");
+  runner_release_hold(r);
+  runner_rec_event(r, "closed");
   r->closed_recorded = true;
   r->res->closed = true;
   tls_drop(r);
@@ -355,10 +354,11 @@ static void settle(runner *r) {
 
 /* client_write sends one write of the client. */
 static void client_write(runner *r, const uint8_t *p, size_t n) {
+  runner_track_client(r, p, n);
   if (r->tls != NULL && tls_client_handshake_done(r->tls) && !tls_client_sent_close_notify(r->tls)) {
     if (tls_client_write(r->tls, p, n) != 0) {
-      rec_event(r, "tls error %s", tls_client_reason(r->tls)[0] ? tls_client_reason(r->tls)
-                                                                : "write");
+      runner_rec_event(r, "tls error %s", tls_client_reason(r->tls)[0] ? tls_client_reason(r->tls)
+                                                                       : "write");
       tls_drop(r);
       r->gave_up = true;
     }
@@ -369,7 +369,7 @@ static void client_write(runner *r, const uint8_t *p, size_t n) {
 
 static void play_handshake(runner *r) {
   if (r->tls != NULL) {
-    rec_str(r, TRANSCRIPT_COMMENT, " skipped: TLS already active");
+    runner_rec_comment(r, " skipped: TLS already active");
     return;
   }
   r->tls = tls_client_new();
@@ -400,13 +400,13 @@ static void play_handshake(runner *r) {
     ftps_buf_reset(&r->held);
     rx_process(r);
   }
-  if (r->tls == NULL || stopped(r))
+  if (r->tls == NULL || runner_stopped(r))
     return;
-  pump(r);
-  if (r->tls == NULL || stopped(r) || tls_client_handshake_done(r->tls))
+  r->t->ops->settle(r->t, r);
+  if (r->tls == NULL || runner_stopped(r) || tls_client_handshake_done(r->tls))
     return;
   /* Neither side moves any more. */
-  if (ftps_session_is_closed(r->s)) {
+  if (r->t->ops->closed(r->t)) {
     tls_client_set_eof(r->tls);
     tls_client_handshake(r->tls);
     handshake_failed(r, tls_client_reason(r->tls)[0] ? tls_client_reason(r->tls) : "eof");
@@ -418,11 +418,11 @@ static void play_handshake(runner *r) {
 static void play_close_notify(runner *r) {
   if (r->tls == NULL || !tls_client_handshake_done(r->tls) ||
       tls_client_sent_close_notify(r->tls)) {
-    rec_str(r, TRANSCRIPT_COMMENT, " skipped: no TLS to close");
+    runner_rec_comment(r, " skipped: no TLS to close");
     return;
   }
   if (tls_client_close_notify(r->tls) != 0) {
-    rec_event(r, "tls error %s", tls_client_reason(r->tls));
+    runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
     tls_drop(r);
     r->gave_up = true;
   }
@@ -462,13 +462,11 @@ static int play_step(runner *r, const transcript_step *st) {
         return RUNNER_ERR_INVAL;
       ms = ms * 10 + (uint64_t)(st->data[i] - '0');
     }
-    r->now += ms;
-    ftps_session_advance(r->s, r->now);
+    r->t->ops->sleep(r->t, r, ms);
     break;
   }
   case TRANSCRIPT_D:
-    /* Data connections come in a later issue. */
-    rec_event(r, "data failed not implemented");
+    runner_play_data(r, st->data, st->len);
     break;
   default:
     return RUNNER_ERR_INVAL;
@@ -487,82 +485,149 @@ runner_options runner_options_default(void) {
   return o;
 }
 
+/* comment_directive applies a "# client:" comment; other comments are
+ * ignored. Returns false (and writes |diag|) when one is malformed. */
+static bool comment_directive(runner *r, const transcript_step *st) {
+  char err[256];
+  if (runner_client_directive(r, st->data, st->len, err, sizeof(err)))
+    return true;
+  if (r->opt->diag != NULL)
+    fprintf(r->opt->diag, "%s:%u: %s\n",
+            r->opt->script_name != NULL ? r->opt->script_name : "script", st->line, err);
+  return false;
+}
+
+/* play walks the script once the runner and its transport exist. */
+static void play(runner *r, const transcript *script) {
+  size_t i = 0;
+  /* Leading comments (a script's header) come before the greeting. */
+  for (; i < script->n && r->err == 0; i++) {
+    const transcript_step *st = &script->steps[i];
+    if (st->kind != TRANSCRIPT_COMMENT && st->kind != TRANSCRIPT_BLANK)
+      break;
+    if (st->kind == TRANSCRIPT_COMMENT && !comment_directive(r, st)) {
+      r->err = RUNNER_ERR_INVAL;
+      return;
+    }
+    runner_rec(r, st->kind, st->data, st->len);
+  }
+  settle(r);
+  for (; i < script->n && r->err == 0; i++) {
+    const transcript_step *st = &script->steps[i];
+    if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E)
+      continue; /* expectations */
+    if (!is_client_step(st->kind)) {
+      if (st->kind == TRANSCRIPT_COMMENT && !comment_directive(r, st)) {
+        r->err = RUNNER_ERR_INVAL;
+        return;
+      }
+      runner_rec(r, st->kind, st->data, st->len);
+      continue;
+    }
+    if (r->closed_recorded || r->gave_up) {
+      if (!r->stop_comment_done)
+        runner_rec_comment(r, r->closed_recorded ? " not played: connection closed"
+                                                 : " not played: client gave up");
+      r->stop_comment_done = true;
+      continue;
+    }
+    runner_rec(r, st->kind, st->data, st->len);
+    r->res->steps_played++;
+    int rc = play_step(r, st);
+    if (rc != 0) {
+      r->err = rc;
+      return;
+    }
+    settle(r);
+  }
+  if (r->err == 0) {
+    line_flush(r);
+    runner_release_hold(r);
+  }
+}
+
+static void runner_init(runner *r, const runner_options *opt, runner_result *res, transcript *out) {
+  memset(r, 0, sizeof(*r));
+  r->opt = opt;
+  r->res = res;
+  r->out = out;
+  ftps_buf_init(&r->tx, RUNNER_TX_MAX);
+  ftps_buf_init(&r->rx, RUNNER_OUTPUT_MAX);
+  ftps_buf_init(&r->line, RUNNER_LINE_MAX);
+  ftps_buf_init(&r->held, TLS_CLIENT_BUFFER_MAX);
+  transcript_init(&r->held_out);
+  runner_data_init(r);
+}
+
+/* runner_finish frees the runner and judges the expectations. */
+static int runner_finish(runner *r, const transcript *script) {
+  r->res->gave_up = r->gave_up;
+  r->res->clock_ms = r->now;
+  tls_drop(r);
+  runner_data_cleanup(r);
+  if (r->t != NULL)
+    r->t->ops->free(r->t);
+  SSL_SESSION_free(r->ctl_session);
+  ftps_buf_cleanup(&r->tx);
+  ftps_buf_cleanup(&r->rx);
+  ftps_buf_cleanup(&r->line);
+  ftps_buf_cleanup(&r->held);
+  transcript_cleanup(&r->held_out);
+  if (r->err != 0)
+    return r->err;
+  r->res->has_expectations = runner_has_expectations(script);
+  const char *name = r->opt->script_name != NULL ? r->opt->script_name : "script";
+  r->res->matched = runner_compare(script, r->out, name, r->opt->diag, &r->res->mismatch_line);
+  if (!r->res->matched)
+    return RUNNER_MISMATCH;
+  if (r->res->timed_out)
+    return RUNNER_TIMEOUT;
+  return r->res->limit[0] != '\0' ? RUNNER_LIMIT : RUNNER_OK;
+}
+
 int runner_run(const ftps_server *server, const transcript *script, const runner_options *opt,
                transcript *out, runner_result *res) {
   runner_options defaults = runner_options_default();
   runner_result local_res;
   runner r;
-  size_t i = 0;
   if (res == NULL)
     res = &local_res;
   memset(res, 0, sizeof(*res));
   if (server == NULL || script == NULL || out == NULL)
     return RUNNER_ERR_INVAL;
-  memset(&r, 0, sizeof(r));
-  r.opt = opt != NULL ? opt : &defaults;
-  r.res = res;
-  r.out = out;
-  ftps_buf_init(&r.tx, RUNNER_TX_MAX);
-  ftps_buf_init(&r.rx, RUNNER_OUTPUT_MAX);
-  ftps_buf_init(&r.line, RUNNER_LINE_MAX);
-  ftps_buf_init(&r.held, TLS_CLIENT_BUFFER_MAX);
-
-  /* Leading comments (a script's header) come before the greeting. */
-  for (; i < script->n; i++) {
-    const transcript_step *st = &script->steps[i];
-    if (st->kind != TRANSCRIPT_COMMENT && st->kind != TRANSCRIPT_BLANK)
-      break;
-    rec(&r, st->kind, st->data, st->len);
-  }
-  r.s = ftps_session_new(server, r.now);
-  if (r.s == NULL) {
+  runner_init(&r, opt != NULL ? opt : &defaults, res, out);
+  /* The header comes before the greeting, so the session starts in play(). */
+  r.t = runner_transport_inproc_new(server, &r);
+  if (r.t == NULL)
     r.err = RUNNER_ERR_NOMEM;
-    goto out;
+  else
+    play(&r, script);
+  return runner_finish(&r, script);
+}
+
+int runner_run_tcp(const char *host, const char *port, const transcript *script,
+                   const runner_options *opt, transcript *out, runner_result *res) {
+  runner_options defaults = runner_options_default();
+  runner_result local_res;
+  runner r;
+  char err[256];
+  if (res == NULL)
+    res = &local_res;
+  memset(res, 0, sizeof(*res));
+  if (host == NULL || port == NULL || script == NULL || out == NULL)
+    return RUNNER_ERR_INVAL;
+  runner_init(&r, opt != NULL ? opt : &defaults, res, out);
+  r.tcp = true;
+  err[0] = '\0';
+  r.t = runner_transport_tcp_new(host, port, &r, err, sizeof(err));
+  if (r.t == NULL) {
+    if (r.opt->diag != NULL)
+      fprintf(r.opt->diag, "%s\n", err[0] ? err : "out of memory");
+    r.err = err[0] ? RUNNER_ERR_CONNECT : RUNNER_ERR_NOMEM;
+  } else {
+    play(&r, script);
   }
-  settle(&r);
-  for (; i < script->n && r.err == 0; i++) {
-    const transcript_step *st = &script->steps[i];
-    if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E)
-      continue; /* expectations */
-    if (!is_client_step(st->kind)) {
-      rec(&r, st->kind, st->data, st->len);
-      continue;
-    }
-    if (r.closed_recorded || r.gave_up) {
-      if (!r.stop_comment_done)
-        rec_str(&r, TRANSCRIPT_COMMENT, r.closed_recorded ? " not played: connection closed"
-                                                          : " not played: client gave up");
-      r.stop_comment_done = true;
-      continue;
-    }
-    rec(&r, st->kind, st->data, st->len);
-    res->steps_played++;
-    int rc = play_step(&r, st);
-    if (rc != 0) {
-      r.err = rc;
-      break;
-    }
-    settle(&r);
-  }
-  if (r.err == 0)
-    line_flush(&r);
-out:
-  res->gave_up = r.gave_up;
-  res->clock_ms = r.now;
-  tls_drop(&r);
-  ftps_session_free(r.s);
-  ftps_buf_cleanup(&r.tx);
-  ftps_buf_cleanup(&r.rx);
-  ftps_buf_cleanup(&r.line);
-  ftps_buf_cleanup(&r.held);
-  if (r.err != 0)
-    return r.err;
-  res->has_expectations = runner_has_expectations(script);
-  const char *name = r.opt->script_name != NULL ? r.opt->script_name : "script";
-  res->matched = runner_compare(script, out, name, r.opt->diag, &res->mismatch_line);
-  if (!res->matched)
-    return RUNNER_MISMATCH;
-  return res->limit[0] != '\0' ? RUNNER_LIMIT : RUNNER_OK;
+  return runner_finish(&r, script);
 }
 
 /* ---- expectations ---- */

@@ -1,4 +1,5 @@
-/* runner.h - play a client script against an in-process ftps_session.
+/* runner.h - play a client script against an in-process ftps_session, or
+ * against a live server over TCP.
  *
  * The runner is the client of DESIGN section 4: it plays the client steps of
  * a script (C R T W D) against a fresh session and produces the full
@@ -47,8 +48,7 @@
  * - T: handshake while TLS is active, or T: close_notify without TLS (or a
  *   second time), is not played: the step is copied and followed by a
  *   "# skipped: ..." comment.
- * - D: steps: data connections come in a later issue; every D: step records
- *   "E: data failed not implemented".
+ * - D: steps play the client's data connection (below).
  * - When the session is closed and its output drained, the runner records
  *   "E: closed" once. Client steps after that (or after the client gave up on
  *   a TLS error or a runner limit) are not played and not copied; the first
@@ -63,7 +63,90 @@
  *   lines produced must equal the script's exactly; otherwise the run is a
  *   mismatch and a diff (expected vs got, with line numbers) goes to |diag|.
  * - Session events (ftps_session_next_event) are not printed - the transcript
- *   is the client's view - but are passed to |on_event|. */
+ *   is the client's view - but are passed to |on_event|.
+ *
+ * What the client knows (both transports). The runner splits what it writes
+ * (C:, R:) into lines and pairs each final reply (RFC 959 section 4.2;
+ * multi-line replies count once, 1xx replies are preliminary) with the oldest
+ * command still waiting; the greeting pairs with the connection itself. From
+ * that it keeps, as a real client would:
+ * - the protection level: P after "200" to "PROT P" ("PROT S"/"E" count as
+ *   protected), C after "200" to "PROT C" or a 2xx to REIN; C at the start;
+ * - the data connection offered last: passive after 227 to PASV or 229 to
+ *   EPSV (the port is parsed from the reply), active after 200 to PORT or
+ *   EPRT, none after ABOR, REIN, or once a data connection was closed.
+ *
+ * Data connections (D: steps):
+ * - "D: open" opens the offered data connection. With none offered it
+ *   records "E: data failed no data connection offered"; with one already
+ *   open "# skipped: data connection already open". Passive: the client
+ *   connects now. Active (PORT/EPRT): the client accepts the server's
+ *   connection - now if the server already asked for it (the transfer
+ *   started), else as soon as it does. If the connection is refused:
+ *   "E: data failed <reason>" (in-process "refused").
+ * - Under protection level P the client starts TLS on the data connection
+ *   as soon as it is established (RFC 4217 section 7: the client is the TLS
+ *   client), offering the control connection's newest TLS session, which
+ *   the server must resume by default (require_tls_reuse). Under TLS 1.3
+ *   that session exists only after the first protected reply was read.
+ * - "D: send <bytes>" queues bytes; they are written (through TLS when on)
+ *   once the connection is established and its handshake done.
+ * - "D: close" closes the client's side once everything queued is written:
+ *   TLS close_notify first when TLS is on, then end of stream. Before the
+ *   data TLS handshake is done, send and close wait for it. D: send/close
+ *   without a data connection, or after D: close, are copied and followed by
+ *   "# skipped: ...".
+ * - The client reads everything the server sends on the data connection,
+ *   decrypting under TLS. When the server closes it (in-process:
+ *   FTPS_EV_DATA_CLOSE, after all data output was read) the runner records
+ *   "E: data tls <n> bytes sha256=<hex>" or "E: data clear <n> bytes
+ *   sha256=<hex>": n and the hash are of the plaintext the client RECEIVED on
+ *   that connection (0 bytes for an upload). A failed data TLS handshake or
+ *   record records "E: data failed <reason>" instead (reason as for the
+ *   control connection; "eof" when the server closed during the handshake),
+ *   and the client closes that connection.
+ * - A final reply to a transfer command (RETR LIST NLST MLSD STOR APPE STOU)
+ *   that got a 1xx reply, arriving while the client's data connection is
+ *   still open, is recorded only after that connection's close - together
+ *   with everything after it - so "E: data" always precedes the 226/426 it
+ *   belongs to, whatever the timing. In-process the hold also ends when
+ *   everything is quiescent; over TCP when the step times out.
+ * - "# client: key=value ..." comments set the client's behaviour from where
+ *   they appear (they are separate from the server's "# config:" policy):
+ *     data_tls_reuse=on|off     offer the control session on data TLS (on)
+ *     data_close_notify=on|off  send close_notify before closing data (on);
+ *                               off cuts an upload off (a truncation)
+ *   A malformed one makes the run fail with RUNNER_ERR_INVAL, naming the
+ *   script line on |diag|.
+ *
+ * In-process data connections (runner_run). The runner is the client's
+ * network too: FTPS_EV_DATA_LISTEN is answered at once with
+ * ftps_session_data_listening(s, 0, 50000 + n) for the n-th listener (n from
+ * 0); a passive D: open calls ftps_session_data_attach() with peer
+ * 127.0.0.1:40000; FTPS_EV_DATA_CONNECT is attached when the client has a
+ * pending active D: open, else held for the next D: open; client data bytes
+ * go through ftps_session_data_feed() (at most |chunk| per call); data output
+ * is drained continuously; the client's end of stream is
+ * ftps_session_data_eof(); on FTPS_EV_DATA_CLOSE the runner drains the data
+ * output, records the E: line, then calls ftps_session_data_closed().
+ *
+ * Over TCP (runner_run_tcp, `ftpsfuzz run --connect`). The same rules, with
+ * these differences:
+ * - The control connection is a TCP connection; passive data connections go
+ *   to the control connection's server address with the offered port (the
+ *   address in a 227 reply is ignored). Active mode is not supported: a
+ *   D: open after PORT/EPRT records "E: data failed active mode not
+ *   supported over --connect".
+ * - Waiting is by time: after each step the runner waits until no reply is
+ *   due (every command answered, except a started transfer that waits for
+ *   the client's data connection or upload), no TLS handshake is under way,
+ *   nothing is left to send and no reply is held - at most |timeout_ms|
+ *   (default RUNNER_TCP_TIMEOUT_DEFAULT). On expiry it records "E: timeout"
+ *   and gives up (RUNNER_TIMEOUT). Bytes that arrive later belong to a later
+ *   step.
+ * - W: steps are real sleeps, at most RUNNER_TCP_SLEEP_MAX ms each (a longer
+ *   one is noted in a comment), during which bytes keep moving.
+ * - Session events and |chunk| do not apply. */
 #ifndef RUNNER_H
 #define RUNNER_H
 
@@ -81,14 +164,20 @@
 #define RUNNER_IDLE_MAX     10000u
 #define RUNNER_WAKE_MAX     10000u
 #define RUNNER_EVENTS_MAX   100000u
+#define RUNNER_DATA_MAX     (64ull << 20)   /* data-connection bytes received per run */
+#define RUNNER_TCP_TIMEOUT_DEFAULT 5000u    /* ms a TCP step may wait */
+#define RUNNER_TCP_SLEEP_MAX 10000u         /* ms of one W: step over TCP */
 
 /* Return values of runner_run (negative: the run could not be done). */
 enum {
   RUNNER_OK = 0,
   RUNNER_MISMATCH = 1,     /* expectations not met (diff written to |diag|) */
   RUNNER_LIMIT = 2,        /* a runner limit stopped the run; expectations, if any, held */
+  RUNNER_TIMEOUT = 3,      /* TCP: the server kept the client waiting; expectations, if any, held */
   RUNNER_ERR_NOMEM = -1,
-  RUNNER_ERR_INVAL = -3,   /* bad arguments or a step payload the runner cannot play */
+  RUNNER_ERR_INVAL = -3,   /* bad arguments, a step payload the runner cannot play, or a
+                              bad "# client:" directive */
+  RUNNER_ERR_CONNECT = -4, /* TCP: cannot resolve or connect (why: on |diag|) */
 };
 
 typedef struct runner_options {
@@ -99,13 +188,15 @@ typedef struct runner_options {
    * already in the produced transcript when the event was taken. */
   void (*on_event)(void *ctx, const ftps_event *ev, size_t out_index);
   void *event_ctx;
+  unsigned timeout_ms;        /* TCP: how long one step may wait; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
 } runner_options;
 
 typedef struct runner_result {
   bool has_expectations;      /* the script holds S:/E: lines */
   bool matched;               /* ... and the produced ones equal them */
   bool closed;                /* "E: closed" was recorded */
-  bool gave_up;               /* TLS error or runner limit */
+  bool gave_up;               /* TLS error, runner limit or timeout */
+  bool timed_out;             /* TCP: "E: timeout" was recorded */
   char limit[32];             /* which limit, "" if none */
   unsigned mismatch_line;     /* script line of the first mismatching expectation (0: none/end) */
   size_t steps_played;        /* client steps played */
@@ -124,6 +215,13 @@ runner_options runner_options_default(void);
  * produced so far). */
 int runner_run(const ftps_server *server, const transcript *script, const runner_options *opt,
                transcript *out, runner_result *res);
+
+/* runner_run_tcp plays |script| against a live server at |host| (a name or
+ * address) and |port| (decimal) over TCP, with the same rules and results
+ * (see "Over TCP" above), plus RUNNER_TIMEOUT and RUNNER_ERR_CONNECT. It
+ * targets whatever it is given: callers restrict targets. */
+int runner_run_tcp(const char *host, const char *port, const transcript *script,
+                   const runner_options *opt, transcript *out, runner_result *res);
 
 /* runner_compare checks the S:/E: lines of |got| against those of |script|.
  * Returns true if the script has none or they are equal; otherwise writes a

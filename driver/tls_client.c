@@ -22,6 +22,7 @@ struct tls_client {
   bool sent_close_notify;
   bool peer_closed;
   char reason[64];
+  SSL_SESSION *session; /* newest session from the server (owned), or NULL */
   uint8_t *cert;        /* DER of the server's leaf certificate */
   size_t cert_len;
   char alpn[32];
@@ -29,6 +30,19 @@ struct tls_client {
 
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 static SSL_CTX *client_ctx;
+
+/* new_session keeps the newest session of the client that received it. It
+ * returns 1: the reference BoringSSL passed in is now ours. */
+static int new_session(SSL *ssl, SSL_SESSION *session) {
+  /* App data, not a registered ex_data index: with no index registered,
+   * BoringSSL's SSL_free never allocates (and so never leaks on OOM). */
+  tls_client *c = SSL_get_app_data(ssl);
+  if (c == NULL || !SSL_SESSION_is_resumable(session))
+    return 0; /* not taken: BoringSSL drops its reference */
+  SSL_SESSION_free(c->session);
+  c->session = session;
+  return 1;
+}
 
 static void ctx_build(void) {
   /* ALPN wire format: length-prefixed protocol names. */
@@ -44,6 +58,10 @@ static void ctx_build(void) {
   /* The test server's certificate is self-signed: no verification. The leaf
    * is recorded after the handshake for whoever wants to look at it. */
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+  /* Sessions are kept per client (new_session), never in a shared store:
+   * a data connection resumes its own control connection's session. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+  SSL_CTX_sess_set_new_cb(ctx, new_session);
   client_ctx = ctx;
 }
 
@@ -90,6 +108,10 @@ static void fail_from_ssl(tls_client *c, int r) {
 }
 
 tls_client *tls_client_new(void) {
+  return tls_client_new_resume(NULL);
+}
+
+tls_client *tls_client_new_resume(SSL_SESSION *session) {
   SSL_CTX *ctx = tls_client_ctx();
   tls_client *c = NULL;
   BIO *rb = NULL, *wb = NULL;
@@ -109,7 +131,10 @@ tls_client *tls_client_new(void) {
   c->rbio = rb;
   c->wbio = wb;
   rb = wb = NULL;
-  if (!SSL_set_tlsext_host_name(c->ssl, "localhost"))
+  if (!SSL_set_tlsext_host_name(c->ssl, "localhost") ||
+      !SSL_set_app_data(c->ssl, c))
+    goto err;
+  if (session != NULL && !SSL_set_session(c->ssl, session))
     goto err;
   SSL_set_connect_state(c->ssl);
   return c;
@@ -127,8 +152,17 @@ void tls_client_free(tls_client *c) {
   if (c == NULL)
     return;
   SSL_free(c->ssl);
+  SSL_SESSION_free(c->session);
   free(c->cert);
   free(c);
+}
+
+SSL_SESSION *tls_client_session(const tls_client *c) {
+  return c->session;
+}
+
+bool tls_client_session_reused(const tls_client *c) {
+  return c->done && SSL_session_reused(c->ssl);
 }
 
 static void record_peer(tls_client *c) {

@@ -9,6 +9,15 @@
  * self-signed) but the peer's leaf certificate is recorded, SNI "localhost",
  * ALPN "ftp".
  *
+ * Sessions: the context caches client sessions (SSL_SESS_CACHE_CLIENT, no
+ * internal store) and each client keeps the newest session the server gave it
+ * through the new-session callback. Under TLS 1.3 that is the server's
+ * NewSessionTicket, which BoringSSL's server sends with its first SSL_write
+ * after the handshake - so a control connection has a session to offer only
+ * after the first protected reply was read (DESIGN section 8). A PROT P data
+ * connection offers it with tls_client_new_resume() (RFC 4217 section 7,
+ * vsftpd's require_ssl_reuse).
+ *
  * Failure reasons are short stable tokens: the first BoringSSL error reason in
  * lower case (e.g. "wrong_version_number", "tlsv1_alert_protocol_version"),
  * or one of "eof", "syscall", "internal" when the library queued none. */
@@ -43,6 +52,20 @@ SSL_CTX *tls_client_ctx(void);
  * allocation failure. tls_client_free accepts NULL. */
 tls_client *tls_client_new(void);
 void tls_client_free(tls_client *c);
+
+/* tls_client_new_resume is tls_client_new offering |session| for resumption
+ * (NULL: offer none). The client takes its own reference; the caller keeps
+ * its own. NULL on allocation failure. */
+tls_client *tls_client_new_resume(SSL_SESSION *session);
+
+/* tls_client_session returns the newest resumable session this client
+ * received (borrowed: valid until the next read or the client is freed;
+ * SSL_SESSION_up_ref() it to keep it), or NULL if none yet. */
+SSL_SESSION *tls_client_session(const tls_client *c);
+
+/* tls_client_session_reused: the finished handshake resumed the offered
+ * session. */
+bool tls_client_session_reused(const tls_client *c);
 
 /* tls_client_handshake runs the handshake as far as the pushed bytes allow
  * (the first call produces the ClientHello). Returns TLS_CLIENT_DONE,

@@ -11,6 +11,7 @@ packages=(
   afl++                                # AFL++ engine
   graphviz spin                        # model pictures, SPIN model checking
   valgrind python3                     # tests
+  curl lftp openssl gnutls-bin         # interop tests with real FTPS clients
 )
 
 missing=()

@@ -169,6 +169,17 @@ static size_t ascii_decode(ftps_data *d, const uint8_t *in, size_t n, uint8_t *o
   return o;
 }
 
+/* RFC 4217 section 7: a protected transfer ends with the TLS close_notify,
+ * so the client can tell the end from a truncation. */
+static void send_close_notify(ftps_data *d) {
+  if (!d->ssl)
+    return;
+  ERR_clear_error();
+  SSL_shutdown(d->ssl);
+  ERR_clear_error();
+  (void)drain_tls(d);
+}
+
 static void produce(ftps_session *s) {
   ftps_data *d = &s->data;
   uint8_t raw[CHUNK], enc[2 * CHUNK];
@@ -204,14 +215,7 @@ static void produce(ftps_session *s) {
     d->bytes += n;
   }
   if (d->source_done) {
-    if (d->ssl) {
-      /* RFC 4217 section 7: the end of a protected transfer is the TLS
-       * close_notify, so the client can tell it from a truncation. */
-      ERR_clear_error();
-      SSL_shutdown(d->ssl);
-      ERR_clear_error();
-      (void)drain_tls(d);
-    }
+    send_close_notify(d);
     finish(s, 226, "Transfer complete.");
   }
 }
@@ -283,35 +287,14 @@ static void upload_complete(ftps_session *s) {
     finish(s, err == FTPS_ERR_LIMIT ? 552 : 451, "Could not store the file; nothing changed.");
     return;
   }
-  if (d->ssl) {
-    ERR_clear_error();
-    SSL_shutdown(d->ssl);
-    ERR_clear_error();
-    (void)drain_tls(d);
-  }
+  send_close_notify(d);
   finish(s, 226, "Transfer complete.");
 }
 
 static void start_data_tls(ftps_session *s) {
   ftps_data *d = &s->data;
-  ERR_clear_error();
-  d->ssl = SSL_new(s->srv->tls_ctx);
-  d->net_in = BIO_new(BIO_s_mem());
-  d->net_out = BIO_new(BIO_s_mem());
-  if (!d->ssl || !d->net_in || !d->net_out) {
-    BIO_free(d->net_in);
-    BIO_free(d->net_out);
-    d->net_in = d->net_out = NULL;
-    SSL_free(d->ssl);
-    d->ssl = NULL;
-    finish(s, 425, "Cannot start TLS on the data connection.");
-    return;
-  }
-  BIO_set_mem_eof_return(d->net_in, -1);
-  BIO_set_mem_eof_return(d->net_out, -1);
-  SSL_set_bio(d->ssl, d->net_in, d->net_out);
-  SSL_set_accept_state(d->ssl);
-  if (ftps_tls_use_ticket_keys(d->ssl, &s->ticket_keys) != 0) {
+  d->ssl = ftps_tls_new_server_ssl(s->srv->tls_ctx, &s->ticket_keys, &d->net_in, &d->net_out);
+  if (!d->ssl) {
     finish(s, 425, "Cannot start TLS on the data connection.");
     return;
   }
@@ -520,16 +503,17 @@ void ftps_session_data_eof(ftps_session *s) {
 
 void ftps_session_data_closed(ftps_session *s) {
   ftps_data *d = &s->data;
-  if (s->closed)
+  /* Only a transfer's own close carries its final reply. A close the core
+   * asked for outside a transfer (a new PASV, ABOR) may be reported after
+   * the next data connection was set up, and must not disturb it. */
+  if (s->closed || d->phase != PHASE_CLOSING)
     return;
-  bool had_reply = d->phase == PHASE_CLOSING;
   int code = d->final_code;
   char text[sizeof(d->final_text)];
   memcpy(text, d->final_text, sizeof(text));
   ftps_buf_reset(&d->out);
   end_transfer(s);
-  if (had_reply)
-    session_reply(s, code, text);
+  session_reply(s, code, text);
   size_t used;
   ftps_session_feed(s, NULL, 0, &used);
 }

@@ -159,24 +159,8 @@ void session_start_tls(ftps_session *s) {
   /* RFC 4217 section 4.1: after the 234 reply "the client and server then
    * negotiate the TLS session"; bytes already received behind the AUTH line
    * are the start of the TLS stream, never commands (CVE-2011-1575). */
-  ERR_clear_error();
-  s->ssl = SSL_new(s->srv->tls_ctx);
-  s->net_in = BIO_new(BIO_s_mem());
-  s->net_out = BIO_new(BIO_s_mem());
-  if (!s->ssl || !s->net_in || !s->net_out) {
-    BIO_free(s->net_in);
-    BIO_free(s->net_out);
-    s->net_in = s->net_out = NULL;
-    SSL_free(s->ssl);
-    s->ssl = NULL;
-    session_close(s, false);
-    return;
-  }
-  BIO_set_mem_eof_return(s->net_in, -1); /* empty means "wait", not EOF */
-  BIO_set_mem_eof_return(s->net_out, -1);
-  SSL_set_bio(s->ssl, s->net_in, s->net_out);
-  SSL_set_accept_state(s->ssl);
-  if (ftps_tls_use_ticket_keys(s->ssl, &s->ticket_keys) != 0) {
+  s->ssl = ftps_tls_new_server_ssl(s->srv->tls_ctx, &s->ticket_keys, &s->net_in, &s->net_out);
+  if (!s->ssl) {
     session_close(s, false);
     return;
   }

@@ -61,6 +61,31 @@ int ftps_tls_use_ticket_keys(SSL *ssl, ftps_tls_ticket_keys *k) {
   return FTPS_ERR_NOMEM;
 }
 
+SSL *ftps_tls_new_server_ssl(SSL_CTX *ctx, ftps_tls_ticket_keys *keys, BIO **out_net_in,
+                             BIO **out_net_out) {
+  ERR_clear_error();
+  SSL *ssl = SSL_new(ctx);
+  BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+  if (!ssl || !in || !out) {
+    BIO_free(in);
+    BIO_free(out);
+    SSL_free(ssl);
+    return NULL;
+  }
+  /* An empty BIO means "wait for more", not end of stream. */
+  BIO_set_mem_eof_return(in, -1);
+  BIO_set_mem_eof_return(out, -1);
+  SSL_set_bio(ssl, in, out);
+  SSL_set_accept_state(ssl);
+  if (ftps_tls_use_ticket_keys(ssl, keys) != 0) {
+    SSL_free(ssl);
+    return NULL;
+  }
+  *out_net_in = in;
+  *out_net_out = out;
+  return ssl;
+}
+
 /* RFC 5077-style ticket protection with the keys of the SSL's own control
  * connection (see ftps_tls.h). Returns 1 to use the keys, 0 for "no ticket /
  * unknown ticket" (a full handshake), -1 on error. */

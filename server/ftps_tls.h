@@ -41,6 +41,13 @@ int ftps_tls_ticket_keys_init(ftps_tls_ticket_keys *k);
  * handshake when it comes to issue a ticket. */
 int ftps_tls_use_ticket_keys(SSL *ssl, ftps_tls_ticket_keys *k);
 
+/* ftps_tls_new_server_ssl makes a server-side SSL from |ctx| on two memory
+ * BIOs (|*out_net_in| takes the peer's ciphertext, |*out_net_out| holds
+ * ciphertext to send; both owned by the SSL), in accept state, with |keys|
+ * for its tickets. Returns NULL on failure (nothing to free). */
+SSL *ftps_tls_new_server_ssl(SSL_CTX *ctx, ftps_tls_ticket_keys *keys, BIO **out_net_in,
+                             BIO **out_net_out);
+
 /* ftps_tls_error_string writes the oldest queued BoringSSL error (or
  * |fallback|) into |out| and clears the error queue. */
 void ftps_tls_error_string(char *out, size_t out_len, const char *fallback);

@@ -7,12 +7,14 @@
  * (strong definitions here replace the library's weak ones) and BoringSSL's
  * OPENSSL_memory_alloc hooks, so both our code and the TLS library see the
  * failure. */
+#include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ftps_alloc.h"
 #include "ftps_session.h"
+#include "runner.h"
 #include "test_config.h"
 #include "testlib.h"
 #include "tls_client.h"
@@ -25,6 +27,12 @@ static int should_fail(void) {
   if (fail_at >= 0 && alloc_count == fail_at) {
     alloc_count++;
     injected = 1;
+    if (getenv("FAILMALLOC_TRACE")) {
+      void *bt[16];
+      int n = backtrace(bt, 16);
+      fprintf(stderr, "injected failure %ld:\n", fail_at);
+      backtrace_symbols_fd(bt, n, 2);
+    }
     return 1;
   }
   alloc_count++;
@@ -139,6 +147,47 @@ out:
   return done;
 }
 
+/* Plays a script with data connections (PROT P upload and download, TLS
+ * resumption on the data channel) through the runner. Returns 1 when it ran
+ * to the end with every expectation met. */
+static int run_script(const ftps_server *srv, const transcript *script) {
+  transcript out;
+  transcript_init(&out);
+  runner_result res;
+  int rc = runner_run(srv, script, NULL, &out, &res);
+  transcript_cleanup(&out);
+  return rc == RUNNER_OK && res.matched;
+}
+
+/* Fails every allocation in turn while |fn| runs; returns the number of runs.
+ * |total| is the allocation count of a clean run. */
+static long fail_each(test_config *cfg, int (*fn)(const ftps_server *, const transcript *),
+                      const transcript *script, long total) {
+  long runs = 0;
+  for (long n = 0; n < 10 * total + 1000; n++) {
+    if (test_config_reset(cfg) != 0) {
+      fprintf(stderr, "cannot reset the fixture\n");
+      break;
+    }
+    alloc_count = 0;
+    injected = 0;
+    fail_at = n;
+    int completed = fn(&cfg->server, script);
+    fail_at = -1;
+    runs++;
+    if (!injected) {
+      CHECK(completed);
+      break;
+    }
+  }
+  return runs;
+}
+
+static int run_session_fn(const ftps_server *srv, const transcript *unused) {
+  (void)unused;
+  return run_session(srv);
+}
+
 int main(void) {
   test_config cfg;
   if (test_config_init(&cfg) != 0) {
@@ -156,25 +205,28 @@ int main(void) {
   /* Every N: the session must survive; the flow cannot complete. Allocation
    * counts vary a little between runs (TLS randomness), so go on until a run
    * needs no injected failure. */
-  long runs = 0;
-  for (long n = 0; n < 10 * total + 1000; n++) {
-    if (test_config_reset(&cfg) != 0) {
-      fprintf(stderr, "cannot reset the fixture\n");
-      break;
-    }
-    alloc_count = 0;
-    injected = 0;
-    fail_at = n;
-    int completed = run_session(&cfg.server);
-    fail_at = -1;
-    runs++;
-    if (!injected) {
-      CHECK(completed);
-      break;
-    }
-  }
-  printf("failed each allocation in turn over %ld runs\n", runs);
+  long runs = fail_each(&cfg, run_session_fn, NULL, total);
+  printf("control session: failed each allocation in turn over %ld runs\n", runs);
   CHECK(runs >= total / 2);
+
+  /* The same across data connections: PROT P upload and download. */
+  transcript script;
+  transcript_init(&script);
+  char err[256];
+  if (transcript_load_file(&script, testlib_source_path("examples/data_stor_retr.fts"), err,
+                           sizeof(err)) != 0) {
+    fprintf(stderr, "%s\n", err);
+    CHECK(0);
+  } else {
+    test_config_reset(&cfg);
+    alloc_count = 0;
+    CHECK(run_script(&cfg.server, &script));
+    long data_total = alloc_count;
+    runs = fail_each(&cfg, run_script, &script, data_total);
+    printf("data transfers: %ld allocations, failed each in turn over %ld runs\n", data_total, runs);
+    CHECK(runs >= data_total / 2);
+  }
+  transcript_cleanup(&script);
   test_config_cleanup(&cfg);
   return testlib_finish();
 }

@@ -267,11 +267,11 @@ static void test_events_and_clock(void) {
 static void test_rules(void) {
   int rc;
   runner_result res;
-  /* leading comments come before the greeting; D: is not implemented yet;
+  /* leading comments come before the greeting; D: open with nothing offered fails;
    * closing TLS without TLS is skipped */
   char *text = run_text("# header\n\nD: open\nT: close_notify\nC: NOOP\n", &rc, &res);
   CHECK_EQ_INT(rc, RUNNER_OK);
-  CHECK_STR(text, "# header\n\nS: 220 ftpsfuzz ready.\nD: open\nE: data failed not implemented\n"
+  CHECK_STR(text, "# header\n\nS: 220 ftpsfuzz ready.\nD: open\nE: data failed no data connection offered\n"
                   "T: close_notify\n# skipped: no TLS to close\nC: NOOP\nS: 200 NOOP ok.\n");
   free(text);
 
@@ -305,6 +305,102 @@ static void test_rules(void) {
   transcript_init(&empty);
   transcript_init(&out);
   CHECK_EQ_INT(runner_run(NULL, &empty, NULL, &out, NULL), RUNNER_ERR_INVAL);
+  transcript_cleanup(&out);
+}
+
+#define LOGIN_P "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS wonderland\nC: PBSZ 0\nC: PROT P\n"
+#define HELLO_SHA "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+#define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+typedef struct data_events {
+  unsigned listen, connect, close;
+} data_events;
+
+static void count_data_events(void *ctx, const ftps_event *ev, size_t out_index) {
+  data_events *d = ctx;
+  (void)out_index;
+  d->listen += ev->type == FTPS_EV_DATA_LISTEN;
+  d->connect += ev->type == FTPS_EV_DATA_CONNECT;
+  d->close += ev->type == FTPS_EV_DATA_CLOSE;
+}
+
+/* The data-connection rules of runner.h that the scripts do not show. */
+static void test_data_rules(void) {
+  int rc;
+  runner_result res;
+  /* D: send / close without a connection, and a second D: open, are
+   * skipped; nothing offered gives "data failed" */
+  char *text = run_text("D: send x\nD: close\n" LOGIN_P "C: EPSV\nD: open\nD: open\nC: NOOP\n",
+                        &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(text, "D: send x\n# skipped: no data connection\nD: close\n"
+                     "# skipped: no data connection\n") != NULL);
+  CHECK(strstr(text, "S: 229 Entering Extended Passive Mode (|||50000|)\nD: open\nD: open\n"
+                     "# skipped: data connection already open\n") != NULL);
+  free(text);
+
+  /* bytes and the close queued before the transfer (and before the data
+   * TLS handshake) go out once it is done; D: after D: close is skipped */
+  text = run_text(LOGIN_P "C: TYPE I\nC: EPSV\nD: open\nD: send hel\nD: send lo\\n\nD: close\n"
+                  "D: send more\nC: STOR /upload/q.txt\nC: EPSV\nD: open\nC: RETR /upload/q.txt\n",
+                  &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(text, "D: send more\n# skipped: data connection closed by the client\n"
+                     "C: STOR /upload/q.txt\nS: 150 Ok to send data.\n"
+                     "E: data tls 0 bytes sha256=" EMPTY_SHA "\nS: 226 Transfer complete.\n") != NULL);
+  CHECK(strstr(text, "E: data tls 6 bytes sha256=" HELLO_SHA "\nS: 226 Transfer complete.\n") !=
+        NULL);
+  free(text);
+
+  /* the PROT level is the client's view: a refused PROT keeps P, and PROT C
+   * accepted turns TLS off on the data connection */
+  text = run_text("# config: tls_data=off\n" LOGIN_P "C: PROT X\nC: TYPE I\nC: EPSV\nD: open\n"
+                  "C: RETR /pub/hello.txt\nC: PROT C\nC: EPSV\nD: open\nC: RETR /pub/hello.txt\n",
+                  &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  const char *tls = strstr(text, "E: data tls 6 bytes sha256=" HELLO_SHA);
+  CHECK(tls != NULL && strstr(tls, "E: data clear 6 bytes sha256=" HELLO_SHA) != NULL);
+  free(text);
+
+  /* active mode: the session's events are answered; a held connect is
+   * attached at D: open */
+  test_config cfg;
+  transcript script, out;
+  CHECK_EQ_INT(test_config_init(&cfg), 0);
+  CHECK_EQ_INT(parse(&script, LOGIN_P "C: TYPE I\nC: EPRT |1|127.0.0.1|50123|\n"
+                                      "C: RETR /pub/hello.txt\nD: open\nC: EPSV\nC: EPSV\n"),
+               0);
+  transcript_init(&out);
+  data_events de = {0, 0, 0};
+  runner_options opt = runner_options_default();
+  opt.on_event = count_data_events;
+  opt.event_ctx = &de;
+  opt.diag = stderr;
+  CHECK_EQ_INT(runner_run(&cfg.server, &script, &opt, &out, &res), RUNNER_OK);
+  CHECK_EQ_INT(de.connect, 1);
+  CHECK_EQ_INT(de.listen, 2);
+  CHECK(de.close >= 1);
+  size_t len = 0;
+  text = print_text(&out, &len);
+  CHECK(strstr(text, "S: 150 Opening BINARY mode data connection (6 bytes).\nD: open\n"
+                     "E: data tls 6 bytes sha256=" HELLO_SHA "\nS: 226 Transfer complete.\n") != NULL);
+  free(text);
+  transcript_cleanup(&script);
+  transcript_cleanup(&out);
+  test_config_cleanup(&cfg);
+
+  /* a bad client directive names its line */
+  transcript_init(&out);
+  CHECK_EQ_INT(parse(&script, "C: NOOP\n# client: data_tls_reuse=maybe\n"), 0);
+  FILE *diag = tmpfile();
+  CHECK_EQ_INT(run_script(&script, "bad.fts", 0, diag, &out, &res), RUNNER_ERR_INVAL);
+  char msg[512] = "";
+  rewind(diag);
+  size_t got = fread(msg, 1, sizeof(msg) - 1, diag);
+  msg[got] = '\0';
+  fclose(diag);
+  CHECK(strstr(msg, "bad.fts:2: expected client directive") != NULL);
+  transcript_cleanup(&script);
   transcript_cleanup(&out);
 }
 
@@ -402,6 +498,22 @@ static void test_cli(void) {
   CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
   CHECK(strstr(err, "not yet supported") != NULL);
 
+  /* --connect: argument errors and a refused connection are usage errors */
+  snprintf(args, sizeof(args), "--connect nohostport '%s'", mismatch);
+  CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
+  CHECK(strstr(err, "--connect expects HOST:PORT") != NULL);
+  snprintf(args, sizeof(args), "--connect 127.0.0.1:70000 '%s'", mismatch);
+  CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
+  snprintf(args, sizeof(args), "--timeout 100 '%s'", mismatch);
+  CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
+  CHECK(strstr(err, "--timeout applies only with --connect") != NULL);
+  snprintf(args, sizeof(args), "--connect 127.0.0.1:1 --chunk 3 '%s'", mismatch);
+  CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
+  /* port 1 on loopback: nothing listens there (connection refused) */
+  snprintf(args, sizeof(args), "--connect 127.0.0.1:1 '%s'", mismatch);
+  CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
+  CHECK(strstr(err, "cannot connect to 127.0.0.1 port 1") != NULL);
+
   unlink(mismatch);
   unlink(malformed);
   rmdir(dir);
@@ -410,10 +522,11 @@ static void test_cli(void) {
 int main(void) {
   check_dir("examples");
   check_dir("tests/scripts");
-  CHECK(scripts_run >= 20);
+  CHECK(scripts_run >= 38);
   test_mismatch_detected();
   test_events_and_clock();
   test_rules();
+  test_data_rules();
   test_config_directives();
   test_cli();
   return testlib_finish();

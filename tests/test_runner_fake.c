@@ -134,6 +134,40 @@ bool ftps_session_is_closed(const ftps_session *s) {
   return s->closed;
 }
 
+/* The fake never offers a data connection; the runner links these. */
+void ftps_session_data_listening(ftps_session *s, int status, uint16_t port) {
+  (void)s, (void)status, (void)port;
+}
+
+int ftps_session_data_attach(ftps_session *s, const ftps_addr *peer) {
+  (void)s, (void)peer;
+  return FTPS_ERR_PERM;
+}
+
+int ftps_session_data_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed) {
+  (void)s, (void)in, (void)len;
+  *out_consumed = 0;
+  return 0;
+}
+
+const uint8_t *ftps_session_data_output(const ftps_session *s, size_t *out_len) {
+  (void)s;
+  *out_len = 0;
+  return NULL;
+}
+
+void ftps_session_data_output_consume(ftps_session *s, size_t n) {
+  (void)s, (void)n;
+}
+
+void ftps_session_data_eof(ftps_session *s) {
+  (void)s;
+}
+
+void ftps_session_data_closed(ftps_session *s) {
+  (void)s;
+}
+
 /* judged: the oracle's first violation on the transcript |m| produces. */
 static long judged(fake_mode m, const char *text, oracle_violation *v) {
   transcript script, out;

@@ -1,0 +1,119 @@
+/* campaign.h - what `ftpsfuzz fuzz` (cmd_fuzz.c) shares with its engine
+ * drivers (campaign_libfuzzer.c, campaign_afl.c) and its report
+ * (campaign_report.c).
+ *
+ * Layout of a campaign's output directory (--out):
+ *   <out>/build-<preset>.log     build logs
+ *   <out>/<h>/work/              the engine's working corpus (seeds copied in)
+ *   <out>/<h>/engine/            engine state: libFuzzer artifacts, AFL++ -o
+ *   <out>/<h>/engine.log         the engine's output
+ *   <out>/<h>/corpus/            the final corpus, merged (-merge=1 / afl-cmin)
+ *   <out>/<h>/findings/          each finding minimized, + .txt with its report
+ *   <out>/report/                summary.json, state-coverage.{dot,svg},
+ *                                coverage/ (llvm-cov HTML), coverage.txt
+ * corpus/seeds is never written; findings are copied to
+ * <regressions>/<h>/ (default corpus/regressions) with a README.md line. */
+#ifndef FTPSFUZZ_CAMPAIGN_H
+#define FTPSFUZZ_CAMPAIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "campaign_fs.h"
+#include "campaign_harness.h"
+
+#define CAMPAIGN_JOBS_MAX 16
+#define CAMPAIGN_TIMEOUT_S 25        /* per input: slower is a finding (hang) */
+#define CAMPAIGN_RSS_MB 2560         /* per process: more is a finding (oom) */
+#define CAMPAIGN_STEP_TIMEOUT_S 600  /* any one merge/minimize/coverage step */
+
+typedef enum campaign_engine { CAMPAIGN_LIBFUZZER, CAMPAIGN_AFL } campaign_engine;
+
+typedef struct campaign_opts {
+  campaign_engine engine;
+  unsigned time_s;                /* fuzzing wall time, all harnesses together */
+  unsigned jobs;                  /* engine processes per harness */
+  char src[CAMPAIGN_PATH_MAX];    /* the source tree */
+  char build_root[CAMPAIGN_PATH_MAX]; /* <build_root>/<preset>/ build trees */
+  char out[CAMPAIGN_PATH_MAX];
+  char report[CAMPAIGN_PATH_MAX]; /* <out>/report */
+  char regressions[CAMPAIGN_PATH_MAX];
+  char self[CAMPAIGN_PATH_MAX];   /* this ftpsfuzz executable */
+  campaign_strs cmake_args;       /* extra configure arguments */
+  bool no_build, no_coverage, no_regressions;
+} campaign_opts;
+
+/* One harness's campaign and its figures. Counters are -1 until known. */
+typedef struct campaign_run_h {
+  char name[CAMPAIGN_NAME_MAX];
+  char dir[CAMPAIGN_PATH_MAX];     /* <out>/<name> */
+  char bin[CAMPAIGN_PATH_MAX];     /* the engine build of the harness */
+  char cov_bin[CAMPAIGN_PATH_MAX]; /* the coverage build ("" if none) */
+  char dict[CAMPAIGN_PATH_MAX];    /* "" if none */
+  campaign_strs flags;             /* libFuzzer flags from fuzz/<name>.options */
+  unsigned seconds;                /* fuzzing budget */
+  unsigned start_seconds;          /* budget of the engine start() is starting */
+  unsigned restarts;               /* engine restarts after it stopped early */
+  long long execs_base;            /* execs of the engine processes before */
+  double elapsed;                  /* seconds actually fuzzed */
+  bool ran;
+  pid_t pids[CAMPAIGN_JOBS_MAX];   /* engine processes (groups) */
+  size_t npids;
+  long log_off;                    /* how far engine.log was parsed */
+  long long execs, execs_per_s, edges, corpus, findings;
+  long long seeds, corpus_final;
+  long trans_covered, trans_total; /* model transitions, -1 n/a */
+  campaign_strs finding_lines;     /* "<regression path>: <report line>" */
+  size_t new_regressions;
+  char note[256];                  /* what went wrong, if anything */
+} campaign_run_h;
+
+/* An engine driver. start() spawns the engine processes into run->pids for
+ * run->start_seconds (run->restarts > 0: again, after the engine stopped
+ * early, e.g. on a crash, when |restart| is set); poll() refreshes the counters (cheap: called every second);
+ * merge() writes the final corpus to <dir>/corpus; list_findings() appends
+ * the raw finding files; minimize() writes a minimized |in| to |out| (0, or
+ * -1 when it cannot, and then |out| is a copy of |in|). */
+typedef struct campaign_engine_ops {
+  const char *name;    /* "libfuzzer", "afl" */
+  const char *preset;  /* CMake preset of its harness build */
+  bool restart;        /* start again when the engine stops before its time */
+  int (*start)(const campaign_opts *o, campaign_run_h *run);
+  void (*poll)(const campaign_opts *o, campaign_run_h *run);
+  int (*merge)(const campaign_opts *o, campaign_run_h *run);
+  int (*list_findings)(const campaign_opts *o, const campaign_run_h *run, campaign_strs *out);
+  int (*minimize)(const campaign_opts *o, const campaign_run_h *run, const char *in,
+                  const char *out);
+} campaign_engine_ops;
+
+extern const campaign_engine_ops campaign_libfuzzer_ops;
+extern const campaign_engine_ops campaign_afl_ops;
+
+/* campaign_run_step runs one tool of the campaign (merge, minimize, llvm-cov)
+ * with output to |log|, bounded by CAMPAIGN_STEP_TIMEOUT_S and stopped by a
+ * second interrupt. Returns 0 if it exited 0, else -1 with a line on stderr
+ * naming the tool and the log. */
+int campaign_run_step(char *const argv[], const char *log, char *const env[], const char *cwd);
+
+/* campaign_report_models computes the model transitions covered by each
+ * model-driving harness's final corpus (fuzz_session inputs become client
+ * scripts; fuzz_sequence inputs are transcripts already) with
+ * `ftpsfuzz model --dot --coverage`, and draws <report>/state-coverage.svg
+ * over all of them. Harnesses whose inputs are not sessions keep -1. */
+void campaign_report_models(const campaign_opts *o, campaign_run_h *runs, size_t n, char *note,
+                            size_t note_len);
+
+/* campaign_report_coverage replays every final corpus through the coverage
+ * build, writes the llvm-cov HTML report of server/ to <report>/coverage/
+ * and returns server/'s line coverage in percent, or -1 (reason in |note|). */
+double campaign_report_coverage(const campaign_opts *o, campaign_run_h *runs, size_t n,
+                                char *note, size_t note_len);
+
+/* campaign_report_write prints the summary table and writes
+ * <report>/summary.json. Returns 0 or -1. */
+int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, size_t n,
+                          double wall_s, double line_cov, const char *cov_note,
+                          const char *model_note);
+
+#endif

@@ -1,0 +1,637 @@
+/* cmd_fuzz.c - `ftpsfuzz fuzz`: a fuzzing campaign over the harnesses with
+ * libFuzzer or AFL++, ending in a report (DESIGN section 7, issue 5).
+ *
+ * Steps: build the engine's preset (and the coverage preset) for the chosen
+ * harnesses - ninja rebuilds only what is stale; copy corpus/seeds/<h> into
+ * the campaign's working corpus; fuzz the harnesses one after another, the
+ * --time budget split evenly, printing a progress line every few seconds;
+ * merge each working corpus into a minimal one; minimize every finding, keep
+ * one per distinct report, copy it into corpus/regressions/<h>/ with a line in
+ * its README.md; then the report: model transitions covered, llvm-cov HTML of
+ * server/, the summary table and summary.json (layout in campaign.h).
+ *
+ * Ctrl-C stops the running engine (SIGINT to its process group, SIGKILL after
+ * a grace period), skips the harnesses not yet run, and still writes the
+ * report; a second Ctrl-C also skips the slow report steps. No engine process
+ * outlives ftpsfuzz (campaign_proc.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "campaign.h"
+#include "campaign_proc.h"
+#include "cli.h"
+
+#ifndef FTPS_SOURCE_DIR
+#define FTPS_SOURCE_DIR "."
+#endif
+
+#define TIME_DEFAULT 60u
+#define TIME_MAX (7u * 86400u)
+#define PROGRESS_EVERY_S 5
+#define GRACE_S 15         /* libFuzzer -fork finishes its running job past the budget */
+#define STOP_GRACE_MS 5000 /* after SIGINT, before SIGKILL */
+#define FINDINGS_MAX 32    /* findings minimized per harness (the rest are counted) */
+#define HARNESSES_MAX 32
+
+static int usage(FILE *out) {
+  fprintf(out,
+          "usage: ftpsfuzz fuzz [--engine libfuzzer|afl] [--harness NAME|all] [--time S]\n"
+          "                     [--jobs N] [--out DIR] [options]\n"
+          "\n"
+          "Run a fuzzing campaign on the harnesses and write a report.\n"
+          "  --engine E       libfuzzer (default; clang, ASan+UBSan, -fork=N) or afl\n"
+          "                   (AFL++ afl-clang-fast, persistent mode, one -M and N-1 -S)\n"
+          "  --harness H      one harness, or all (default); the list is the build's\n"
+          "                   harnesses/harnesses.list\n"
+          "  --time S         fuzzing wall time in seconds, split evenly among the\n"
+          "                   harnesses, which run one after another (default %u);\n"
+          "                   building, merging and the report come on top\n"
+          "  --jobs N         engine processes per harness (default 1)\n"
+          "  --out DIR        campaign directory (default out/campaign-<timestamp>)\n"
+          "  --source DIR     the ftpsfuzz source tree (default: the one built from,\n"
+          "                   or $FTPS_SOURCE_DIR)\n"
+          "  --build-root DIR build trees go to DIR/<preset> (default <source>/build)\n"
+          "  --cmake-arg ARG  extra argument when configuring a preset (repeatable)\n"
+          "  --regressions DIR  where findings are copied (default <source>/corpus/regressions)\n"
+          "  --no-regressions   keep findings in the campaign directory only\n"
+          "  --no-build       use the binaries already built\n"
+          "  --no-coverage    skip the coverage build and the llvm-cov report\n"
+          "Seeds come from <source>/corpus/seeds/<harness>/ and are never written.\n"
+          "Report: <out>/report/summary.json, state-coverage.svg, coverage/index.html.\n"
+          "Exit status: 0 no finding, 1 a finding (crash, hang, oracle violation),\n"
+          "2 bad usage or a build/engine failure.\n",
+          TIME_DEFAULT);
+  return CLI_USAGE;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out) {
+  char *end = NULL;
+  if (s[0] < '0' || s[0] > '9')
+    return -1;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end != '\0' || errno != 0 || v == 0 || v > max)
+    return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+/* --- building --- */
+
+static int build_preset(const campaign_opts *o, const char *preset, const campaign_strs *targets,
+                        char dir[CAMPAIGN_PATH_MAX]) {
+  char log[CAMPAIGN_PATH_MAX], ninja[CAMPAIGN_PATH_MAX];
+  if (campaign_path(dir, CAMPAIGN_PATH_MAX, "%s/%s", o->build_root, preset) != 0 ||
+      campaign_path(log, sizeof(log), "%s/build-%s.log", o->out, preset) != 0 ||
+      campaign_path(ninja, sizeof(ninja), "%s/build.ninja", dir) != 0)
+    return -1;
+  if (o->no_build)
+    return 0;
+  if (targets == NULL) {
+    /* configure once; later builds re-run CMake themselves when needed */
+    if (campaign_is_file(ninja))
+      return 0;
+    char *argv[8 + 64];
+    size_t n = 0;
+    argv[n++] = "cmake";
+    argv[n++] = "--preset";
+    argv[n++] = (char *)preset;
+    argv[n++] = "-B";
+    argv[n++] = dir;
+    for (size_t i = 0; i < o->cmake_args.n && n < 8 + 60; i++)
+      argv[n++] = o->cmake_args.v[i];
+    argv[n] = NULL;
+    printf("configuring preset %s in %s\n", preset, dir);
+    fflush(stdout);
+    if (campaign_run_step(argv, log, NULL, o->src) != 0) {
+      fprintf(stderr, "ftpsfuzz fuzz: configuring preset %s failed; see %s\n", preset, log);
+      return -1;
+    }
+    return 0;
+  }
+  char **argv = calloc(targets->n + 8, sizeof(*argv));
+  if (argv == NULL)
+    return -1;
+  size_t n = 0;
+  argv[n++] = "cmake";
+  argv[n++] = "--build";
+  argv[n++] = dir;
+  argv[n++] = "--target";
+  for (size_t i = 0; i < targets->n; i++)
+    argv[n++] = targets->v[i];
+  argv[n] = NULL;
+  double t0 = now_s();
+  printf("building %s: %zu harness(es) in %s ...", preset, targets->n, dir);
+  fflush(stdout);
+  int rc = campaign_run_step(argv, log, NULL, o->src);
+  free(argv);
+  printf(" %s (%.0f s)\n", rc == 0 ? "done" : "FAILED", now_s() - t0);
+  if (rc != 0) {
+    char line[512];
+    campaign_report_line(log, line, sizeof(line));
+    fprintf(stderr, "ftpsfuzz fuzz: building preset %s failed: %s\n  (full log: %s)\n", preset,
+            line, log);
+  }
+  return rc;
+}
+
+/* --- one harness --- */
+
+static int setup_run(const campaign_opts *o, campaign_run_h *r, const char *engine_dir,
+                     const char *cov_dir) {
+  char seeds[CAMPAIGN_PATH_MAX], work[CAMPAIGN_PATH_MAX], engine[CAMPAIGN_PATH_MAX];
+  campaign_strs files;
+  int rc = -1;
+  campaign_strs_init(&files);
+  if (campaign_path(r->dir, sizeof(r->dir), "%s/%s", o->out, r->name) != 0 ||
+      campaign_path(r->bin, sizeof(r->bin), "%s/harnesses/%s", engine_dir, r->name) != 0 ||
+      campaign_path(seeds, sizeof(seeds), "%s/corpus/seeds/%s", o->src, r->name) != 0 ||
+      campaign_path(work, sizeof(work), "%s/work", r->dir) != 0 ||
+      campaign_path(engine, sizeof(engine), "%s/engine", r->dir) != 0)
+    goto out;
+  if (cov_dir != NULL &&
+      campaign_path(r->cov_bin, sizeof(r->cov_bin), "%s/harnesses/%s", cov_dir, r->name) != 0)
+    goto out;
+  if (!campaign_is_exec(r->bin)) {
+    fprintf(stderr, "ftpsfuzz fuzz: %s is missing: build the %s preset (or drop --no-build)\n",
+            r->bin, o->engine == CAMPAIGN_AFL ? "afl" : "libfuzzer");
+    goto out;
+  }
+  if (campaign_options(o->src, r->name, &r->flags, r->dict) != 0 || campaign_mkdirs(work) != 0 ||
+      campaign_mkdirs(engine) != 0)
+    goto out;
+  if (campaign_is_dir(seeds) && campaign_list_inputs(seeds, false, &files) != 0)
+    goto out;
+  for (size_t i = 0; i < files.n; i++) {
+    char dst[CAMPAIGN_PATH_MAX];
+    const char *base = strrchr(files.v[i], '/') + 1;
+    if (campaign_path(dst, sizeof(dst), "%s/%s", work, base) != 0 ||
+        campaign_copy_file(files.v[i], dst) != 0)
+      goto out;
+  }
+  r->seeds = (long long)files.n;
+  if (files.n == 0) {
+    /* AFL++ refuses an empty input directory; libFuzzer starts from "" */
+    char dst[CAMPAIGN_PATH_MAX];
+    FILE *f;
+    if (campaign_path(dst, sizeof(dst), "%s/empty", work) != 0 || (f = fopen(dst, "wb")) == NULL)
+      goto out;
+    fputc(0, f);
+    fclose(f);
+  }
+  rc = 0;
+out:
+  campaign_strs_cleanup(&files);
+  return rc;
+}
+
+static void progress(const campaign_run_h *r, double t) {
+  printf("[%-16s %4.0f/%us] execs %lld (%lld/s)  edges %lld  corpus %lld  findings %lld\n",
+         r->name, t, r->seconds, r->execs < 0 ? 0 : r->execs,
+         r->execs_per_s < 0 ? 0 : r->execs_per_s, r->edges < 0 ? 0 : r->edges,
+         r->corpus < 0 ? 0 : r->corpus, r->findings < 0 ? 0 : r->findings);
+  fflush(stdout);
+}
+
+static void fuzz_one(const campaign_opts *o, const campaign_engine_ops *eng, campaign_run_h *r) {
+  printf("=== %s: %s for %u s, %u job(s), %lld seed(s)\n", r->name, eng->name, r->seconds, o->jobs,
+         r->seeds);
+  fflush(stdout);
+  double t0 = now_s(), next = t0 + PROGRESS_EVERY_S;
+  r->start_seconds = r->seconds;
+  if (eng->start(o, r) != 0) {
+    snprintf(r->note, sizeof(r->note), "the engine could not be started");
+    return;
+  }
+  r->ran = true;
+  bool stopped = false;
+  for (;;) {
+    /* reap engine processes that ended on their own */
+    size_t alive = 0;
+    for (size_t i = 0; i < r->npids; i++) {
+      if (r->pids[i] == 0)
+        continue;
+      int st = 0;
+      if (campaign_wait(r->pids[i], 0, &st) == 1) {
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && r->note[0] == '\0') {
+          char sts[64], line[150], log[CAMPAIGN_PATH_MAX];
+          campaign_status_text(st, sts, sizeof(sts));
+          if (campaign_path(log, sizeof(log), "%s/engine.log", r->dir) == 0)
+            campaign_report_line(log, line, sizeof(line));
+          else
+            line[0] = '\0';
+          snprintf(r->note, sizeof(r->note), "engine ended: %s: %s", sts, line);
+        }
+        r->pids[i] = 0;
+      } else {
+        alive++;
+      }
+    }
+    eng->poll(o, r);
+    double t = now_s();
+    if (alive == 0) {
+      /* stopped early (plain libFuzzer stops at a finding): go on with the
+       * time left, unless it keeps stopping at once */
+      double left = (double)r->seconds - (t - t0);
+      if (!eng->restart || campaign_interrupted || left < 3 || r->restarts >= 20)
+        break;
+      r->restarts++;
+      r->execs_base = r->execs > 0 ? r->execs : 0;
+      r->start_seconds = (unsigned)left;
+      r->note[0] = '\0';
+      printf("[%-16s %4.0f/%us] engine stopped (finding?): restarting for %u s\n", r->name, t - t0,
+             r->seconds, r->start_seconds);
+      if (eng->start(o, r) != 0)
+        break;
+      continue;
+    }
+    if (campaign_interrupted || t - t0 > (double)r->seconds + GRACE_S) {
+      for (size_t i = 0; i < r->npids; i++)
+        if (r->pids[i] != 0) {
+          (void)campaign_stop(r->pids[i], SIGINT, STOP_GRACE_MS);
+          r->pids[i] = 0;
+        }
+      stopped = true;
+      break;
+    }
+    if (t >= next) {
+      progress(r, t - t0);
+      next += PROGRESS_EVERY_S;
+    }
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+  }
+  r->elapsed = now_s() - t0;
+  eng->poll(o, r);
+  progress(r, r->elapsed);
+  /* one rate for every engine and mode: all execs over the fuzzing time */
+  if (r->execs > 0 && r->elapsed > 0)
+    r->execs_per_s = (long long)((double)r->execs / r->elapsed);
+  if (stopped && campaign_interrupted)
+    snprintf(r->note, sizeof(r->note), "interrupted after %.0f s", r->elapsed);
+}
+
+/* signature of a report line, for keeping one input per distinct finding:
+ * the invariant of a FINDING/VIOLATION line, else the line without
+ * addresses and numbers. */
+static void signature(const char *line, char *out, size_t len) {
+  size_t k = 0;
+  int words = 0;
+  bool inv = !strncmp(line, "FINDING ", 8) || !strncmp(line, "VIOLATION ", 10);
+  for (const char *p = line; *p && k + 1 < len; p++) {
+    if (inv && (*p == ' ' || *p == ':') && ++words == 2)
+      break;
+    if (!inv && *p >= '0' && *p <= '9')
+      continue;
+    if (!inv && *p == 'x' && p > line && p[-1] == '0')
+      continue;
+    out[k++] = *p;
+  }
+  out[k] = '\0';
+}
+
+static void add_regression(const campaign_opts *o, campaign_run_h *r, const char *min,
+                           const char *hex, const char *line) {
+  char dir[CAMPAIGN_PATH_MAX], dst[CAMPAIGN_PATH_MAX], readme[CAMPAIGN_PATH_MAX];
+  if (o->no_regressions) {
+    campaign_strs_pushf(&r->finding_lines, "%s: %s", min, line);
+    return;
+  }
+  if (campaign_path(dir, sizeof(dir), "%s/%s", o->regressions, r->name) != 0 ||
+      campaign_path(dst, sizeof(dst), "%s/%s", dir, hex) != 0 ||
+      campaign_path(readme, sizeof(readme), "%s/README.md", dir) != 0 ||
+      campaign_mkdirs(dir) != 0)
+    return;
+  if (campaign_is_file(dst)) {
+    campaign_strs_pushf(&r->finding_lines, "%s (already a regression): %s", dst, line);
+    return;
+  }
+  if (campaign_copy_file(min, dst) != 0)
+    return;
+  r->new_regressions++;
+  campaign_strs_pushf(&r->finding_lines, "%s: %s", dst, line);
+  FILE *f = fopen(readme, "a");
+  if (f != NULL) {
+    char day[16];
+    time_t now = time(NULL);
+    struct tm tmv;
+    strftime(day, sizeof(day), "%Y-%m-%d", gmtime_r(&now, &tmv));
+    fprintf(f, "- `%s`: %s (ftpsfuzz fuzz, %s, %s)\n", hex, line,
+            o->engine == CAMPAIGN_AFL ? "afl" : "libfuzzer", day);
+    fclose(f);
+  }
+}
+
+static void findings_one(const campaign_opts *o, const campaign_engine_ops *eng,
+                         campaign_run_h *r) {
+  campaign_strs raw, sigs;
+  char fdir[CAMPAIGN_PATH_MAX];
+  campaign_strs_init(&raw);
+  campaign_strs_init(&sigs);
+  if (campaign_path(fdir, sizeof(fdir), "%s/findings", r->dir) != 0 ||
+      eng->list_findings(o, r, &raw) != 0 || raw.n == 0 || campaign_mkdirs(fdir) != 0)
+    goto out;
+  if ((long long)raw.n > r->findings)
+    r->findings = (long long)raw.n;
+  printf("%s: %zu finding(s): minimizing%s\n", r->name, raw.n,
+         raw.n > FINDINGS_MAX ? " the first few" : "");
+  fflush(stdout);
+  for (size_t i = 0; i < raw.n && i < FINDINGS_MAX && campaign_interrupted < 2; i++) {
+    char min[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX], hex[65], line[512], sig[256];
+    char named[CAMPAIGN_PATH_MAX];
+    if (campaign_path(min, sizeof(min), "%s/min-%zu", fdir, i) != 0)
+      continue;
+    (void)eng->minimize(o, r, raw.v[i], min);
+    if (!campaign_is_file(min) || campaign_sha256_file(min, hex) != 0 ||
+        campaign_path(named, sizeof(named), "%s/%s", fdir, hex) != 0 ||
+        campaign_path(log, sizeof(log), "%s/%s.txt", fdir, hex) != 0 || rename(min, named) != 0)
+      continue;
+    /* reproduce it once more for the report text */
+    char *argv[] = {r->bin, named, NULL};
+    bool timed_out = false;
+    int st = campaign_run(argv, log, NULL, r->dir, CAMPAIGN_TIMEOUT_S * 2, 2, &timed_out);
+    if (st != -1 && !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+      snprintf(line, sizeof(line), "does not reproduce alone (kept in %s)", raw.v[i]);
+    } else if (timed_out) {
+      snprintf(line, sizeof(line), "hang: no result within %d s", CAMPAIGN_TIMEOUT_S * 2);
+    } else {
+      campaign_report_line(log, line, sizeof(line));
+      if (line[0] == '\0')
+        campaign_status_text(st, line, sizeof(line));
+    }
+    signature(line, sig, sizeof(sig));
+    if (campaign_strs_has(&sigs, sig))
+      continue; /* the same bug again */
+    campaign_strs_push(&sigs, sig);
+    printf("  %s\n", line);
+    add_regression(o, r, named, hex, line);
+  }
+out:
+  campaign_strs_cleanup(&raw);
+  campaign_strs_cleanup(&sigs);
+}
+
+/* --- options --- */
+
+static int set_path(char *dst, const char *src_path) {
+  if (src_path[0] == '/')
+    return campaign_path(dst, CAMPAIGN_PATH_MAX, "%s", src_path);
+  char cwd[CAMPAIGN_PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    return -1;
+  return campaign_path(dst, CAMPAIGN_PATH_MAX, "%s/%s", cwd, src_path);
+}
+
+static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harness) {
+  static const struct option longopts[] = {
+      {"engine", required_argument, NULL, 'e'},     {"harness", required_argument, NULL, 'H'},
+      {"time", required_argument, NULL, 't'},       {"jobs", required_argument, NULL, 'j'},
+      {"out", required_argument, NULL, 'o'},        {"source", required_argument, NULL, 's'},
+      {"build-root", required_argument, NULL, 'b'}, {"cmake-arg", required_argument, NULL, 'c'},
+      {"regressions", required_argument, NULL, 'r'}, {"no-regressions", no_argument, NULL, 'R'},
+      {"no-build", no_argument, NULL, 'N'},         {"no-coverage", no_argument, NULL, 'C'},
+      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+  const char *src = getenv("FTPS_SOURCE_DIR"), *out = NULL, *root = NULL, *reg = NULL;
+  int opt;
+  if (src == NULL || src[0] == '\0')
+    src = FTPS_SOURCE_DIR;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'e':
+      if (!strcmp(optarg, "libfuzzer"))
+        o->engine = CAMPAIGN_LIBFUZZER;
+      else if (!strcmp(optarg, "afl"))
+        o->engine = CAMPAIGN_AFL;
+      else {
+        fprintf(stderr, "ftpsfuzz fuzz: --engine: expected libfuzzer or afl, got '%s'\n", optarg);
+        return CLI_USAGE;
+      }
+      break;
+    case 'H': *harness = optarg; break;
+    case 't':
+      if (parse_uint(optarg, TIME_MAX, &o->time_s) != 0) {
+        fprintf(stderr, "ftpsfuzz fuzz: --time: expected seconds 1..%u, got '%s'\n", TIME_MAX,
+                optarg);
+        return CLI_USAGE;
+      }
+      break;
+    case 'j':
+      if (parse_uint(optarg, CAMPAIGN_JOBS_MAX, &o->jobs) != 0) {
+        fprintf(stderr, "ftpsfuzz fuzz: --jobs: expected 1..%d, got '%s'\n", CAMPAIGN_JOBS_MAX,
+                optarg);
+        return CLI_USAGE;
+      }
+      break;
+    case 'o': out = optarg; break;
+    case 's': src = optarg; break;
+    case 'b': root = optarg; break;
+    case 'c':
+      if (campaign_strs_push(&o->cmake_args, optarg) != 0)
+        return CLI_USAGE;
+      break;
+    case 'r': reg = optarg; break;
+    case 'R': o->no_regressions = true; break;
+    case 'N': o->no_build = true; break;
+    case 'C': o->no_coverage = true; break;
+    case 'h': usage(stdout); return CLI_OK;
+    default: return usage(stderr);
+    }
+  }
+  if (optind != argc) {
+    fprintf(stderr, "ftpsfuzz fuzz: unexpected argument '%s'\n", argv[optind]);
+    return usage(stderr);
+  }
+  char presets[CAMPAIGN_PATH_MAX];
+  if (set_path(o->src, src) != 0 ||
+      campaign_path(presets, sizeof(presets), "%s/CMakePresets.json", o->src) != 0)
+    return CLI_USAGE;
+  if (!campaign_is_file(presets)) {
+    fprintf(stderr, "ftpsfuzz fuzz: %s not found: --source must be the ftpsfuzz source tree\n",
+            presets);
+    return CLI_USAGE;
+  }
+  if (root != NULL ? set_path(o->build_root, root)
+                   : campaign_path(o->build_root, CAMPAIGN_PATH_MAX, "%s/build", o->src))
+    return CLI_USAGE;
+  if (reg != NULL ? set_path(o->regressions, reg)
+                  : campaign_path(o->regressions, CAMPAIGN_PATH_MAX, "%s/corpus/regressions",
+                                  o->src))
+    return CLI_USAGE;
+  if (out == NULL) {
+    char stamp[32], rel[64];
+    time_t now = time(NULL);
+    struct tm tmv;
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tmv));
+    snprintf(rel, sizeof(rel), "out/campaign-%s", stamp);
+    if (set_path(o->out, rel) != 0)
+      return CLI_USAGE;
+  } else if (set_path(o->out, out) != 0) {
+    return CLI_USAGE;
+  }
+  if (campaign_path(o->report, sizeof(o->report), "%s/report", o->out) != 0)
+    return CLI_USAGE;
+  ssize_t n = readlink("/proc/self/exe", o->self, sizeof(o->self) - 1);
+  if (n <= 0) {
+    fprintf(stderr, "ftpsfuzz fuzz: cannot find the ftpsfuzz executable\n");
+    return CLI_USAGE;
+  }
+  o->self[n] = '\0';
+  return -1; /* go on */
+}
+
+int cmd_fuzz(int argc, char **argv) {
+  campaign_opts *o = calloc(1, sizeof(*o));
+  campaign_run_h *runs = NULL;
+  campaign_strs names, targets;
+  const char *harness = "all";
+  size_t nruns = 0;
+  int rc = CLI_USAGE;
+  double t_start = now_s();
+  char engine_dir[CAMPAIGN_PATH_MAX], cov_dir[CAMPAIGN_PATH_MAX], list[CAMPAIGN_PATH_MAX];
+  campaign_strs_init(&names);
+  campaign_strs_init(&targets);
+  if (o == NULL)
+    return CLI_USAGE;
+  campaign_strs_init(&o->cmake_args);
+  o->time_s = TIME_DEFAULT;
+  o->jobs = 1;
+  int p = parse_opts(argc, argv, o, &harness);
+  if (p >= 0) {
+    rc = p;
+    goto out;
+  }
+  const campaign_engine_ops *eng =
+      o->engine == CAMPAIGN_AFL ? &campaign_afl_ops : &campaign_libfuzzer_ops;
+  campaign_proc_init();
+  if (campaign_mkdirs(o->out) != 0 || campaign_mkdirs(o->report) != 0)
+    goto out;
+  printf("campaign: %s, %s, %u s, %u job(s) -> %s\n", eng->name, harness, o->time_s, o->jobs,
+         o->out);
+
+  /* configure the engine preset, read its harness list, build */
+  if (build_preset(o, eng->preset, NULL, engine_dir) != 0 ||
+      campaign_path(list, sizeof(list), "%s/harnesses/harnesses.list", engine_dir) != 0 ||
+      campaign_harness_list(list, &names) != 0)
+    goto out;
+  if (strcmp(harness, "all") != 0) {
+    if (!campaign_strs_has(&names, harness)) {
+      fprintf(stderr, "ftpsfuzz fuzz: --harness %s: not one of the harnesses in %s\n", harness,
+              list);
+      goto out;
+    }
+    campaign_strs_push(&targets, harness);
+  } else {
+    for (size_t i = 0; i < names.n && i < HARNESSES_MAX; i++)
+      campaign_strs_push(&targets, names.v[i]);
+  }
+  if (targets.n == 0) {
+    fprintf(stderr, "ftpsfuzz fuzz: no harness listed in %s\n", list);
+    goto out;
+  }
+  if (build_preset(o, eng->preset, &targets, engine_dir) != 0)
+    goto out;
+  bool have_cov = false;
+  if (!o->no_coverage && !campaign_interrupted) {
+    have_cov = build_preset(o, "coverage", NULL, cov_dir) == 0 &&
+               build_preset(o, "coverage", &targets, cov_dir) == 0;
+    if (!have_cov)
+      fprintf(stderr, "ftpsfuzz fuzz: going on without the coverage report\n");
+  }
+  if (campaign_interrupted)
+    goto out;
+
+  runs = calloc(targets.n, sizeof(*runs));
+  if (runs == NULL)
+    goto out;
+  for (size_t i = 0; i < targets.n; i++) {
+    campaign_run_h *r = &runs[nruns++];
+    snprintf(r->name, sizeof(r->name), "%s", targets.v[i]);
+    campaign_strs_init(&r->flags);
+    campaign_strs_init(&r->finding_lines);
+    r->execs = r->execs_per_s = r->edges = r->corpus = r->findings = -1;
+    r->corpus_final = -1;
+    r->trans_covered = r->trans_total = -1;
+    unsigned share = o->time_s / (unsigned)targets.n;
+    r->seconds = share > 0 ? share : 1;
+    if (i + 1 == targets.n && o->time_s > share * (unsigned)targets.n)
+      r->seconds += o->time_s - share * (unsigned)targets.n;
+    if (setup_run(o, r, engine_dir, have_cov ? cov_dir : NULL) != 0)
+      goto out;
+  }
+
+  /* fuzz */
+  for (size_t i = 0; i < nruns; i++) {
+    if (campaign_interrupted) {
+      snprintf(runs[i].note, sizeof(runs[i].note), "not run: interrupted");
+      continue;
+    }
+    fuzz_one(o, eng, &runs[i]);
+  }
+
+  /* merge and findings */
+  bool finding = false;
+  for (size_t i = 0; i < nruns; i++) {
+    campaign_run_h *r = &runs[i];
+    if (!r->ran)
+      continue;
+    char corpus[CAMPAIGN_PATH_MAX];
+    if (campaign_interrupted < 2) {
+      printf("%s: merging the corpus ...\n", r->name);
+      fflush(stdout);
+      if (eng->merge(o, r) != 0 && r->note[0] == '\0')
+        snprintf(r->note, sizeof(r->note), "merge failed (see %s/merge.log)", r->dir);
+    }
+    if (campaign_path(corpus, sizeof(corpus), "%s/corpus", r->dir) == 0 && campaign_is_dir(corpus))
+      r->corpus_final = (long long)campaign_count_files(corpus, "");
+    findings_one(o, eng, r);
+    if (r->findings > 0)
+      finding = true;
+  }
+
+  /* report */
+  char model_note[256] = "", cov_note[256] = "skipped (--no-coverage)";
+  double line_cov = -1;
+  if (campaign_interrupted < 2) {
+    printf("report: model transitions ...\n");
+    fflush(stdout);
+    campaign_report_models(o, runs, nruns, model_note, sizeof(model_note));
+    if (have_cov) {
+      printf("report: llvm-cov of server/ ...\n");
+      fflush(stdout);
+      line_cov = campaign_report_coverage(o, runs, nruns, cov_note, sizeof(cov_note));
+    } else if (!o->no_coverage) {
+      snprintf(cov_note, sizeof(cov_note), "the coverage preset did not build");
+    }
+  } else {
+    snprintf(model_note, sizeof(model_note), "skipped (interrupted)");
+    snprintf(cov_note, sizeof(cov_note), "skipped (interrupted)");
+  }
+  if (campaign_report_write(o, runs, nruns, now_s() - t_start, line_cov, cov_note, model_note) != 0)
+    goto out;
+  rc = finding ? CLI_FINDING : CLI_OK;
+out:
+  campaign_proc_kill_all();
+  for (size_t i = 0; i < nruns; i++) {
+    campaign_strs_cleanup(&runs[i].flags);
+    campaign_strs_cleanup(&runs[i].finding_lines);
+  }
+  free(runs);
+  campaign_strs_cleanup(&names);
+  campaign_strs_cleanup(&targets);
+  campaign_strs_cleanup(&o->cmake_args);
+  free(o);
+  return rc;
+}

@@ -1,0 +1,258 @@
+/* cmd_serve.c - `ftpsfuzz serve`: serve a directory over FTPS (RFC 4217)
+ * with the TCP front end (server/ftps_serve.h) around the sans-IO core. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "cli.h"
+#include "cli_atomic.h"
+#include "ftps_err.h"
+#include "ftps_serve.h"
+#include "ftps_session.h"
+#include "ftps_tls.h"
+#include "ftps_users.h"
+#include "ftps_vfs.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: ftpsfuzz serve --root DIR (--cert PEM --key PEM | --self-signed) [options]\n"
+          "\n"
+          "Serve DIR over FTPS (explicit TLS, AUTH TLS, RFC 4217). One process, one event\n"
+          "loop; SIGINT or SIGTERM stops it cleanly. Log lines go to standard error.\n"
+          "  --listen HOST:PORT   address to listen on (default 127.0.0.1:2121; port 0\n"
+          "                       picks a free port; [::1]:PORT for IPv6)\n"
+          "  --root DIR           the directory served; nothing outside it is reachable\n"
+          "  --cert PEM --key PEM certificate chain and private key (PEM files)\n"
+          "  --self-signed        an ephemeral self-signed certificate (quick starts, tests)\n"
+          "  --users FILE         users who may log in (format below); without it nobody\n"
+          "                       can log in unless --anonymous is given\n"
+          "  --anonymous          let 'anonymous'/'ftp' log in, read-only\n"
+          "  --ccc                accept CCC (clear the control channel after login)\n"
+          "  --tls-login on|off   TLS required before USER/PASS (default on)\n"
+          "  --tls-data on|off    PROT P required for transfers (default on)\n"
+          "  --tls-reuse on|off   PROT P data connections must resume the control\n"
+          "                       connection's TLS session (default on, like vsftpd's\n"
+          "                       require_ssl_reuse)\n"
+          "  --pasv-ports A-B     passive data port range (default 50000-50100)\n"
+          "  --max-sessions N     concurrent sessions (default 200)\n"
+          "  --max-per-ip N       concurrent sessions per client address (default 20)\n"
+          "  --idle-timeout S     close a session idle for S seconds (default 300; 0 = never)\n"
+          "  --port-file FILE     write the bound port number to FILE once listening\n"
+          "\n"
+          "Users file: one entry per line, '#' comments and blank lines ignored:\n"
+          "  name:pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>\n"
+          "Names are 1..64 bytes of [A-Za-z0-9._@-]. Create or replace an entry with\n"
+          "  ftpsfuzz passwd --file FILE USER   (the password is read from standard input)\n"
+          "\n"
+          "Exit status: 0 after a clean shutdown, 2 for a bad option or configuration.\n");
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
+  char *end = NULL;
+  if (s[0] < '0' || s[0] > '9')
+    return -1;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end != '\0' || errno != 0 || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_onoff(const char *s, bool *out) {
+  if (!strcmp(s, "on")) {
+    *out = true;
+    return 0;
+  }
+  if (!strcmp(s, "off")) {
+    *out = false;
+    return 0;
+  }
+  return -1;
+}
+
+static int parse_range(const char *s, uint16_t *lo, uint16_t *hi) {
+  char buf[16];
+  const char *dash = strchr(s, '-');
+  unsigned long a, b;
+  if (!dash || (size_t)(dash - s) >= sizeof(buf))
+    return -1;
+  memcpy(buf, s, (size_t)(dash - s));
+  buf[dash - s] = '\0';
+  if (parse_uint(buf, 1, 65535, &a) != 0 || parse_uint(dash + 1, 1, 65535, &b) != 0 || a > b)
+    return -1;
+  *lo = (uint16_t)a;
+  *hi = (uint16_t)b;
+  return 0;
+}
+
+static int write_port_file(const char *path, uint16_t port) {
+  cli_atomic a;
+  char err[512];
+  if (cli_atomic_open(&a, path, err, sizeof(err)) != 0) {
+    fprintf(stderr, "serve: %s\n", err);
+    return -1;
+  }
+  fprintf(a.f, "%u\n", (unsigned)port);
+  if (cli_atomic_commit(&a, err, sizeof(err)) != 0) {
+    fprintf(stderr, "serve: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_serve(int argc, char **argv) {
+  ftps_serve_config cfg = ftps_serve_config_default();
+  ftps_server server;
+  const char *root = NULL, *cert = NULL, *key = NULL, *users_path = NULL, *port_file = NULL;
+  bool self_signed = false;
+  ftps_users *users = NULL;
+  ftps_vfs *vfs = NULL;
+  SSL_CTX *ctx = NULL;
+  ftps_serve *srv = NULL;
+  int status = CLI_USAGE;
+  char err[600];
+
+  memset(&server, 0, sizeof(server));
+  server.policy = ftps_policy_default();
+  for (int i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    unsigned long n = 0;
+    if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+      usage(stdout);
+      return CLI_OK;
+    } else if (!strcmp(o, "--self-signed")) {
+      self_signed = true;
+    } else if (!strcmp(o, "--anonymous")) {
+      server.policy.anonymous = true;
+    } else if (!strcmp(o, "--ccc")) {
+      server.policy.ccc_allowed = true;
+    } else if (v == NULL) {
+      fprintf(stderr, "serve: unknown option or missing value: '%s'\n", o);
+      usage(stderr);
+      return CLI_USAGE;
+    } else {
+      i++;
+      bool ok = true;
+      if (!strcmp(o, "--listen"))
+        cfg.listen = v;
+      else if (!strcmp(o, "--root"))
+        root = v;
+      else if (!strcmp(o, "--cert"))
+        cert = v;
+      else if (!strcmp(o, "--key"))
+        key = v;
+      else if (!strcmp(o, "--users"))
+        users_path = v;
+      else if (!strcmp(o, "--port-file"))
+        port_file = v;
+      else if (!strcmp(o, "--tls-login"))
+        ok = parse_onoff(v, &server.policy.tls_required_login) == 0;
+      else if (!strcmp(o, "--tls-data"))
+        ok = parse_onoff(v, &server.policy.tls_required_data) == 0;
+      else if (!strcmp(o, "--tls-reuse"))
+        ok = parse_onoff(v, &server.policy.require_tls_reuse) == 0;
+      else if (!strcmp(o, "--pasv-ports"))
+        ok = parse_range(v, &cfg.pasv_min, &cfg.pasv_max) == 0;
+      else if (!strcmp(o, "--max-sessions")) {
+        ok = parse_uint(v, 1, 100000, &n) == 0;
+        cfg.max_sessions = (unsigned)n;
+      } else if (!strcmp(o, "--max-per-ip")) {
+        ok = parse_uint(v, 1, 100000, &n) == 0;
+        cfg.max_per_ip = (unsigned)n;
+      } else if (!strcmp(o, "--idle-timeout")) {
+        ok = parse_uint(v, 0, 86400 * 7, &n) == 0;
+        cfg.idle_timeout_s = (uint32_t)n;
+      }
+      else {
+        fprintf(stderr, "serve: unknown option '%s'\n", o);
+        usage(stderr);
+        return CLI_USAGE;
+      }
+      if (!ok) {
+        fprintf(stderr, "serve: %s '%s': expected %s\n", o, v,
+                !strncmp(o, "--tls", 5)        ? "on or off"
+                : !strcmp(o, "--pasv-ports")   ? "A-B with 1 <= A <= B <= 65535"
+                : !strcmp(o, "--idle-timeout") ? "seconds, 0..604800"
+                                               : "a number, 1..100000");
+        return CLI_USAGE;
+      }
+    }
+  }
+  if (!root) {
+    fprintf(stderr, "serve: --root DIR is required\n");
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  if (self_signed == (cert != NULL || key != NULL) || (!self_signed && (!cert || !key))) {
+    fprintf(stderr, "serve: expected either --cert PEM --key PEM or --self-signed\n");
+    return CLI_USAGE;
+  }
+
+  int verr = 0;
+  vfs = ftps_vfs_posix_new(root, &verr);
+  if (!vfs) {
+    fprintf(stderr, "serve: %s: %s\n", root,
+            verr == FTPS_ERR_NOTDIR   ? "not a directory"
+            : verr == FTPS_ERR_NOENT  ? "no such directory"
+            : verr == FTPS_ERR_PERM   ? "permission denied"
+                                      : ftps_strerror(verr));
+    goto out;
+  }
+  users = ftps_users_new();
+  if (!users) {
+    fprintf(stderr, "serve: out of memory\n");
+    goto out;
+  }
+  if (users_path) {
+    int rc = ftps_users_load(users, users_path, err, sizeof(err));
+    if (rc == FTPS_ERR_IO) {
+      fprintf(stderr, "serve: %s: cannot read the users file: %s\n", users_path,
+              strerror(errno));
+      goto out;
+    }
+    if (rc != 0) {
+      fprintf(stderr, "serve: %s\n", err);
+      goto out;
+    }
+  }
+  if (self_signed) {
+    ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+    if (!ctx) {
+      fprintf(stderr, "serve: cannot make a self-signed certificate\n");
+      goto out;
+    }
+  } else {
+    ctx = ftps_tls_server_ctx_new(cert, key, err, sizeof(err));
+    if (!ctx) {
+      fprintf(stderr, "serve: %s\n", err);
+      goto out;
+    }
+  }
+  server.tls_ctx = ctx;
+  server.users = users;
+  server.vfs = vfs;
+  cfg.server = &server;
+  if (ftps_serve_new(&cfg, &srv, err, sizeof(err)) != 0) {
+    fprintf(stderr, "serve: %s\n", err);
+    goto out;
+  }
+  if (port_file && write_port_file(port_file, ftps_serve_port(srv)) != 0)
+    goto out;
+  /* A client that vanishes mid-send must not kill the server; the front end
+   * also sends with MSG_NOSIGNAL. */
+  signal(SIGPIPE, SIG_IGN);
+  status = ftps_serve_run(srv) == 0 ? CLI_OK : CLI_FINDING;
+out:
+  ftps_serve_free(srv);
+  SSL_CTX_free(ctx);
+  ftps_users_free(users);
+  ftps_vfs_free(vfs);
+  return status;
+}

@@ -1,0 +1,205 @@
+/* model_coverage.c - play or judge every transcript of a corpus directory and
+ * record the model transitions it takes (see model_coverage.h). */
+#include "model_coverage.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+#include "test_config.h"
+#include "transcript.h"
+
+/* A corpus directory larger than this is refused rather than half-read. */
+#define COVER_FILES_MAX 100000u
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list_dir returns the sorted names of |dir| (caller frees each and the
+ * array), or -1. */
+static int list_dir(const char *dir, char ***out, size_t *out_n, FILE *diag) {
+  DIR *d = opendir(dir);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int rc = -1;
+  if (!d) {
+    fprintf(diag, "%s: cannot open the directory\n", dir);
+    return -1;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (n == COVER_FILES_MAX) {
+      fprintf(diag, "%s: more than %u files\n", dir, COVER_FILES_MAX);
+      goto out;
+    }
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      char **nn = realloc(names, ncap * sizeof(*nn));
+      if (!nn)
+        goto oom;
+      names = nn;
+      cap = ncap;
+    }
+    names[n] = strdup(e->d_name);
+    if (!names[n])
+      goto oom;
+    n++;
+  }
+  if (n)
+    qsort(names, n, sizeof(*names), cmp_names);
+  *out = names;
+  *out_n = n;
+  names = NULL;
+  n = 0;
+  rc = 0;
+  goto out;
+oom:
+  fprintf(diag, "%s: out of memory\n", dir);
+out:
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  closedir(d);
+  return rc;
+}
+
+static bool has_server_lines(const transcript *t) {
+  for (size_t i = 0; i < t->n; i++)
+    if (t->steps[i].kind == TRANSCRIPT_S)
+      return true;
+  return false;
+}
+
+static model_config config_of(const ftps_policy *p) {
+  model_policy mp = model_policy_default();
+  mp.tls_login = p->tls_required_login;
+  mp.tls_data = p->tls_required_data;
+  mp.anon = p->anonymous;
+  mp.ccc = p->ccc_allowed;
+  return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+}
+
+/* load reads |path| as the binary corpus form, else as .fts text. Returns 0,
+ * 1 (not a transcript: reported, skip it) or -1 (out of memory). */
+static int load(const char *path, transcript *t, FILE *diag) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char berr[256], terr[512];
+  int rc = 1;
+  if (transcript_read_file(path, &buf, &len, terr, sizeof(terr)) != 0) {
+    fprintf(diag, "%s\n", terr);
+    return 1;
+  }
+  if (transcript_decode_binary(t, buf, len, berr, sizeof(berr)) == 0) {
+    rc = 0;
+    goto out;
+  }
+  transcript_cleanup(t);
+  transcript_init(t);
+  if (transcript_parse_text(t, (const char *)buf, len, path, terr, sizeof(terr)) == 0) {
+    rc = 0;
+    goto out;
+  }
+  fprintf(diag, "%s: skipped, not a transcript (binary: %s; text: %s)\n", path, berr, terr);
+out:
+  free(buf);
+  return rc;
+}
+
+int cli_cover_dir(model_cover *cov, const char *dir, FILE *diag, cli_cover_stats *stats) {
+  char **names = NULL;
+  size_t n = 0;
+  int rc = -1;
+  test_config cfg;
+  bool cfg_ready = false;
+  memset(stats, 0, sizeof(*stats));
+  if (list_dir(dir, &names, &n, diag) != 0)
+    return -1;
+  if (test_config_init(&cfg) != 0) {
+    fprintf(diag, "cannot build the built-in test configuration\n");
+    goto out;
+  }
+  cfg_ready = true;
+  const ftps_policy base = cfg.server.policy;
+
+  for (size_t i = 0; i < n; i++) {
+    size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
+    char *path = malloc(plen);
+    transcript t, played;
+    transcript_init(&t);
+    transcript_init(&played);
+    int lr = -1;
+    if (!path)
+      goto next;
+    snprintf(path, plen, "%s/%s", dir, names[i]);
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+      free(path);
+      continue;
+    }
+    lr = load(path, &t, diag);
+    if (lr != 0) {
+      stats->skipped += lr > 0;
+      goto next;
+    }
+    char err[512];
+    cfg.server.policy = base;
+    if (test_config_apply_directives(&cfg, &t, path, err, sizeof(err)) != 0) {
+      fprintf(diag, "%s (skipped)\n", err);
+      stats->skipped++;
+      goto next;
+    }
+    const transcript *judged = &t;
+    if (!has_server_lines(&t)) {
+      runner_options opt = runner_options_default();
+      opt.script_name = path;
+      if (test_config_reset(&cfg) != 0) {
+        lr = -1;
+        goto next;
+      }
+      int r = runner_run(&cfg.server, &t, &opt, &played, NULL);
+      if (r == RUNNER_ERR_NOMEM) {
+        lr = -1;
+        goto next;
+      }
+      if (r < 0) {
+        fprintf(diag, "%s: the runner cannot play this script (skipped)\n", path);
+        stats->skipped++;
+        goto next;
+      }
+      judged = &played;
+      stats->played++;
+    }
+    model_config mc = config_of(&cfg.server.policy);
+    long v = model_cover_judge(cov, judged, &mc);
+    if (v < 0) {
+      lr = -1;
+      goto next;
+    }
+    stats->files++;
+    stats->violations += (size_t)v;
+  next:
+    transcript_cleanup(&t);
+    transcript_cleanup(&played);
+    free(path);
+    if (lr < 0)
+      goto oom;
+  }
+  rc = 0;
+  goto out;
+oom:
+  fprintf(diag, "%s: out of memory\n", dir);
+out:
+  if (cfg_ready)
+    test_config_cleanup(&cfg);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return rc;
+}

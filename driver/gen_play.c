@@ -1,0 +1,90 @@
+/* gen_play.c - see gen_play.h. */
+#include "gen_play.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "oracle.h"
+#include "runner.h"
+
+int gen_player_init(gen_player *p, const model_config *model) {
+  memset(p, 0, sizeof(*p));
+  int rc = test_config_init(&p->cfg);
+  if (rc != 0)
+    return rc;
+  p->model = *model;
+  p->policy = p->cfg.server.policy;
+  p->policy.tls_required_login = model->policy.tls_login;
+  p->policy.tls_required_data = model->policy.tls_data;
+  p->policy.anonymous = model->policy.anon;
+  p->policy.ccc_allowed = model->policy.ccc;
+  p->ready = true;
+  return 0;
+}
+
+void gen_player_cleanup(gen_player *p) {
+  if (p && p->ready)
+    test_config_cleanup(&p->cfg);
+  if (p)
+    p->ready = false;
+}
+
+static void on_row(void *ctx, int row) {
+  gen_play_result *res = ctx;
+  if (row < 0)
+    return;
+  if (res->n_rows == GEN_PLAY_ROWS_MAX) {
+    res->rows_truncated = true;
+    return;
+  }
+  res->rows[res->n_rows++] = (uint16_t)row;
+}
+
+int gen_player_play_out(gen_player *p, const transcript *script, gen_play_result *res,
+                        transcript *keep) {
+  transcript out;
+  char err[512];
+  int rc = -1;
+  oracle *o = NULL;
+  transcript_init(&out);
+  memset(res, 0, sizeof(*res));
+  if (!p->ready || test_config_reset(&p->cfg) != 0)
+    goto done;
+  p->cfg.server.policy = p->policy;
+  if (test_config_apply_directives(&p->cfg, script, "script", err, sizeof(err)) != 0)
+    goto done;
+  int r = runner_run(&p->cfg.server, script, NULL, &out, NULL);
+  if (r < 0)
+    goto done;
+  o = oracle_new(&p->model, false);
+  if (!o)
+    goto done;
+  oracle_set_cover_fn(o, on_row, res);
+  for (size_t i = 0; i < out.n; i++)
+    if (oracle_step(o, &out.steps[i]))
+      break;
+  res->violations = oracle_finish(o);
+  if (res->violations) {
+    const oracle_violation *v = oracle_violation_at(o, 0);
+    if (v)
+      oracle_format_violation(v, res->violation, sizeof(res->violation));
+  }
+  res->state = *oracle_state(o);
+  for (size_t i = 0; i < out.n; i++) {
+    const transcript_step *st = &out.steps[i];
+    if (st->kind == TRANSCRIPT_E && st->len > 10 &&
+        (!memcmp(st->data, "data tls ", 9) || !memcmp(st->data, "data clear ", 11)))
+      res->data_moved++;
+  }
+  if (keep && gen_copy_steps(keep, &out) != 0)
+    goto done;
+  rc = 0;
+done:
+  oracle_free(o);
+  transcript_cleanup(&out);
+  return rc;
+}
+
+int gen_player_play(void *ctx, const transcript *script, gen_play_result *res) {
+  return gen_player_play_out(ctx, script, res, NULL);
+}

@@ -1,0 +1,124 @@
+/* ftps_serve_int.h - internals of the TCP front end (ftps_serve*.c only). */
+#ifndef FTPS_SERVE_INT_H
+#define FTPS_SERVE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ftps_serve.h"
+#include "ftps_session.h"
+
+/* One read from a socket; bytes the core did not take wait in a buffer of
+ * this size and the socket is not read again until they are taken. */
+#define SERVE_CTL_READ (16 * 1024)
+#define SERVE_DATA_READ (64 * 1024)
+/* Bytes moved on one data connection per pump before other sessions get a
+ * turn (fairness; the session is pumped again on the next loop turn). */
+#define SERVE_PUMP_BUDGET (1024 * 1024)
+/* How long a closed data connection is drained before it is dropped. */
+#define SERVE_LINGER_MS 5000
+
+typedef enum serve_kind {
+  SK_LISTEN,     /* the control listener */
+  SK_SIGNAL,     /* the signalfd */
+  SK_CTL,        /* a control connection */
+  SK_DLISTEN,    /* a passive data listener */
+  SK_DATA,       /* the data connection (or an active connect in progress) */
+  SK_LINGER,     /* a data connection shut down, drained until the peer closes */
+} serve_kind;
+
+typedef struct serve_conn serve_conn;
+
+/* What epoll's data.ptr points at. */
+typedef struct serve_handle {
+  serve_kind kind;
+  serve_conn *conn;
+  int fd;
+  uint32_t mask;        /* the events registered; (uint32_t)-1 = not registered */
+} serve_handle;
+
+struct serve_conn {
+  ftps_serve *srv;
+  serve_conn *prev, *next;     /* all live connections */
+  serve_conn *run_next;        /* pending a pump on the next loop turn */
+  bool on_run_list;
+  bool dead;                   /* closed; freed at the end of the loop turn */
+  serve_conn *dead_next;
+  unsigned long id;
+  ftps_session *sess;
+  ftps_addr peer, local;
+  struct sockaddr_storage local_sa;  /* the control connection's local address */
+  socklen_t local_sa_len;
+  char peer_str[64];           /* "ADDR:PORT" for log lines */
+  uint64_t started, last_active;
+
+  serve_handle ctl;
+  uint8_t *ctl_in;             /* bytes read, not yet taken by the core */
+  size_t ctl_in_len;
+  bool ctl_eof;                /* the client closed its side */
+  bool tls;                    /* control connection inside TLS (from events) */
+
+  serve_handle dlisten;        /* passive listener, fd -1 when none */
+  serve_handle data;           /* data connection, fd -1 when none */
+  bool d_connecting;           /* active connect in progress */
+  bool d_attached;             /* the core accepted it */
+  bool d_eof_seen, d_eof_told; /* the peer closed its side; data_eof() called */
+  bool d_closing;              /* FTPS_EV_DATA_CLOSE: flush, then close */
+  uint8_t *d_in;
+  size_t d_in_len;
+  serve_handle linger;         /* a closed data connection being drained */
+  uint64_t linger_until;
+  uint64_t bytes_ctl, bytes_data;
+};
+
+struct ftps_serve {
+  ftps_serve_config cfg;
+  int epfd;
+  serve_handle listener;
+  serve_handle sig;
+  uint16_t port;
+  serve_conn *conns;
+  unsigned nconns;
+  serve_conn *run_list;        /* sessions to pump again (budget spent) */
+  serve_conn *dead_list;       /* freed at the end of a loop turn */
+  unsigned long next_id;
+  uint16_t pasv_cursor;        /* next passive port to try */
+  uint64_t next_timer;         /* earliest idle deadline / wake time / linger end */
+  bool stopping;
+};
+
+/* ftps_serve.c */
+uint64_t serve_now_ms(void);
+void serve_log(ftps_serve *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* serve_watch registers or modifies |h| in epoll for |mask| (0 removes it). */
+int serve_watch(ftps_serve *srv, serve_handle *h, uint32_t mask);
+void serve_close_handle(ftps_serve *srv, serve_handle *h);
+void serve_timer_at(ftps_serve *srv, uint64_t when);
+void serve_addr_from_sa(const struct sockaddr *sa, ftps_addr *out);
+void serve_sa_to_string(const struct sockaddr *sa, char *out, size_t out_len);
+
+/* ftps_serve_conn.c */
+void serve_conn_accept(ftps_serve *srv, int fd, const struct sockaddr_storage *peer,
+                       socklen_t peer_len);
+void serve_conn_event(serve_conn *c, serve_handle *h, uint32_t events);
+void serve_conn_pump(serve_conn *c);
+/* serve_conn_timer handles idle timeouts, held replies and lingering
+ * sockets; returns the next time it needs to be called. */
+uint64_t serve_conn_timer(serve_conn *c, uint64_t now);
+void serve_conn_kill(serve_conn *c, const char *why);
+void serve_conn_free(serve_conn *c);
+void serve_conn_schedule(serve_conn *c);
+
+/* ftps_serve_data.c: the data connection of one session. Each returns true
+ * when it made progress. */
+void serve_data_listen(serve_conn *c);
+void serve_data_connect(serve_conn *c, const ftps_addr *to);
+void serve_data_close_requested(serve_conn *c);
+void serve_data_event(serve_conn *c, serve_handle *h, uint32_t events);
+bool serve_data_step(serve_conn *c, size_t *budget);
+void serve_data_update_watch(serve_conn *c);
+void serve_data_release(serve_conn *c);
+bool serve_data_busy(const serve_conn *c);
+
+#endif
