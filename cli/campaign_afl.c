@@ -4,8 +4,10 @@
  * <dir>/work as input and <dir>/engine as output, each stopping itself after
  * the budget (-V). The harness is the afl preset's build: afl-clang-fast
  * with libAFLDriver (persistent mode, shared-memory input). poll() reads each
- * instance's fuzzer_stats; merge() runs afl-cmin over every queue;
- * minimize() runs afl-tmin. */
+ * instance's fuzzer_stats - which AFL++ 4.04c rewrites only about once a
+ * minute, so execs and edges lag in the progress lines of a short campaign -
+ * and counts the queue, crashes and hangs directories, which are live;
+ * merge() runs afl-cmin over every queue; minimize() runs afl-tmin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,9 @@ static char *afl_env[] = {"AFL_NO_UI=1",
                           "AFL_SKIP_CPUFREQ=1",
                           "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1",
                           "AFL_NO_AFFINITY=1",
+                          /* the campaign directory is ours even under /tmp;
+                           * without this afl-cmin refuses to run there */
+                          "AFL_ALLOW_TMP=1",
                           NULL};
 
 static int afl_start(const campaign_opts *o, campaign_run_h *run) {
@@ -78,6 +83,8 @@ static long long stat_value(const char *text, const char *key) {
   return -1;
 }
 
+static int every_instance(const campaign_run_h *run, const char *sub, campaign_strs *out);
+
 static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
   long long execs = 0, eps = 0, edges = -1, corpus = -1, findings = 0;
   bool any = false;
@@ -108,11 +115,22 @@ static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
       findings += v;
     free(text);
   }
-  if (!any)
-    return;
-  run->execs = execs;
-  run->execs_per_s = eps;
-  run->edges = edges;
+  /* the directories are live; the stats file lags */
+  campaign_strs files;
+  campaign_strs_init(&files);
+  if (every_instance(run, "queue", &files) == 0 && (long long)files.n > corpus)
+    corpus = (long long)files.n;
+  campaign_strs_cleanup(&files);
+  campaign_strs_init(&files);
+  if (every_instance(run, "crashes", &files) == 0 && every_instance(run, "hangs", &files) == 0 &&
+      (long long)files.n > findings)
+    findings = (long long)files.n;
+  campaign_strs_cleanup(&files);
+  if (any) {
+    run->execs = execs;
+    run->execs_per_s = eps;
+    run->edges = edges;
+  }
   run->corpus = corpus;
   run->findings = findings;
 }
@@ -165,7 +183,8 @@ static int afl_merge(const campaign_opts *o, campaign_run_h *run) {
       goto out;
   }
   /* afl-cmin wants a fresh output directory */
-  char *argv[] = {"afl-cmin", "-i", all, "-o", corpus, "-t", "25000", "--", run->bin, "@@", NULL};
+  /* input on stdin: libAFLDriver asserts when afl-showmap hands it @@ */
+  char *argv[] = {"afl-cmin", "-i", all, "-o", corpus, "-t", "25000", "--", run->bin, NULL};
   rc = campaign_run_step(argv, log, afl_env, run->dir);
 out:
   campaign_strs_cleanup(&queue);
@@ -189,7 +208,7 @@ static int afl_minimize(const campaign_opts *o, const campaign_run_h *run, const
   if (campaign_path(log, sizeof(log), "%s.minimize.log", out) != 0)
     return -1;
   char *argv[] = {"afl-tmin", "-i", (char *)in, "-o", (char *)out, "-t", "25000",
-                  "--", (char *)run->bin, "@@", NULL};
+                  "--", (char *)run->bin, NULL};
   if (campaign_run_step(argv, log, afl_env, run->dir) != 0 || !campaign_is_file(out)) {
     (void)campaign_copy_file(in, out);
     return -1;

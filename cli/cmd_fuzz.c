@@ -334,10 +334,31 @@ static void add_regression(const campaign_opts *o, campaign_run_h *r, const char
   }
 }
 
+/* reproduce runs the harness on |input| once, logging to |log|, and writes
+ * the line that says what went wrong into |line|. */
+static void reproduce(campaign_run_h *r, const char *input, const char *log, char *line,
+                      size_t len) {
+  char *argv[] = {r->bin, (char *)input, NULL};
+  bool timed_out = false;
+  int st = campaign_run(argv, log, NULL, r->dir, CAMPAIGN_TIMEOUT_S * 2, 2, &timed_out);
+  if (st != -1 && !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    snprintf(line, len, "does not reproduce alone");
+  } else if (timed_out) {
+    snprintf(line, len, "hang: no result within %d s", CAMPAIGN_TIMEOUT_S * 2);
+  } else {
+    campaign_report_line(log, line, len);
+    if (line[0] == '\0')
+      campaign_status_text(st, line, len);
+  }
+}
+
+/* findings_one reproduces every finding, keeps the first of each distinct
+ * report, minimizes it and copies it to the regressions. */
 static void findings_one(const campaign_opts *o, const campaign_engine_ops *eng,
                          campaign_run_h *r) {
   campaign_strs raw, sigs;
   char fdir[CAMPAIGN_PATH_MAX];
+  size_t minimized = 0;
   campaign_strs_init(&raw);
   campaign_strs_init(&sigs);
   if (campaign_path(fdir, sizeof(fdir), "%s/findings", r->dir) != 0 ||
@@ -345,36 +366,33 @@ static void findings_one(const campaign_opts *o, const campaign_engine_ops *eng,
     goto out;
   if ((long long)raw.n > r->findings)
     r->findings = (long long)raw.n;
-  printf("%s: %zu finding(s): minimizing%s\n", r->name, raw.n,
-         raw.n > FINDINGS_MAX ? " the first few" : "");
+  printf("%s: %zu finding(s): reproducing, minimizing one per distinct report\n", r->name, raw.n);
   fflush(stdout);
-  for (size_t i = 0; i < raw.n && i < FINDINGS_MAX && campaign_interrupted < 2; i++) {
+  for (size_t i = 0; i < raw.n && minimized < FINDINGS_MAX && campaign_interrupted < 2; i++) {
     char min[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX], hex[65], line[512], sig[256];
-    char named[CAMPAIGN_PATH_MAX];
-    if (campaign_path(min, sizeof(min), "%s/min-%zu", fdir, i) != 0)
+    char named[CAMPAIGN_PATH_MAX], mline[512], msig[256];
+    if (campaign_path(min, sizeof(min), "%s/min-%zu", fdir, i) != 0 ||
+        campaign_path(log, sizeof(log), "%s/raw-%zu.txt", fdir, i) != 0)
       continue;
-    (void)eng->minimize(o, r, raw.v[i], min);
-    if (!campaign_is_file(min) || campaign_sha256_file(min, hex) != 0 ||
-        campaign_path(named, sizeof(named), "%s/%s", fdir, hex) != 0 ||
-        campaign_path(log, sizeof(log), "%s/%s.txt", fdir, hex) != 0 || rename(min, named) != 0)
-      continue;
-    /* reproduce it once more for the report text */
-    char *argv[] = {r->bin, named, NULL};
-    bool timed_out = false;
-    int st = campaign_run(argv, log, NULL, r->dir, CAMPAIGN_TIMEOUT_S * 2, 2, &timed_out);
-    if (st != -1 && !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-      snprintf(line, sizeof(line), "does not reproduce alone (kept in %s)", raw.v[i]);
-    } else if (timed_out) {
-      snprintf(line, sizeof(line), "hang: no result within %d s", CAMPAIGN_TIMEOUT_S * 2);
-    } else {
-      campaign_report_line(log, line, sizeof(line));
-      if (line[0] == '\0')
-        campaign_status_text(st, line, sizeof(line));
-    }
+    reproduce(r, raw.v[i], log, line, sizeof(line));
     signature(line, sig, sizeof(sig));
     if (campaign_strs_has(&sigs, sig))
       continue; /* the same bug again */
     campaign_strs_push(&sigs, sig);
+    minimized++;
+    /* keep the minimized input only if it still fails the same way */
+    if (eng->minimize(o, r, raw.v[i], min) == 0 &&
+        campaign_path(log, sizeof(log), "%s/min-%zu.txt", fdir, i) == 0) {
+      reproduce(r, min, log, mline, sizeof(mline));
+      signature(mline, msig, sizeof(msig));
+      if (strcmp(msig, sig) != 0)
+        (void)campaign_copy_file(raw.v[i], min);
+    }
+    if (!campaign_is_file(min) || campaign_sha256_file(min, hex) != 0 ||
+        campaign_path(named, sizeof(named), "%s/%s", fdir, hex) != 0 || rename(min, named) != 0)
+      continue;
+    if (campaign_path(log, sizeof(log), "%s/%s.txt", fdir, hex) == 0)
+      reproduce(r, named, log, line, sizeof(line)); /* the report kept beside it */
     printf("  %s\n", line);
     add_regression(o, r, named, hex, line);
   }

@@ -63,6 +63,7 @@ void runner_rec_comment(runner *r, const char *text) {
   runner_rec(r, TRANSCRIPT_COMMENT, text, strlen(text));
 }
 
+__attribute__((format(printf, 3, 0)))
 static void rec_vevent(runner *r, bool direct, const char *fmt, va_list ap) {
   char buf[256];
   int n = vsnprintf(buf, sizeof(buf), fmt, ap);

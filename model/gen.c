@@ -111,6 +111,9 @@ const gen_action gen_actions[] = {
     A(ALLO, "C: ALLO 10\n", 1, 0, 0),
     A(REST, "C: REST 0\n", 1, 0, 0),
     A(REST, "C: REST x\n", 1, 0, 0),
+    /* REST past the end of the file: the offset is state the model does not
+     * hold, so REST and RETR go together; RETR gets 554 (RFC 3659 5.3). */
+    A(REST, "C: REST 1000000\nD: open\nC: RETR /pub/hello.txt\n", 2, DP, GEN_A_ONCE),
     A(RNFR, "C: RNFR /pub/hello.txt\n", 1, 0, 0),
     A(RNFR, "C: RNFR /pub/missing.txt\n", 1, 0, 0),
     A(RNTO, "C: RNTO /pub/renamed.txt\n", 1, 0, 0),

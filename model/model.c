@@ -328,10 +328,17 @@ bool model_allowed(const model_config *cfg, const model_state *st, model_event e
   return any;
 }
 
-static void apply(const model_update *u, model_state *st, bool command) {
+/* |ev_flags| are the event's MODEL_EVENT flags; |command| is false for
+ * connection events and the greeting. */
+static void apply(const model_update *u, model_state *st, bool command, unsigned ev_flags) {
   if (command) {
     st->rnfr = Y_NO;
-    st->rest = Y_NO;
+    /* RFC 3659 section 5.3 makes REST "the last command issued before the
+     * data transfer command" - an obligation of the client. Servers (ours,
+     * vsftpd) keep a pending REST across PASV/EPSV/PORT/EPRT, so a later
+     * 554 for an invalid REST stays allowed. */
+    if (!(ev_flags & F_DSETUP) || u->close)
+      st->rest = Y_NO;
   }
 #define SET(f) \
   if (u->f)    \
@@ -357,7 +364,7 @@ int model_take(const model_config *cfg, model_state *st, model_event ev, unsigne
   if (conn) {
     for (size_t i = 0; i < MODEL_ROW_COUNT; i++) {
       if (model_row_enabled(cfg, &model_rows[i], st, ev)) {
-        apply(&model_rows[i].update, st, false);
+        apply(&model_rows[i].update, st, false, 0);
         return (int)i;
       }
     }
@@ -376,7 +383,7 @@ int model_take(const model_config *cfg, model_state *st, model_event ev, unsigne
     if (after_pre && code == 421 && i == MODEL_ROW_GEN_421)
       set = r->codes;
     if (codes_string_has(set, code)) {
-      apply(&r->update, st, ev != MODEL_EV_GREETING);
+      apply(&r->update, st, ev != MODEL_EV_GREETING, model_event_flags(ev));
       return (int)i;
     }
   }

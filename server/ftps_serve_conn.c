@@ -282,6 +282,9 @@ static void update_watch(serve_conn *c) {
 
 void serve_conn_pump(serve_conn *c) {
   size_t budget = SERVE_PUMP_BUDGET;
+  /* The core reads no clock: give it the time before it handles anything
+   * (a failed login's reply is held from "now"). */
+  ftps_session_advance(c->sess, serve_now_ms());
   for (int round = 0; round < 64 && !c->dead; round++) {
     bool progress = flush_ctl(c);
     if (c->dead)

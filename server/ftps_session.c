@@ -373,8 +373,10 @@ static bool step_shutdown(ftps_session *s) {
   int n = SSL_read(s->ssl, tmp, sizeof(tmp));
   if (n > 0) {
     /* A command sent inside TLS after CCC/REIN was answered: the client
-     * should have sent close_notify. Refuse to guess what it meant. */
+     * should have sent close_notify. Refuse to guess what it meant: say so
+     * (still inside TLS, where the client listens) and close. */
     session_event(s, FTPS_EV_TLS_FAILED, "data after CCC/REIN instead of close_notify");
+    session_reply(s, 421, "Expected TLS close_notify after CCC/REIN; closing.");
     session_close(s, false);
     return true;
   }

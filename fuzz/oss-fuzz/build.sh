@@ -23,6 +23,7 @@
 #   CC=clang-14 CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only \
 #     -fsanitize=address,fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #     OUT=/tmp/out SRC=/path/to/parent bash fuzz/oss-fuzz/build.sh
+set -euo pipefail # also when run as "bash build.sh", which ignores the #! flags
 
 # The source tree: $FTPSFUZZ_SRC, else the working directory (OSS-Fuzz's
 # WORKDIR), else relative to this script, else $SRC/ftpsfuzz.

@@ -1,0 +1,164 @@
+/* bench_tls_pair.c - throughput of a bare TLS connection over TCP loopback
+ * with BoringSSL on both ends: the ceiling for a PROT P transfer, measured
+ * on the same machine in the same run as bench_transfer.sh's curl figures.
+ *
+ * usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE]
+ * The server (this process) sends N bytes (default 1 GiB) in 16 KiB
+ * SSL_write calls; a forked client reads them. Prints one line:
+ *   cipher=<name> bytes=<N> seconds=<s> MBps=<MB/s>
+ * With --port-file no client is forked: the port is written to FILE and one
+ * external client (e.g. openssl s_client, the TLS library curl uses) is
+ * served, then the connection is closed with close_notify.
+ * The server context is the ftpsfuzz server's own (ftps_tls.h), so cipher
+ * choice and settings are those of `ftpsfuzz serve`. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "ftps_tls.h"
+
+#define CHUNK 16384
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_client(uint16_t port, uint64_t total, bool tls12, int report_fd) {
+  int rc = 1;
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL *ssl = NULL;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (!ctx || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+    goto out;
+  if (tls12)
+    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  ssl = SSL_new(ctx);
+  if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
+    goto out;
+  uint8_t buf[CHUNK];
+  uint64_t got = 0;
+  double t0 = now_s();
+  while (got < total) {
+    int n = SSL_read(ssl, buf, sizeof(buf));
+    if (n <= 0)
+      goto out;
+    got += (uint64_t)n;
+  }
+  double dt = now_s() - t0;
+  char line[256];
+  int len = snprintf(line, sizeof(line), "cipher=%s bytes=%llu seconds=%.3f MBps=%.1f\n",
+                     SSL_get_cipher_name(ssl), (unsigned long long)got, dt,
+                     (double)got / dt / 1e6);
+  if (write(report_fd, line, (size_t)len) != len)
+    goto out;
+  rc = 0;
+out:
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  uint64_t total = 1ull << 30;
+  bool tls12 = false;
+  const char *port_file = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--bytes") && i + 1 < argc) {
+      total = strtoull(argv[++i], NULL, 10);
+    } else if (!strcmp(argv[i], "--tls12")) {
+      tls12 = true;
+    } else if (!strcmp(argv[i], "--port-file") && i + 1 < argc) {
+      port_file = argv[++i];
+    } else {
+      fprintf(stderr, "usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE]\n");
+      return 2;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN);
+  SSL_CTX *ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof(sa);
+  int pipefd[2];
+  if (!ctx || lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+      listen(lfd, 1) != 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0 ||
+      pipe(pipefd) != 0) {
+    fprintf(stderr, "bench_tls_pair: setup failed: %s\n", strerror(errno));
+    return 1;
+  }
+  /* Sessions from ftps_tls contexts need ticket keys or no tickets. */
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  pid_t pid = -1;
+  if (port_file) {
+    FILE *pf = fopen(port_file, "w");
+    if (!pf || fprintf(pf, "%u\n", (unsigned)ntohs(sa.sin_port)) < 0 || fclose(pf) != 0) {
+      fprintf(stderr, "bench_tls_pair: %s: cannot write\n", port_file);
+      return 1;
+    }
+  } else if ((pid = fork()) == 0) {
+    close(pipefd[0]);
+    _exit(run_client(ntohs(sa.sin_port), total, tls12, pipefd[1]));
+  }
+  close(pipefd[1]);
+  int fd = accept(lfd, NULL, NULL);
+  SSL *ssl = SSL_new(ctx);
+  int rc = 1;
+  if (fd < 0 || !ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1) {
+    fprintf(stderr, "bench_tls_pair: handshake failed\n");
+    goto out;
+  }
+  static uint8_t buf[CHUNK];
+  memset(buf, 'x', sizeof(buf));
+  for (uint64_t sent = 0; sent < total;) {
+    size_t n = total - sent < CHUNK ? (size_t)(total - sent) : CHUNK;
+    int w = SSL_write(ssl, buf, (int)n);
+    if (w <= 0) {
+      fprintf(stderr, "bench_tls_pair: SSL_write failed\n");
+      goto out;
+    }
+    sent += (uint64_t)w;
+  }
+  if (port_file) {
+    SSL_shutdown(ssl);
+    rc = 0;
+    goto out;
+  }
+  char line[256];
+  ssize_t r = read(pipefd[0], line, sizeof(line) - 1);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    fwrite(line, 1, (size_t)r, stdout);
+    rc = 0;
+  } else {
+    fprintf(stderr, "bench_tls_pair: client failed\n");
+  }
+out:
+  SSL_free(ssl);
+  if (fd >= 0)
+    close(fd);
+  close(lfd);
+  close(pipefd[0]);
+  SSL_CTX_free(ctx);
+  return rc;
+}
