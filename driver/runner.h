@@ -35,8 +35,10 @@
  *   ClientHello without AUTH), hands it the held records and pumps both sides
  *   until it is done or failed: "E: handshake ok" or "E: handshake failed
  *   <reason>" (reason: the first BoringSSL error in lower case, "eof" when the
- *   server closed, "stalled" when neither side makes progress). The event is
- *   recorded at the point of the server's byte stream where it happened.
+ *   server closed, "stalled" when neither side makes progress - then the
+ *   client gives up, as a real one times out, and the oracle stops judging).
+ *   The event is recorded at the point of the server's byte stream where it
+ *   happened.
  *   After a failure the connection is plaintext again (RFC 4217 section 10.1
  *   allows one unprotected 421). After success, records are decrypted and the
  *   plaintext is split into S: lines.

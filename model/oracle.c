@@ -533,6 +533,10 @@ static void event(oracle *o, const transcript_step *st) {
     oracle_framer_reset(&o->framer);
     if (ok) {
       take_event(o, MODEL_EV_TLS_OK);
+    } else if (st->len >= 24 && !memcmp(st->data, "handshake failed stalled", 24)) {
+      /* The client gave up waiting; the server failed nothing and may still
+       * be waiting for the rest of a record. Nothing after this is judged. */
+      o->done = true;
     } else {
       take_event(o, MODEL_EV_TLS_FAIL);
       o->hs_failed = true;

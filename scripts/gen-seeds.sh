@@ -1,6 +1,6 @@
 #!/bin/sh
 # gen-seeds.sh - regenerate corpus/seeds/<harness>/ for fuzz_cmdline,
-# fuzz_session and fuzz_transcript. Files are named by the sha256 of their
+# fuzz_session, fuzz_transcript and fuzz_sequence. Files are named by the sha256 of their
 # contents (picotls style), so regenerating is idempotent and a seed's name
 # says nothing but what it holds. Other harnesses' seed directories are left
 # alone.
@@ -34,7 +34,7 @@ seed() {
   put "$1" "$tmp/seed"
 }
 
-for h in fuzz_cmdline fuzz_session fuzz_transcript; do
+for h in fuzz_cmdline fuzz_session fuzz_transcript fuzz_sequence; do
   mkdir -p "$root/corpus/seeds/$h"
   find "$root/corpus/seeds/$h" -maxdepth 1 -type f ! -name '.*' -delete
 done
@@ -72,6 +72,15 @@ for f in "$root"/examples/*.fts "$root"/tests/*.fts "$root"/tests/*/*.fts; do
   put fuzz_transcript "$tmp/seed"
 done
 
-for h in fuzz_cmdline fuzz_session fuzz_transcript; do
+# --- fuzz_sequence: the binary form of every script (its S:/E: lines are
+# ignored by the harness): examples, transcript tests, and the model's cover
+# set and walks (corpus/seeds/scripts, made by scripts/gen-corpus.sh) ------
+for f in "$root"/examples/*.fts "$root"/tests/scripts/*.fts "$root"/corpus/seeds/scripts/*.fts; do
+  [ -f "$f" ] || continue
+  "$ftpsfuzz" encode "$f" -o "$tmp/bin"
+  put fuzz_sequence "$tmp/bin"
+done
+
+for h in fuzz_cmdline fuzz_session fuzz_transcript fuzz_sequence; do
   echo "corpus/seeds/$h: $(find "$root/corpus/seeds/$h" -maxdepth 1 -type f ! -name '.*' | wc -l) files"
 done

@@ -289,8 +289,14 @@ static void accept_all(ftps_serve *srv) {
     int fd = accept4(srv->listener.fd, (struct sockaddr *)&peer, &plen,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE)
-        serve_log(srv, "accept: %s", strerror(errno));
+      if (errno == EMFILE || errno == ENFILE) {
+        /* The pending connection stays queued and the listener readable:
+         * stop watching it for a while instead of spinning. */
+        serve_log(srv, "accept: %s; pausing for 100 ms", strerror(errno));
+        serve_watch(srv, &srv->listener, 0);
+        srv->accept_paused_until = serve_now_ms() + 100;
+        serve_timer_at(srv, srv->accept_paused_until);
+      }
       return;
     }
     char who[64];
@@ -313,6 +319,15 @@ static void run_timers(ftps_serve *srv, uint64_t now) {
   if (now < srv->next_timer)
     return;
   srv->next_timer = UINT64_MAX;
+  if (srv->accept_paused_until) {
+    if (now >= srv->accept_paused_until) {
+      srv->accept_paused_until = 0;
+      if (serve_watch(srv, &srv->listener, EPOLLIN) != 0)
+        serve_log(srv, "epoll_ctl: %s", strerror(errno));
+    } else {
+      serve_timer_at(srv, srv->accept_paused_until);
+    }
+  }
   serve_conn *next;
   for (serve_conn *c = srv->conns; c; c = next) {
     next = c->next; /* |c| may be killed (and unlinked) by its timer */

@@ -85,6 +85,7 @@ struct ftps_serve {
   unsigned long next_id;
   uint16_t pasv_cursor;        /* next passive port to try */
   uint64_t next_timer;         /* earliest idle deadline / wake time / linger end */
+  uint64_t accept_paused_until; /* out of file descriptors: accept again then */
   bool stopping;
 };
 
@@ -110,7 +111,8 @@ void serve_conn_kill(serve_conn *c, const char *why);
 void serve_conn_free(serve_conn *c);
 void serve_conn_schedule(serve_conn *c);
 
-/* ftps_serve_data.c: the data connection of one session. Each returns true
+/* ftps_serve_data.c: the data connection of one session. serve_data_step
+ * moves bytes both ways and finishes a requested close; it returns true
  * when it made progress. */
 void serve_data_listen(serve_conn *c);
 void serve_data_connect(serve_conn *c, const ftps_addr *to);

@@ -1,0 +1,171 @@
+/* check.h - judge a live FTPS server with the model (`ftpsfuzz check`).
+ *
+ * The checker plays model sequences against a server over TCP, each on a
+ * fresh connection with real TLS on control and data (runner_run_tcp), and
+ * judges every transcript with the oracle (all violations, not only the
+ * first). Sequences, in this order:
+ *   1. the targeted probes (check_probes): behaviours a cover set may miss
+ *      (second AUTH, PROT X after PROT P, CCC, plaintext USER, PROT without
+ *      PBSZ, garbage after 234, AUTH SSL/TLS-P then a transfer without PROT,
+ *      a command pipelined behind AUTH, an overlong line);
+ *   2. the model's cover set (gen_cover against the in-process server built
+ *      with the target's declared policy);
+ *   3. |walks| random walks and |mutants| mutated cover scripts.
+ * All of them are written for the built-in test configuration (alice /
+ * wonderland, /pub/hello.txt, /upload/) and adapted to the target by
+ * check_adapt before they are played.
+ *
+ * What the checker may do to the target (it learns nothing it was not told):
+ * - credentials: only |user|/|pass|; without them every sequence that would
+ *   log in is dropped and the built-in user name is replaced by one that
+ *   cannot exist ("ftpsfuzz-nobody"), so no name or password is guessed;
+ * - writes: only inside a directory it creates under the login's home
+ *   (<home>/ftpsfuzz-check-<hex>/{pub,upload}, found with the server's own
+ *   PWD) and removes at the end; every write command of every sequence is
+ *   checked against a fixed list of names inside it (check_adapt), anything
+ *   else is rewritten to <base>/upload/x or replaced by NOOP;
+ * - addresses: only the target's (resolved once, numeric); PORT/EPRT name
+ *   the checker's own address; passive data goes to the target address;
+ * - pace: at most |concurrency| connections at once, at most |rate| new
+ *   control connections per second, |timeout_ms| per step (a silent server
+ *   is reported as a timeout, never waited on). */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gen.h"
+#include "model.h"
+#include "oracle.h"
+#include "transcript.h"
+
+#define CHECK_CONCURRENCY_MAX 16u
+#define CHECK_SEQUENCES_MAX 20000u
+#define CHECK_BASE_MAX 1024u   /* bytes of the working directory's path */
+#define CHECK_NAMES_MAX 64u    /* server-chosen file names (STOU) remembered for cleanup */
+
+/* Where a sequence came from. */
+typedef enum check_origin {
+  CHECK_PROBE = 1,
+  CHECK_COVER,
+  CHECK_WALK,
+  CHECK_MUTANT,
+} check_origin;
+
+const char *check_origin_name(check_origin o);
+
+typedef struct check_options {
+  const char *host;          /* numeric address (resolved once by the caller) */
+  const char *port;          /* decimal */
+  const char *user, *pass;   /* both or neither (NULL) */
+  model_config model;        /* the target's declared profile and policy */
+  size_t walks, mutants;
+  uint64_t seed;
+  unsigned concurrency;      /* 1..CHECK_CONCURRENCY_MAX */
+  double rate;               /* new control connections per second; 0 = unlimited */
+  unsigned timeout_ms;       /* per step; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
+  FILE *log;                 /* progress lines; NULL = quiet */
+} check_options;
+
+/* The shortest violating sequence of one invariant. */
+typedef struct check_example {
+  bool have;
+  size_t seq;                /* index into the played list */
+  size_t client_steps;       /* length measure: client steps of the script */
+  char name[64];             /* e.g. "probe-second-auth", "cover-12" */
+  char why[512];             /* the formatted violation */
+  transcript script;         /* the adapted client script that was played */
+  transcript got;            /* what the server did */
+} check_example;
+
+typedef struct check_inv_stats {
+  size_t checked, violated;  /* sequences where it applied / was broken */
+  check_example example;
+} check_inv_stats;
+
+typedef struct check_report {
+  check_inv_stats inv[ORACLE_INVARIANT_COUNT];
+  size_t planned, played, dropped_login, timeouts, connect_failures, limits;
+  size_t by_origin[CHECK_MUTANT + 1];
+  char base[CHECK_BASE_MAX]; /* working directory on the server ("" = none) */
+  bool setup_ok, cleanup_ok, logged_in;
+  char setup_note[256];      /* why setup/cleanup did not happen or failed */
+  char first_timeout[64];    /* name of the first sequence that timed out */
+  double seconds;
+} check_report;
+
+void check_report_init(check_report *r);
+void check_report_cleanup(check_report *r); /* accepts a zeroed report */
+
+/* check_run plays everything against the target and fills |*r|. Returns 0,
+ * CHECK_ERR_CONNECT when the target cannot be reached at all (nothing was
+ * judged), or CHECK_ERR_NOMEM. |*r| holds what was done either way. */
+enum { CHECK_OK = 0, CHECK_ERR_NOMEM = -1, CHECK_ERR_CONNECT = -2 };
+int check_run(const check_options *o, check_report *r);
+
+/* check_security_violated says whether a SECURITY invariant was violated. */
+bool check_security_violated(const check_report *r);
+
+/* --- reporting (check_report.c) --- */
+
+/* check_print_table writes the per-invariant table. */
+void check_print_table(const check_report *r, FILE *out);
+/* check_write_outputs writes DIR/report.json and DIR/<INVARIANT>.fts for each
+ * violated invariant (the shortest violating script, its violation and the
+ * server's answers as comments, and a "# config:" line so that
+ * `ftpsfuzz run --connect HOST:PORT --oracle FILE` replays and judges it).
+ * Creates DIR. Returns 0 or -1 with a message in |err|. */
+int check_write_outputs(const check_report *r, const check_options *o, const char *dir,
+                        char *err, size_t err_len);
+
+/* --- the targeted probes (check_probes.c) --- */
+
+/* check_probes appends the probe scripts (written for the built-in test
+ * configuration, like the generator's) to |out| and their names to |names|
+ * (|names| has room for CHECK_PROBES_MAX). Returns the count or -1. */
+#define CHECK_PROBES_MAX 32u
+long check_probes(gen_set *out, const char **names);
+
+/* --- adapting a script to the target (check_adapt.c) --- */
+
+typedef struct check_adapt_ctx {
+  const char *user, *pass;   /* NULL: no credentials */
+  const char *base;          /* absolute working directory, "" if none */
+  char local_ip[64];         /* the checker's own address (for PORT/EPRT); "" unknown */
+  bool ipv6;                 /* the target is IPv6 */
+  bool no_plain_secret;      /* TLS is required for login: a login line sent in
+                                plaintext carries a wrong password, not |pass| */
+} check_adapt_ctx;
+
+/* check_adapt appends to |out| an adapted copy of the client steps and
+ * comments of |in| (S:/E: expectations are dropped): the built-in user and
+ * password replaced by the given ones, /pub and /upload mapped under the
+ * working directory, a "CWD <base>/upload" after each successful-login line
+ * and before each STOU, write commands confined to the working directory,
+ * PORT/EPRT pointing at the checker's own address. Write boundaries and TLS
+ * steps stay where they were, so pipelined and split writes stay pipelined
+ * and split. |*out_touches| (may be NULL) says whether a write command names
+ * a file of <base>/pub (the fixture must then be restored). Returns 0, 1 if
+ * the sequence needs a login and no credentials were given (|out| is then
+ * unspecified), or -1 (out of memory). */
+int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
+                bool *out_touches);
+
+/* check_client_steps counts the client steps (C R T W D) of |t|. */
+size_t check_client_steps(const transcript *t);
+
+/* --- judging (check_judge.c) --- */
+
+/* check_judge runs the oracle (all violations) over |got|; sets
+ * |violated[inv]| for every invariant broken and |applies[inv]| for every
+ * invariant the sequence exercised (a heuristic over the client's commands
+ * and the server's replies; a violated invariant always applies); copies the
+ * first violation of each broken invariant into |why[inv]| (may be NULL).
+ * Returns the number of violations or -1 (out of memory). */
+long check_judge(const model_config *cfg, const transcript *got, bool *applies, bool *violated,
+                 char (*why)[512]);
+
+#endif

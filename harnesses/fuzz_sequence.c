@@ -1,0 +1,129 @@
+/* fuzz_sequence.c - model-guided sequences: a binary transcript (client
+ * steps) played against the in-process server with the built-in TLS client
+ * and data connections; the oracle judges every step.
+ *
+ * Targets: runner_run (driver/), the whole session core behind it
+ * (ftps_session_* incl. TLS on control and data connections, the command
+ * table and handlers, the VFS), and the oracle (oracle_step).
+ *
+ * Input: the binary tagged form of DESIGN section 4. S:/E: steps in the
+ * input are ignored (they would be expectations); "# config:" comments set
+ * the server policy for this input (ccc, tls_login, ...), and the oracle
+ * judges against the matching model policy.
+ *
+ * A finding: any oracle violation (abort with the violation and the full
+ * transcript), plus the sanitizers' usual ones.
+ *
+ * Custom mutator: model-aware operators (model/mutate.h) on the steps, and
+ * libFuzzer's byte mutator on the payload of one step. The same operators
+ * serve AFL++ through afl_mutator_sequence.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_driver.h"
+#include "model.h"
+#include "mutate.h"
+#include "oracle.h"
+#include "runner.h"
+#include "sequence_mutator.h"
+#include "state_feedback.h"
+#include "tls_client.h"
+
+/* Bounds that keep one input cheap: a script longer than this is cut. */
+#define MAX_CLIENT_STEPS 96
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  fuzz_config();
+  if (tls_client_ctx() == NULL) {
+    fprintf(stderr, "fuzz_sequence: cannot build the TLS client context\n");
+    abort();
+  }
+  return 0;
+}
+
+/* Keeps client steps and comments (config directives), at most
+ * MAX_CLIENT_STEPS client steps. */
+static int client_script(const transcript *in, transcript *out) {
+  size_t client = 0;
+  for (size_t i = 0; i < in->n; i++) {
+    const transcript_step *st = &in->steps[i];
+    if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E || st->kind == TRANSCRIPT_BLANK)
+      continue;
+    if (st->kind != TRANSCRIPT_COMMENT && ++client > MAX_CLIENT_STEPS)
+      break;
+    if (transcript_add(out, st->kind, st->data, st->len) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static model_config model_for(const ftps_policy *p) {
+  model_policy mp = model_policy_default();
+  mp.tls_login = p->tls_required_login;
+  mp.tls_data = p->tls_required_data;
+  mp.anon = p->anonymous;
+  mp.ccc = p->ccc_allowed;
+  return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  transcript in, script, out;
+  char err[256];
+  transcript_init(&in);
+  transcript_init(&script);
+  transcript_init(&out);
+  test_config *cfg = fuzz_config();
+  const ftps_policy saved = cfg->server.policy;
+  if (transcript_decode_binary(&in, data, size, err, sizeof(err)) != 0 ||
+      client_script(&in, &script) != 0 ||
+      test_config_apply_directives(cfg, &script, "input", err, sizeof(err)) != 0)
+    goto out;
+
+  runner_result res;
+  if (runner_run(&cfg->server, &script, NULL, &out, &res) < 0)
+    goto out;
+
+  model_config mc = model_for(&cfg->server.policy);
+  oracle *o = oracle_new(&mc, false);
+  if (!o)
+    goto out;
+  state_feedback_attach(o);
+  for (size_t i = 0; i < out.n && oracle_step(o, &out.steps[i]) == 0; i++)
+    ;
+  oracle_finish(o);
+  if (oracle_violation_count(o) > 0) {
+    char why[1024];
+    const oracle_violation *v = oracle_violation_at(o, 0);
+    oracle_format_violation(v, why, sizeof(why));
+    fuzz_finding(oracle_invariant_name(v->inv), why, &out);
+  }
+  oracle_free(o);
+out:
+  cfg->server.policy = saved;
+  transcript_cleanup(&in);
+  transcript_cleanup(&script);
+  transcript_cleanup(&out);
+  return 0;
+}
+
+/* --- libFuzzer custom mutator ---------------------------------------- */
+
+/* libFuzzer's own byte mutator; weak so replay builds link without it. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
+  return sequence_mutate(data, size, max_size, seed, LLVMFuzzerMutate);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed) {
+  return mutate_crossover(data1, size1, data2, size2, out, max_out_size, seed);
+}
