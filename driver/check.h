@@ -68,6 +68,8 @@ typedef struct check_options {
   double rate;               /* new control connections per second; 0 = unlimited */
   unsigned timeout_ms;       /* per step; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
   FILE *log;                 /* progress lines; NULL = quiet */
+  const char *transcripts_dir; /* if set (an existing directory): every transcript
+                                  is written there as <name>.fts */
 } check_options;
 
 /* The shortest violating sequence of one invariant. */

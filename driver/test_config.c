@@ -36,7 +36,7 @@ static ftps_vfs *fixture_vfs(void) {
 }
 
 int test_config_init(test_config *cfg) {
-  static const char password[] = "wonderland";
+  static const char password[] = TEST_CONFIG_PASSWORD;
   int rc = FTPS_ERR_NOMEM;
   memset(cfg, 0, sizeof(*cfg));
   cfg->users = ftps_users_new();

@@ -18,6 +18,10 @@
 #include "ftps_session.h"
 #include "transcript.h"
 
+/* The one account of the built-in configuration. */
+#define TEST_CONFIG_USER "alice"
+#define TEST_CONFIG_PASSWORD "wonderland"
+
 /* 2024-01-01 00:00:00 UTC: the fixed timestamp of the in-memory tree. */
 #define TEST_CONFIG_MTIME 1704067200
 /* Total file content the in-memory tree accepts. */

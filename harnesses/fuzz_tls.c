@@ -437,8 +437,18 @@ int fuzz_tls_client_read(tls_client *c, fuzz_tls_replies *r, transcript *log) {
   return 0;
 }
 
+static bool trace;
+
+void fuzz_tls_trace(const transcript *log) {
+  if (!trace)
+    return;
+  fprintf(stderr, "--- trace ---\n");
+  transcript_print_text(log, stderr);
+}
+
 test_config *fuzz_tls_init(void) {
   test_config *cfg = fuzz_config();
+  trace = getenv("FUZZ_TLS_TRACE") != NULL;
   if (tls_client_ctx() == NULL) {
     fprintf(stderr, "fuzz_tls: cannot build the TLS client context\n");
     abort();

@@ -181,4 +181,9 @@ int fuzz_tls_client_read(tls_client *c, fuzz_tls_replies *r, transcript *log);
  * LLVMFuzzerInitialize so AFL++'s fork server starts with it built. */
 test_config *fuzz_tls_init(void);
 
+/* fuzz_tls_trace prints |log| to stderr when the environment variable
+ * FUZZ_TLS_TRACE is set (read once, by fuzz_tls_init): to see what an input
+ * does without a finding. */
+void fuzz_tls_trace(const transcript *log);
+
 #endif

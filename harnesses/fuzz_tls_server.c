@@ -107,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_finding("HANDSHAKE_FORGED",
                  "the server completed a handshake with a client that holds no keys", &log);
   fuzz_tls_srv_quiet_check(&v);
+  fuzz_tls_trace(&log);
   fuzz_tls_srv_close(&v);
   transcript_cleanup(&log);
   return 0;

@@ -127,6 +127,7 @@ const gen_action gen_actions[] = {
     A(SITE, "C: SITE HELP\n", 1, 0, 0),
     A(SYST, "C: SYST\n", 1, 0, 0),
     A(STAT, "C: STAT\n", 1, 0, 0),
+    A(STAT, "C: STAT /pub/missing.txt\n", 1, 0, 0),
     A(HELP, "C: HELP\n", 1, 0, 0),
     A(NOOP, "C: NOOP\n", 1, 0, 0),
     A(AUTH_TLS, "C: AUTH TLS\n", 1, 0, 0),

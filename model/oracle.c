@@ -46,12 +46,14 @@ struct oracle {
 
   unsigned injected; /* commands sent before the handshake finished */
   bool hs_failed, hs_421_seen, hs_closes_reported;
+  bool server_ended_tls; /* "E: tls shutdown": the server's close_notify came */
   close_reason closing;
   bool prot_refused_under_p; /* a PROT was refused while PROT P held */
   bool prot_kept_reported;
 
   uint8_t secret[SECRET_MAX];
   size_t secret_len;
+  bool secret_fixed; /* oracle_set_secret: judge this password, not PASS's */
 
   oracle_violation viol[ORACLE_VIOLATIONS_MAX];
   size_t n_viol;
@@ -194,7 +196,7 @@ static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
   model_classify_line(line, len, &cmd);
   if (overlong)
     cmd.ev = MODEL_EV_BADLINE;
-  if (cmd.ev == MODEL_EV_PASS) {
+  if (cmd.ev == MODEL_EV_PASS && !o->secret_fixed) {
     /* NO_SECRET_ECHO: remember the last password sent */
     size_t n = cmd.arg ? cmd.arg_len : 0;
     if (n > SECRET_MAX)
@@ -206,6 +208,8 @@ static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
   queue_push(o, cmd.ev);
 }
 
+static void end_tls_by_close_notify(oracle *o);
+
 static void client_bytes(oracle *o, const uint8_t *p, size_t n, bool add_crlf) {
   if (o->st.close == MODEL_CLOSED)
     return;
@@ -215,6 +219,13 @@ static void client_bytes(oracle *o, const uint8_t *p, size_t n, bool add_crlf) {
     if (add_crlf || memchr(p, '\n', n))
       o->injected++;
     return;
+  }
+  if (o->server_ended_tls && o->st.sec == MODEL_SEC_SECURE) {
+    /* The server sent its close_notify (after CCC/REIN) and the client
+     * writes on without one of its own, in plaintext (curl does; so does the
+     * runner, DESIGN section 4): TLS has ended as if by a close_notify
+     * exchange. */
+    end_tls_by_close_notify(o);
   }
   oracle_framer_feed(&o->framer, p, n, on_line, o);
   if (add_crlf)
@@ -519,6 +530,8 @@ static void server_closed(oracle *o) {
 static void event(oracle *o, const transcript_step *st) {
   if (starts(st, "closed")) {
     server_closed(o);
+  } else if (starts(st, "tls shutdown")) {
+    o->server_ended_tls = o->st.sec == MODEL_SEC_SECURE;
   } else if (starts(st, "handshake")) {
     bool ok = st->len >= 12 && !memcmp(st->data, "handshake ok", 12);
     if (o->hs_failed && ok) {
@@ -533,6 +546,7 @@ static void event(oracle *o, const transcript_step *st) {
     oracle_framer_reset(&o->framer);
     if (ok) {
       take_event(o, MODEL_EV_TLS_OK);
+      o->server_ended_tls = false;
     } else if (st->len >= 24 && !memcmp(st->data, "handshake failed stalled", 24)) {
       /* The client gave up waiting; the server failed nothing and may still
        * be waiting for the rest of a record. Nothing after this is judged. */
@@ -560,15 +574,35 @@ static void event(oracle *o, const transcript_step *st) {
   }
 }
 
+static void end_tls_by_close_notify(oracle *o) {
+  model_state before = o->st;
+  take_event(o, MODEL_EV_TLS_CLOSE_NOTIFY);
+  o->server_ended_tls = false;
+  if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
+    o->closing = CLOSE_STAYS_TLS;
+  oracle_framer_reset(&o->framer);
+}
+
 static void tls_action(oracle *o, const transcript_step *st) {
-  if (st->len == 12 && !memcmp(st->data, "close_notify", 12) &&
-      o->st.sec == MODEL_SEC_SECURE) {
-    model_state before = o->st;
-    take_event(o, MODEL_EV_TLS_CLOSE_NOTIFY);
-    if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
-      o->closing = CLOSE_STAYS_TLS;
-    oracle_framer_reset(&o->framer);
+  if (st->len == 9 && !memcmp(st->data, "handshake", 9) && o->st.sec == MODEL_SEC_PLAIN &&
+      !o->hs_failed) {
+    /* A ClientHello sent into a plaintext FTP conversation: the server frames
+     * bytes the transcript does not hold into "commands" of its own, so the
+     * replies that follow cannot be paired with anything. Stop judging. */
+    o->done = true;
+    return;
   }
+  if (st->len == 12 && !memcmp(st->data, "close_notify", 12) &&
+      o->st.sec == MODEL_SEC_SECURE)
+    end_tls_by_close_notify(o);
+}
+
+void oracle_set_secret(oracle *o, const void *secret, size_t len) {
+  if (len > SECRET_MAX)
+    len = SECRET_MAX;
+  memcpy(o->secret, secret, len);
+  o->secret_len = len;
+  o->secret_fixed = true;
 }
 
 int oracle_step(oracle *o, const transcript_step *st) {

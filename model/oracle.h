@@ -73,6 +73,14 @@ typedef struct oracle oracle;
 oracle *oracle_new(const model_config *cfg, bool all);
 void oracle_free(oracle *o); /* accepts NULL */
 
+/* oracle_set_secret makes NO_SECRET_ECHO look for this password (the
+ * account's real secret, |len| bytes) in every reply, instead of for the
+ * argument of the last PASS. Without it the oracle judges what PASS sent,
+ * which is all an offline transcript offers, and a short or common-word
+ * password can then match a server's own text by chance ("PASS TLS" and
+ * "530 TLS required"); with the real secret that cannot happen. */
+void oracle_set_secret(oracle *o, const void *secret, size_t len);
+
 /* oracle_step feeds the next step. Returns 1 once the oracle is done (a
  * violation found and not |all|: later steps are ignored), else 0. */
 int oracle_step(oracle *o, const transcript_step *st);

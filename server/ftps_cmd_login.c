@@ -5,6 +5,20 @@
 #include "ftps_commands.h"
 #include "ftps_session_int.h"
 
+/* cert_login_matches: under the cert_login policy, the control connection's
+ * verified client certificate names (subject CN, exactly) the known user
+ * that USER just named. Only while the control connection is TLS. */
+static bool cert_login_matches(const ftps_session *s) {
+  const ftps_policy *p = &s->srv->policy;
+  char id[FTPS_TLS_IDENTITY_MAX + 1];
+  if (!p->cert_login || p->client_cert == FTPS_CLIENT_CERT_OFF || s->sec != SEC_SECURE ||
+      !s->ssl || !s->srv->users || !s->user[0])
+    return false;
+  if (ftps_tls_peer_identity(s->ssl, id, sizeof(id)) != 0 || !ftps_users_name_valid(id))
+    return false;
+  return strcmp(id, s->user) == 0 && ftps_users_exists(s->srv->users, s->user);
+}
+
 static bool is_anonymous_name(const ftps_cmd *cmd) {
   return cmd_arg_is(cmd, "anonymous") || cmd_arg_is(cmd, "ftp");
 }
@@ -30,6 +44,16 @@ void ftps_cmd_user(ftps_session *s, const ftps_cmd *cmd) {
   if (cmd->arg_len >= 1 && cmd->arg_len <= FTPS_USER_MAX && !memchr(cmd->arg, '\0', cmd->arg_len)) {
     memcpy(s->user, cmd->arg, cmd->arg_len);
     s->user[cmd->arg_len] = '\0';
+  }
+  /* RFC 2228 section 4 (USER): "232 User logged in, authorized by security
+   * data exchange." The certificate stands in for the password. */
+  if (cert_login_matches(s)) {
+    s->login = LOGIN_DONE;
+    s->login_failures = 0;
+    memcpy(s->cwd, "/", 2);
+    session_event(s, FTPS_EV_LOGIN, s->user);
+    session_reply(s, 232, "User logged in, authorized by security data exchange.");
+    return;
   }
   s->login = LOGIN_USER_OK;
   session_reply(s, 331, "Password required.");

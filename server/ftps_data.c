@@ -19,6 +19,7 @@
 #define CHUNK 16384
 
 static void pump(ftps_session *s);
+static void upload_complete(ftps_session *s);
 
 void data_init(ftps_session *s) {
   ftps_data *d = &s->data;
@@ -195,7 +196,8 @@ static void produce(ftps_session *s) {
       n = d->listing.len - d->listing_off;
       if (n > sizeof(raw))
         n = sizeof(raw);
-      memcpy(raw, d->listing.data + d->listing_off, n);
+      if (n > 0) /* an empty listing has no storage at all */
+        memcpy(raw, d->listing.data + d->listing_off, n);
       d->listing_off += n;
     }
     if (n == 0) {
@@ -235,7 +237,11 @@ static void consume(ftps_session *s) {
         int err = SSL_get_error(d->ssl, r);
         (void)drain_tls(d);
         if (err == SSL_ERROR_ZERO_RETURN) {
+          /* The client's close_notify is the end of a protected upload
+           * (RFC 4217 section 7); clients such as Python's ssl wait for ours
+           * before closing the socket, so finish now, not at EOF. */
           d->peer_close_notify = true;
+          upload_complete(s);
           return;
         }
         if (err != SSL_ERROR_WANT_READ) {

@@ -292,13 +292,16 @@ static void accept_all(ftps_serve *srv) {
       if (errno == EMFILE || errno == ENFILE) {
         /* The pending connection stays queued and the listener readable:
          * stop watching it for a while instead of spinning. */
-        serve_log(srv, "accept: %s; pausing for 100 ms", strerror(errno));
+        if (!srv->accept_pause_logged)
+          serve_log(srv, "accept: %s; retrying every 100 ms", strerror(errno));
+        srv->accept_pause_logged = true;
         serve_watch(srv, &srv->listener, 0);
         srv->accept_paused_until = serve_now_ms() + 100;
         serve_timer_at(srv, srv->accept_paused_until);
       }
       return;
     }
+    srv->accept_pause_logged = false;
     char who[64];
     ftps_addr pa;
     serve_sa_to_string((struct sockaddr *)&peer, who, sizeof(who));

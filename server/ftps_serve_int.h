@@ -86,6 +86,7 @@ struct ftps_serve {
   uint16_t pasv_cursor;        /* next passive port to try */
   uint64_t next_timer;         /* earliest idle deadline / wake time / linger end */
   uint64_t accept_paused_until; /* out of file descriptors: accept again then */
+  bool accept_pause_logged;     /* one log line per episode */
   bool stopping;
 };
 

@@ -177,11 +177,34 @@ void session_start_tls(ftps_session *s) {
 }
 
 void session_end_tls(ftps_session *s) {
-  /* The reply to CCC/REIN has gone out inside TLS. RFC 4217 section 12: the
-   * client now sends close_notify and the server answers with its own;
-   * the next bytes after the client's close_notify are plaintext. */
+  /* The reply to CCC/REIN has gone out inside TLS; our close_notify follows
+   * at once (RFC 4217 section 12: the TLS session is closed by a
+   * close_notify exchange; curl waits for the server's before it goes on).
+   * The client then sends its own close_notify, or - curl does - plaintext
+   * straight away; step_shutdown tells the two apart. */
   ftps_linebuf_reset(&s->lines);
   s->sec = SEC_SHUTDOWN;
+  s->shutdown_is_tls = false;
+  ERR_clear_error();
+  SSL_shutdown(s->ssl);
+  ERR_clear_error();
+  if (drain_tls_output(s) != 0)
+    session_close(s, false);
+}
+
+/* Leaves SHUTDOWN for plaintext: bytes still held for TLS are plaintext
+ * commands. */
+static void finish_tls_shutdown(ftps_session *s) {
+  ftps_buf_reset(&s->in);
+  const uint8_t *rest;
+  size_t n;
+  if (BIO_mem_contents(s->net_in, &rest, &n) && n > 0 && ftps_buf_append(&s->in, rest, n) != 0) {
+    session_close(s, false);
+    return;
+  }
+  free_tls(s);
+  s->sec = SEC_PLAIN;
+  session_event(s, FTPS_EV_TLS_END, NULL);
 }
 
 void session_reset_login(ftps_session *s) {
@@ -287,29 +310,55 @@ static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
   def->handler(s, &cmd);
 }
 
+/* Answers one framed line (or the framer's verdict on it). */
+static void run_line(ftps_session *s, ftps_line_status st, const uint8_t *line, size_t len) {
+  if (st == FTPS_LINE_TOO_LONG)
+    session_reply(s, 500, "Command line too long.");
+  else if (st == FTPS_LINE_HAS_NUL)
+    session_reply(s, 500, "Command line contains NUL.");
+  else
+    dispatch(s, line, len);
+}
+
+/* During a transfer only ABOR runs at once (its 426/226 pair keeps the
+ * order); any other command waits until the transfer's final reply is out,
+ * so every reply still follows the command it answers. */
+static bool defer_during_transfer(ftps_session *s, ftps_line_status st, const uint8_t *line,
+                                  size_t len) {
+  if (!data_busy(s))
+    return false;
+  ftps_cmd cmd;
+  if (st == FTPS_LINE_OK && ftps_cmd_parse(line, len, &cmd) == 0 && !strcmp(cmd.verb, "ABOR"))
+    return false;
+  s->deferred_status = st;
+  s->deferred_len = st == FTPS_LINE_OK ? len : 0;
+  if (s->deferred_len)
+    memcpy(s->deferred, line, len);
+  return true;
+}
+
 /* Frames and runs at most one command from |in|. Returns true if it made
  * progress. */
 static bool run_one_line(ftps_session *s) {
+  if (s->deferred_status != FTPS_LINE_NONE) {
+    if (data_busy(s))
+      return false;
+    ftps_line_status st = s->deferred_status;
+    s->deferred_status = FTPS_LINE_NONE;
+    run_line(s, st, s->deferred, s->deferred_len);
+    return true;
+  }
   if (s->in.len == 0)
     return false;
   ftps_line_status st;
   size_t used = ftps_linebuf_feed(&s->lines, s->in.data, s->in.len, &st);
   ftps_buf_consume(&s->in, used);
-  switch (st) {
-  case FTPS_LINE_NONE:
+  if (st == FTPS_LINE_NONE)
     return used > 0;
-  case FTPS_LINE_TOO_LONG:
-    session_reply(s, 500, "Command line too long.");
-    return true;
-  case FTPS_LINE_HAS_NUL:
-    session_reply(s, 500, "Command line contains NUL.");
-    return true;
-  case FTPS_LINE_OK:
-    break;
-  }
-  size_t len;
-  const uint8_t *line = ftps_linebuf_line(&s->lines, &len);
-  dispatch(s, line, len);
+  size_t len = 0;
+  const uint8_t *line = st == FTPS_LINE_OK ? ftps_linebuf_line(&s->lines, &len) : NULL;
+  if (!defer_during_transfer(s, st, line, len))
+    run_line(s, st, line, len);
   return true;
 }
 
@@ -368,6 +417,19 @@ static bool step_handshake(ftps_session *s) {
 }
 
 static bool step_shutdown(ftps_session *s) {
+  if (!s->shutdown_is_tls) {
+    /* The first byte decides: a TLS record (content types 20..23, the
+     * client's close_notify is an alert, 21) or plaintext. */
+    const uint8_t *peek;
+    size_t avail;
+    if (!BIO_mem_contents(s->net_in, &peek, &avail) || avail == 0)
+      return false;
+    if (peek[0] < 20 || peek[0] > 23) {
+      finish_tls_shutdown(s);
+      return true;
+    }
+    s->shutdown_is_tls = true;
+  }
   uint8_t tmp[256];
   ERR_clear_error();
   int n = SSL_read(s->ssl, tmp, sizeof(tmp));
@@ -392,27 +454,10 @@ static bool step_shutdown(ftps_session *s) {
     session_close(s, false);
     return true;
   }
-  /* The client's close_notify arrived: answer with ours, then hand the bytes
-   * that follow it (BoringSSL reads TLS records exactly, never past them) to
-   * the plaintext framer. */
-  SSL_shutdown(s->ssl);
-  ERR_clear_error();
-  if (drain_tls_output(s) != 0) {
-    session_close(s, false);
-    return true;
-  }
-  ftps_buf_reset(&s->in);
-  size_t pending = BIO_ctrl_pending(s->net_in);
-  while (pending > 0) {
-    uint8_t buf[4096];
-    int got = BIO_read(s->net_in, buf, sizeof(buf));
-    if (got <= 0 || ftps_buf_append(&s->in, buf, (size_t)got) != 0)
-      break;
-    pending -= (size_t)got;
-  }
-  free_tls(s);
-  s->sec = SEC_PLAIN;
-  session_event(s, FTPS_EV_TLS_END, NULL);
+  /* The client's close_notify arrived (ours went out with the reply). The
+   * bytes after it (BoringSSL reads TLS records exactly, never past them)
+   * are plaintext. */
+  finish_tls_shutdown(s);
   return true;
 }
 

@@ -27,6 +27,15 @@
 #include "ftps_users.h"
 #include "ftps_vfs.h"
 
+/* Client certificates on the control connection (RFC 4217 section 11):
+ * whether the TLS context asks for one. The context itself is configured by
+ * ftps_tls_server_ctx_set_client_ca(); this field records the choice. */
+typedef enum ftps_client_cert {
+  FTPS_CLIENT_CERT_OFF = 0,   /* no CertificateRequest */
+  FTPS_CLIENT_CERT_REQUEST,   /* asked for; none is fine, a bad one fails the handshake */
+  FTPS_CLIENT_CERT_REQUIRE,   /* a verified certificate is needed to complete TLS */
+} ftps_client_cert;
+
 /* The server's policy switches (the model's policy parameters). */
 typedef struct ftps_policy {
   bool tls_required_login;    /* USER/PASS before TLS get 530 */
@@ -36,6 +45,10 @@ typedef struct ftps_policy {
   bool require_tls_reuse;     /* data-channel TLS must resume the control session */
   unsigned max_login_failures;   /* failed PASS after which the session gets 421 and closes */
   uint32_t login_fail_delay_ms;  /* a failed PASS's reply is held this long */
+  ftps_client_cert client_cert;  /* default OFF */
+  bool cert_login;            /* USER <the verified certificate's subject CN>, a known
+                                 user, is answered 232 without PASS (RFC 2228
+                                 section 4); default off */
 } ftps_policy;
 
 /* ftps_policy_default is the built-in test configuration's policy (DESIGN

@@ -20,7 +20,8 @@ typedef enum sec_state {
   SEC_PLAIN,      /* plaintext */
   SEC_HANDSHAKE,  /* 234 sent; every byte is TLS; no command is read */
   SEC_SECURE,     /* TLS established; commands and replies inside TLS */
-  SEC_SHUTDOWN,   /* CCC/REIN answered; waiting for the client's close_notify */
+  SEC_SHUTDOWN,   /* CCC/REIN answered and our close_notify sent; waiting for
+                     the client's close_notify or its first plaintext byte */
 } sec_state;
 
 typedef enum login_state {
@@ -92,12 +93,21 @@ struct ftps_session {
   sec_state sec;
   bool closed;            /* no more input is taken */
   SSL *ssl;               /* non-NULL in HANDSHAKE, SECURE, SHUTDOWN */
+  bool shutdown_is_tls;   /* SHUTDOWN: the client's next bytes are a TLS record */
   BIO *net_in;            /* ciphertext from the client, read by |ssl| */
   BIO *net_out;           /* ciphertext from |ssl|, drained into |out| */
   ftps_buf in;            /* bytes for the line framer: raw in PLAIN, decrypted in SECURE */
   ftps_linebuf lines;
   ftps_buf out;           /* bytes to send to the client */
   ftps_buf scratch;       /* one reply being formatted */
+
+  /* A command that arrived during a transfer, run once the transfer's final
+   * reply is out (replies stay in command order, RFC 959 section 4.2).
+   * |deferred_status| is the framer's verdict (FTPS_LINE_OK, _TOO_LONG,
+   * _HAS_NUL); FTPS_LINE_NONE when nothing waits. */
+  ftps_line_status deferred_status;
+  uint8_t deferred[FTPS_LINE_MAX];
+  size_t deferred_len;
 
   /* A reply held back by the clock (failed login), emitted at |held_until|. */
   bool held;

@@ -9,6 +9,7 @@
 #include <openssl/cipher.h>
 #include <openssl/ec_key.h>
 #include <openssl/hmac.h>
+#include <openssl/mem.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/nid.h>
@@ -171,6 +172,66 @@ fail:
   ERR_clear_error();
   SSL_CTX_free(ctx);
   return NULL;
+}
+
+int ftps_tls_server_ctx_set_client_ca(SSL_CTX *ctx, const char *ca_pem_path, bool require,
+                                      char *err, size_t err_len) {
+  ERR_clear_error();
+  /* The CA names go into the CertificateRequest so a client can pick the
+   * right certificate; the same certificates become the trust anchors. */
+  STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_pem_path);
+  if (!names) {
+    char why[128];
+    ftps_tls_error_string(why, sizeof(why), "unreadable");
+    snprintf(err, err_len, "%s: expected one or more PEM CA certificates (%s)", ca_pem_path, why);
+    return FTPS_ERR_INVAL;
+  }
+  if (!SSL_CTX_load_verify_locations(ctx, ca_pem_path, NULL)) {
+    char why[128];
+    ftps_tls_error_string(why, sizeof(why), "unreadable");
+    snprintf(err, err_len, "%s: cannot load the CA certificates (%s)", ca_pem_path, why);
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return FTPS_ERR_INVAL;
+  }
+  SSL_CTX_set_client_CA_list(ctx, names); /* takes |names| */
+  /* BoringSSL verifies a server's peer for the "ssl_client" purpose by
+   * default, so a certificate limited to serverAuth is refused. */
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                     NULL);
+  return 0;
+}
+
+int ftps_tls_peer_identity(const SSL *ssl, char *out, size_t out_len) {
+  int rc = FTPS_ERR_PERM;
+  uint8_t *utf8 = NULL;
+  X509 *cert = NULL;
+  if (out_len > 0)
+    out[0] = '\0';
+  /* Without SSL_VERIFY_PEER nothing was verified, whatever the result says. */
+  if (!ssl || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) ||
+      SSL_get_verify_result(ssl) != X509_V_OK)
+    goto out;
+  cert = SSL_get_peer_certificate(ssl);
+  if (!cert)
+    goto out;
+  rc = FTPS_ERR_INVAL;
+  X509_NAME *subject = X509_get_subject_name(cert);
+  int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+  /* Exactly one CN: with two, which one is "the" identity is ambiguous. */
+  if (idx < 0 || X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0)
+    goto out;
+  X509_NAME_ENTRY *entry = X509_NAME_get_entry(subject, idx);
+  int n = entry ? ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry)) : -1;
+  if (n <= 0 || n > FTPS_TLS_IDENTITY_MAX || (size_t)n >= out_len || memchr(utf8, '\0', (size_t)n))
+    goto out;
+  memcpy(out, utf8, (size_t)n);
+  out[n] = '\0';
+  rc = 0;
+out:
+  OPENSSL_free(utf8);
+  X509_free(cert);
+  ERR_clear_error();
+  return rc;
 }
 
 static X509 *self_signed_cert(EVP_PKEY *pkey, const char *common_name) {

@@ -3,9 +3,14 @@
  * Policy (DESIGN section 2): TLS 1.2 minimum, forward-secret AEAD cipher
  * suites only, renegotiation off (BoringSSL never renegotiates as a server),
  * ALPN "ftp" accepted when offered, session tickets on so PROT P data
- * connections can resume the control connection's session. */
+ * connections can resume the control connection's session. SNI: any name is
+ * accepted and kept (SSL_get_servername); one certificate serves all.
+ * Client certificates only after ftps_tls_server_ctx_set_client_ca(). */
 #ifndef FTPS_TLS_H
 #define FTPS_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include <openssl/base.h>
 
@@ -18,6 +23,34 @@ SSL_CTX *ftps_tls_server_ctx_new(const char *cert_pem_path, const char *key_pem_
  * a self-signed certificate for |common_name|, valid for one day. For tests,
  * fuzzing and quick starts. Returns NULL on failure. */
 SSL_CTX *ftps_tls_server_ctx_new_self_signed(const char *common_name);
+
+/* ftps_tls_server_ctx_set_client_ca makes |ctx| ask TLS clients for a
+ * certificate (a CertificateRequest naming the CAs) and verify it against
+ * the CA certificates in |ca_pem_path| (PEM, one or more), for the
+ * "ssl_client" purpose. A certificate that does not verify fails the
+ * handshake; with |require| so does a client that sends none
+ * (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT), without it such a
+ * client proceeds unauthenticated. No CRL or OCSP checking. Call it before
+ * the first SSL is made from |ctx|. Returns 0, or FTPS_ERR_INVAL with the
+ * reason (naming the file) in |err| (|err_len|); |ctx| is then unchanged. */
+int ftps_tls_server_ctx_set_client_ca(SSL_CTX *ctx, const char *ca_pem_path, bool require,
+                                      char *err, size_t err_len);
+
+/* FTPS_TLS_IDENTITY_MAX bounds a certificate identity (the user-name
+ * length limit). */
+#define FTPS_TLS_IDENTITY_MAX 64
+
+/* ftps_tls_peer_identity writes the identity of |ssl|'s peer certificate
+ * into |out| (|out_len| bytes, NUL-terminated): the subject's commonName,
+ * as UTF-8. Only a certificate that was requested and verified counts
+ * (verification on for |ssl|, SSL_get_verify_result is X509_V_OK). The CN
+ * was chosen over a SAN e-mail or DNS name because FTP user names are
+ * neither, and it is what vsftpd and ProFTPD (TLSUserName CommonName) use.
+ * Returns 0, or FTPS_ERR_PERM when there is no verified certificate, or
+ * FTPS_ERR_INVAL when its subject has no CN, more than one CN, a CN
+ * containing NUL, or one longer than FTPS_TLS_IDENTITY_MAX bytes or than
+ * |out_len| - 1; |out| is then "". */
+int ftps_tls_peer_identity(const SSL *ssl, char *out, size_t out_len);
 
 /* Session tickets are encrypted with keys private to one control connection,
  * so a PROT P data connection can resume only the session of its own control

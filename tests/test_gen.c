@@ -124,13 +124,14 @@ static void test_model_reachable(void) {
 /* Rows the model allows under the built-in policy that our server never
  * takes, each for a reason in server/REPLIES.md: it answers USER with 331,
  * ACCT/SITE/ADAT/MIC/CONF/ENC with 502, never refuses REIN/QUIT/PROT C|P,
- * has TLS configured (no 431), refuses CCC with 534 before the login check.
- * and offers PASV/EPSV also under PROT C (refusing the transfer instead). */
+ * has TLS configured (no 431), refuses CCC with 534 before the login check,
+ * offers PASV/EPSV also under PROT C (refusing the transfer instead), and
+ * never breaks TLS on the control connection (no "E: tls error"). */
 static const char *const never_taken[] = {
     "USER_LOGIN", "ANON_NEEDPASS", "PASS_ACCT", "PASS_ERR", "ACCT_OK", "ACCT_ERR",
     "REIN_ERR", "QUIT_ERR", "SITE", "AUTH_TLS_REFUSED",
     "AUTH_SSL_REFUSED", "ADAT", "PROT_C_REFUSED", "PROT_P_REFUSED", "MIC", "CONF", "ENC",
-    "GEN_CCC_LOGIN", "GEN_DSETUP_TLS",
+    "GEN_CCC_LOGIN", "GEN_DSETUP_TLS", "TLS_ERROR",
 };
 
 static bool documented_never(int row) {
