@@ -43,6 +43,14 @@ static void usage(FILE *out) {
           "  --max-per-ip N       concurrent sessions per client address (default 20)\n"
           "  --idle-timeout S     close a session idle for S seconds (default 300; 0 = never)\n"
           "  --port-file FILE     write the bound port number to FILE once listening\n"
+          "  --client-ca FILE     verify TLS client certificates against the CA\n"
+          "                       certificates in FILE (PEM); a certificate that does\n"
+          "                       not verify fails the handshake\n"
+          "  --client-cert MODE   off, request or require a client certificate (default\n"
+          "                       require with --client-ca, off without)\n"
+          "  --cert-login         USER <name>, where <name> is the verified certificate's\n"
+          "                       subject CN and a user in --users, logs in without PASS\n"
+          "                       (232); needs --client-ca\n"
           "\n"
           "Users file: one entry per line, '#' comments and blank lines ignored:\n"
           "  name:pbkdf2-sha256:<iterations>:<salt hex>:<hash hex>\n"
@@ -110,6 +118,7 @@ int cmd_serve(int argc, char **argv) {
   ftps_serve_config cfg = ftps_serve_config_default();
   ftps_server server;
   const char *root = NULL, *cert = NULL, *key = NULL, *users_path = NULL, *port_file = NULL;
+  const char *client_ca = NULL, *client_cert = NULL;
   bool self_signed = false;
   ftps_users *users = NULL;
   ftps_vfs *vfs = NULL;
@@ -133,6 +142,8 @@ int cmd_serve(int argc, char **argv) {
       server.policy.anonymous = true;
     } else if (!strcmp(o, "--ccc")) {
       server.policy.ccc_allowed = true;
+    } else if (!strcmp(o, "--cert-login")) {
+      server.policy.cert_login = true;
     } else if (v == NULL) {
       fprintf(stderr, "serve: unknown option or missing value: '%s'\n", o);
       usage(stderr);
@@ -152,6 +163,12 @@ int cmd_serve(int argc, char **argv) {
         users_path = v;
       else if (!strcmp(o, "--port-file"))
         port_file = v;
+      else if (!strcmp(o, "--client-ca"))
+        client_ca = v;
+      else if (!strcmp(o, "--client-cert")) {
+        client_cert = v;
+        ok = !strcmp(v, "off") || !strcmp(v, "request") || !strcmp(v, "require");
+      }
       else if (!strcmp(o, "--tls-login"))
         ok = parse_onoff(v, &server.policy.tls_required_login) == 0;
       else if (!strcmp(o, "--tls-data"))
@@ -180,6 +197,7 @@ int cmd_serve(int argc, char **argv) {
                 !strncmp(o, "--tls", 5)        ? "on or off"
                 : !strcmp(o, "--pasv-ports")   ? "A-B with 1 <= A <= B <= 65535"
                 : !strcmp(o, "--idle-timeout") ? "seconds, 0..604800"
+                : !strcmp(o, "--client-cert")  ? "off, request or require"
                                                : "a number, 1..100000");
         return CLI_USAGE;
       }
@@ -192,6 +210,22 @@ int cmd_serve(int argc, char **argv) {
   }
   if (self_signed == (cert != NULL || key != NULL) || (!self_signed && (!cert || !key))) {
     fprintf(stderr, "serve: expected either --cert PEM --key PEM or --self-signed\n");
+    return CLI_USAGE;
+  }
+  if (client_cert && !client_ca && strcmp(client_cert, "off")) {
+    fprintf(stderr, "serve: --client-cert %s needs --client-ca FILE\n", client_cert);
+    return CLI_USAGE;
+  }
+  if (client_ca && client_cert && !strcmp(client_cert, "off")) {
+    fprintf(stderr, "serve: --client-ca FILE contradicts --client-cert off\n");
+    return CLI_USAGE;
+  }
+  server.policy.client_cert = !client_ca                        ? FTPS_CLIENT_CERT_OFF
+                              : client_cert && !strcmp(client_cert, "request")
+                                  ? FTPS_CLIENT_CERT_REQUEST
+                                  : FTPS_CLIENT_CERT_REQUIRE;
+  if (server.policy.cert_login && server.policy.client_cert == FTPS_CLIENT_CERT_OFF) {
+    fprintf(stderr, "serve: --cert-login needs --client-ca FILE\n");
     return CLI_USAGE;
   }
 
@@ -234,6 +268,12 @@ int cmd_serve(int argc, char **argv) {
       fprintf(stderr, "serve: %s\n", err);
       goto out;
     }
+  }
+  if (client_ca && ftps_tls_server_ctx_set_client_ca(
+                       ctx, client_ca, server.policy.client_cert == FTPS_CLIENT_CERT_REQUIRE,
+                       err, sizeof(err)) != 0) {
+    fprintf(stderr, "serve: %s\n", err);
+    goto out;
   }
   server.tls_ctx = ctx;
   server.users = users;

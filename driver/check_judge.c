@@ -146,6 +146,8 @@ static bool failed_handshake_421(const transcript *got, size_t step) {
     const transcript_step *st = &got->steps[i];
     if (st->kind == TRANSCRIPT_S)
       return false;
+    if (st->kind == TRANSCRIPT_E && step_is(st, "handshake failed"))
+      continue; /* the client saw the failure after the 421 */
     if (st->kind == TRANSCRIPT_E)
       return step_is(st, "closed");
   }
@@ -212,6 +214,28 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
     violated[v->inv] = true;
   }
   oracle_free(o);
+  /* A 421 and then silence until the step timeout: the server did not
+   * close (RFC 959: 421 "closing control connection"); the oracle judges
+   * only replies, so the runner's "E: timeout" is read here. */
+  for (size_t i = 0; i < got->n && !violated[ORACLE_REPLY_421_CLOSES]; i++) {
+    if (got->steps[i].kind != TRANSCRIPT_S || !step_is(&got->steps[i], "421 "))
+      continue;
+    for (size_t k = i + 1; k < got->n; k++) {
+      const transcript_step *st = &got->steps[k];
+      if (st->kind == TRANSCRIPT_S || (st->kind == TRANSCRIPT_E && step_is(st, "closed")))
+        break;
+      if (st->kind == TRANSCRIPT_E && step_is(st, "timeout")) {
+        violated[ORACLE_REPLY_421_CLOSES] = true;
+        n++;
+        if (why)
+          snprintf(why[ORACLE_REPLY_421_CLOSES], sizeof(why[0]),
+                   "VIOLATION REPLY_421_CLOSES step %zu: after a 421 the server kept the "
+                   "connection open until the client's step timeout",
+                   i + 1);
+        break;
+      }
+    }
+  }
   if (clear_under_p && !violated[ORACLE_PROT_P_DATA_IS_TLS]) {
     violated[ORACLE_PROT_P_DATA_IS_TLS] = true;
     n++;

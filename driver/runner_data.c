@@ -70,7 +70,7 @@ static void dc_reset(runner *r) {
   tls_client_free(r->dtls);
   r->dtls = NULL;
   r->dc = DC_NONE;
-  r->dfailed = r->dclose_wanted = r->deof_wanted = r->deof_sent = false;
+  r->dfailed = r->dclose_wanted = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
   ftps_buf_reset(&r->dplain);
   ftps_buf_reset(&r->dtx);
   r->dbytes = 0;
@@ -407,7 +407,7 @@ void runner_on_data_connected(runner *r) {
   tls_client_free(r->dtls);
   r->dtls = NULL;
   r->dc = DC_OPEN;
-  r->dfailed = r->deof_wanted = r->deof_sent = false;
+  r->dfailed = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
   ftps_buf_reset(&r->dtx);
   r->dbytes = 0;
   SHA256_Init(&r->dhash);
@@ -437,8 +437,12 @@ static void read_dtls(runner *r) {
       SHA256_Update(&r->dhash, buf, n);
       r->dbytes += n;
     }
-    if (rc == TLS_CLIENT_CLOSED)
-      return; /* the server's close_notify: the end of the data */
+    if (rc == TLS_CLIENT_CLOSED) {
+      /* The server's close_notify: the end of the data, even if the server
+       * keeps the socket open a while (vsftpd does). */
+      r->dpeer_closed = true;
+      return;
+    }
     if (rc == TLS_CLIENT_FAILED) {
       dtls_failed(r);
       return;

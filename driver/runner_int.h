@@ -90,6 +90,7 @@ struct runner {
   dc_state dc;
   tls_client *dtls;       /* under PROT P */
   bool dfailed;           /* its TLS failed ("E: data failed" recorded) */
+  bool dpeer_closed;      /* the server's close_notify on it: the data has ended */
   bool dclose_wanted;     /* D: close played */
   bool deof_wanted;       /* everything queued; half-close once dtx is sent */
   bool deof_sent;

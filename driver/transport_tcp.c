@@ -164,7 +164,7 @@ static void exchange(tcp *t, runner *r, uint64_t deadline, bool settle) {
     }
     /* Data first: its close precedes the reply that reports it. */
     if (di >= 0 && (p[di].revents & (POLLIN | POLLHUP | POLLERR)) &&
-        !recv_some(t->dfd, r, true))
+        (!recv_some(t->dfd, r, true) || r->dpeer_closed))
       data_gone(t, r);
     if (ci >= 0 && (p[ci].revents & (POLLIN | POLLHUP | POLLERR)) && !recv_some(t->fd, r, false))
       t->closed = true;

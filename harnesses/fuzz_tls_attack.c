@@ -8,8 +8,10 @@
 #include "ftps_err.h"
 #include "fuzz_tls.h"
 
-/* Write boundaries inside one record's output. */
-#define CUTS_MAX 32u
+/* Write boundaries inside one record's output: one per operation at most,
+ * so none is ever lost (a lost DUP boundary would blur where tampering
+ * starts). */
+#define CUTS_MAX (FUZZ_TLS_OPS_MAX + 1u)
 /* RFC 8446 5.1: a TLSPlaintext fragment is at most 2^14 bytes. */
 #define PLAINTEXT_MAX 16384u
 
@@ -40,15 +42,20 @@ void fuzz_tls_attack_init(fuzz_tls_attack *a, const uint8_t *p, size_t n) {
   }
   for (int d = 0; d < 2; d++) {
     a->dir[d].first_tamper = FUZZ_TLS_NO_TAMPER;
+    ftps_buf_init(&a->dir[d].orig, FUZZ_TLS_PEER_MAX);
+    ftps_buf_init(&a->dir[d].deliv, 2 * FUZZ_TLS_PEER_MAX);
     for (unsigned h = 0; h < FUZZ_TLS_HISTORY; h++)
       ftps_buf_init(&a->dir[d].history[h], FUZZ_TLS_HDR + FUZZ_TLS_RECORD_BODY_MAX);
   }
 }
 
 void fuzz_tls_attack_cleanup(fuzz_tls_attack *a) {
-  for (int d = 0; d < 2; d++)
+  for (int d = 0; d < 2; d++) {
     for (unsigned h = 0; h < FUZZ_TLS_HISTORY; h++)
       ftps_buf_cleanup(&a->dir[d].history[h]);
+    ftps_buf_cleanup(&a->dir[d].orig);
+    ftps_buf_cleanup(&a->dir[d].deliv);
+  }
 }
 
 void fuzz_tls_writes_init(fuzz_tls_writes *w) {
@@ -98,10 +105,16 @@ typedef struct work {
   size_t cuts[CUTS_MAX];
   size_t n_cuts;
   bool single;              /* |cur| is still exactly one well-formed record */
+  size_t orig_off, orig_len;/* where the original record's bytes are in |cur| */
 } work;
 
 static void add_cut(work *w, size_t at) {
-  if (at > 0 && at < w->cur.len && w->n_cuts < CUTS_MAX)
+  if (at == 0 || at >= w->cur.len)
+    return;
+  for (size_t i = 0; i < w->n_cuts; i++)
+    if (w->cuts[i] == at)
+      return;
+  if (w->n_cuts < CUTS_MAX)
     w->cuts[w->n_cuts++] = at;
 }
 
@@ -118,6 +131,7 @@ static void prefix(work *w, const uint8_t *p, size_t n) {
     w->cuts[i] += n;
   ftps_buf_cleanup(&w->cur);
   w->cur = tmp;
+  w->orig_off += n;
   add_cut(w, n);
   w->single = false;
 }
@@ -196,24 +210,113 @@ static fuzz_tls_effect inject(const fuzz_tls_op *op, const fuzz_tls_dir *dir, ui
   }
 }
 
-/* settle_flips judges the flips since |snap| was taken (the bytes of |w|
- * then): no difference is no effect; differences only in the record-layer
- * version of a single record are UNCERTAIN (a peer may ignore it before
- * the version is known); others depend on the record type. Takes a new
- * snapshot. Returns the effect; *out_rel is where a TAMPER one starts. */
-static fuzz_tls_effect settle_flips(work *w, ftps_buf *snap, bool snap_single, uint8_t type,
-                                    size_t *out_rel) {
-  fuzz_tls_effect e = FUZZ_TLS_NONE;
-  if (snap->len == w->cur.len) {
-    for (size_t i = 0; i < snap->len && e != FUZZ_TLS_TAMPER; i++)
-      if (w->cur.data[i] != snap->data[i]) {
-        e = worse(e, (snap_single && (i == 1 || i == 2)) ? FUZZ_TLS_UNCERTAIN : by_type(type));
-        *out_rel = i;
+/* ignorable: a record a peer may skip or refuse without the transcript
+ * changing: a CCS of 0x01 (RFC 8446 5), an alert, an empty record. */
+static bool ignorable(const uint8_t *r, size_t body) {
+  return body == 0 || r[0] == FUZZ_TLS_ALERT ||
+         (r[0] == FUZZ_TLS_CCS && body == 1 && r[FUZZ_TLS_HDR] == 1);
+}
+
+/* stream_judge compares everything delivered in direction |dir| so far
+ * with everything its sender wrote, by meaning rather than by the
+ * operations that got there (operations may undo, repair or overwrite each
+ * other: a record dropped and replayed later arrives intact):
+ * - plaintext handshake records: the handshake bytes must be the same,
+ *   however they are framed (RFC 8446 5.1), in records of at most 2^14
+ *   bytes;
+ * - other records must arrive byte for byte, in order;
+ * - a record-layer version that differs, an ignorable record injected, an
+ *   ignorable original (CCS, alert) moved or missing: UNCERTAIN;
+ * - the first delivered record that fits none of this: TAMPER from its
+ *   offset (*out_at). Originals not delivered (dropped, cut short) are no
+ *   tampering of what was read - the receiver waits for them - but
+ *   UNCERTAIN: the exchange cannot complete.
+ * Returns NONE when the bytes are identical, else BENIGN, UNCERTAIN or
+ * TAMPER. */
+static fuzz_tls_effect stream_judge(const fuzz_tls_dir *dir, uint64_t *out_at) {
+  const uint8_t *d = dir->deliv.data, *o = dir->orig.data;
+  size_t dlen = dir->deliv.len, olen = dir->orig.len, off = 0;
+  size_t k = 0, at = 0; /* next original record, and offset in its body */
+  bool uncertain = dir->unjudged;
+  if (dlen == 0)
+    return olen == 0 ? FUZZ_TLS_NONE : FUZZ_TLS_UNCERTAIN; /* all dropped */
+  if (dlen <= olen && memcmp(d, o, dlen) == 0)
+    return dlen == olen ? FUZZ_TLS_NONE : FUZZ_TLS_UNCERTAIN; /* cut short */
+  while (off < dlen) {
+    const uint8_t *r = d + off;
+    size_t body = 0;
+    bool whole = dlen - off >= FUZZ_TLS_HDR;
+    if (whole) {
+      body = (size_t)r[3] << 8 | r[4];
+      whole = dlen - off - FUZZ_TLS_HDR >= body;
+    }
+    if (!whole) {
+      *out_at = off;
+      return FUZZ_TLS_TAMPER;
+    }
+    bool matched = false;
+    if (k < dir->n_orig && dir->orig_plain[k] && r[0] == FUZZ_TLS_HANDSHAKE && body > 0 &&
+        body <= PLAINTEXT_MAX) {
+      /* Handshake bytes across consecutive plaintext handshake originals. */
+      size_t done = 0, j = k, a = at;
+      matched = true;
+      while (done < body && matched) {
+        if (j >= dir->n_orig || !dir->orig_plain[j]) {
+          matched = false;
+          break;
+        }
+        const uint8_t *e = o + dir->orig_off[j];
+        size_t ebody = ((size_t)e[3] << 8 | e[4]) - a;
+        size_t n = body - done < ebody ? body - done : ebody;
+        if (memcmp(r + FUZZ_TLS_HDR + done, e + FUZZ_TLS_HDR + a, n) != 0)
+          matched = false;
+        done += n;
+        a += n;
+        if (a == ((size_t)e[3] << 8 | e[4])) {
+          j++;
+          a = 0;
+        }
       }
+      if (matched) {
+        if (memcmp(r + 1, o + dir->orig_off[k] + 1, 2) != 0)
+          uncertain = true;
+        k = j;
+        at = a;
+      }
+    } else if (at == 0) {
+      /* The next original, or a later one past ignorable originals. */
+      for (size_t j = k; j < dir->n_orig; j++) {
+        const uint8_t *e = o + dir->orig_off[j];
+        size_t elen = FUZZ_TLS_HDR + ((size_t)e[3] << 8 | e[4]);
+        if (elen == FUZZ_TLS_HDR + body && r[0] == e[0] &&
+            memcmp(r + 3, e + 3, elen - 3) == 0) {
+          matched = true;
+          if (memcmp(r + 1, e + 1, 2) != 0 || j > k)
+            uncertain = true;
+          k = j + 1;
+          break;
+        }
+        if (!ignorable(e, elen - FUZZ_TLS_HDR))
+          break;
+      }
+    }
+    if (!matched) {
+      if (!ignorable(r, body)) {
+        *out_at = off;
+        return FUZZ_TLS_TAMPER;
+      }
+      uncertain = true;
+    }
+    off += FUZZ_TLS_HDR + body;
   }
-  ftps_buf_reset(snap);
-  append(snap, w->cur.data, w->cur.len);
-  return e;
+  /* Originals that never arrived (dropped, cut short): the receiver waits,
+   * which no benign operation makes it do. */
+  for (; k < dir->n_orig; k++) {
+    const uint8_t *e = o + dir->orig_off[k];
+    if (at > 0 || !ignorable(e, (size_t)e[3] << 8 | e[4]))
+      return FUZZ_TLS_UNCERTAIN;
+  }
+  return uncertain ? FUZZ_TLS_UNCERTAIN : FUZZ_TLS_BENIGN;
 }
 
 /* apply runs one op on record |w| (original type |type|); |next| is the
@@ -232,8 +335,7 @@ static fuzz_tls_effect apply(const fuzz_tls_op *op, fuzz_tls_dir *dir, work *w, 
       return FUZZ_TLS_NONE;
     size_t off = op->a < len ? op->a : len - 1;
     c[off] ^= op->b ? op->b : 1;
-    /* Judged by settle_flips(): flips may cancel out. */
-    return FUZZ_TLS_NONE;
+    return FUZZ_TLS_TAMPER; /* a first guess: stream_judge decides */
   }
   case OP_TRUNCATE: {
     size_t keep = (size_t)op->a | (size_t)op->b << 8;
@@ -242,6 +344,8 @@ static fuzz_tls_effect apply(const fuzz_tls_op *op, fuzz_tls_dir *dir, work *w, 
     if (keep >= len)
       return FUZZ_TLS_NONE;
     ftps_buf_truncate(&w->cur, keep);
+    if (w->orig_off + w->orig_len > keep)
+      w->orig_len = keep > w->orig_off ? keep - w->orig_off : 0;
     w->single = false;
     return by_type(type);
   }
@@ -267,6 +371,8 @@ static fuzz_tls_effect apply(const fuzz_tls_op *op, fuzz_tls_dir *dir, work *w, 
     w->cur = tmp;
     w->n_cuts = 0;
     w->single = false;
+    w->orig_off = 0;
+    w->orig_len = w->cur.len;
     return plain_hs ? FUZZ_TLS_BENIGN : by_type(type);
   }
   case OP_MERGE: {
@@ -281,6 +387,8 @@ static fuzz_tls_effect apply(const fuzz_tls_op *op, fuzz_tls_dir *dir, work *w, 
     if (ftps_buf_append(&w->cur, next->data + FUZZ_TLS_HDR, b2) != 0)
       return FUZZ_TLS_NONE;
     w->n_cuts = 0;
+    w->orig_off = 0;
+    w->orig_len = w->cur.len;
     *took_next = true;
     bool same = next->data[0] == type && memcmp(next->data + 1, w->cur.data + 1, 2) == 0;
     if (plain_hs && next_plain_hs && same && b1 + b2 <= PLAINTEXT_MAX)
@@ -312,6 +420,7 @@ static fuzz_tls_effect apply(const fuzz_tls_op *op, fuzz_tls_dir *dir, work *w, 
     ftps_buf_reset(&w->cur);
     w->n_cuts = 0;
     w->single = false;
+    w->orig_off = w->orig_len = 0;
     return by_type(type);
   case OP_SWAP:
     if (next == NULL || len == 0)
@@ -341,20 +450,27 @@ static void remember(fuzz_tls_dir *dir, const ftps_buf *rec) {
 void fuzz_tls_attack_batch(fuzz_tls_attack *a, int d, ftps_buf *recs, size_t n, bool app,
                            fuzz_tls_writes *out) {
   fuzz_tls_dir *dir = &a->dir[d];
-  bool skip = false;
+  bool skip = false, changed = false;
   for (size_t j = 0; j < n; j++) {
     const ftps_buf *rec = &recs[j];
     unsigned index = dir->records++;
+    /* The original, for stream_judge (also when merged or swapped). */
+    uint8_t type = rec->len > 0 ? rec->data[0] : 0;
+    bool plain_hs = type == FUZZ_TLS_HANDSHAKE && !dir->encrypted;
+    if (dir->n_orig < FUZZ_TLS_ORIG_MAX && ftps_buf_append(&dir->orig, rec->data, rec->len) == 0) {
+      dir->orig_off[dir->n_orig] = dir->orig.len - rec->len;
+      dir->orig_plain[dir->n_orig++] = plain_hs;
+    } else {
+      dir->unjudged = true;
+    }
+    if (type == FUZZ_TLS_CCS || type == FUZZ_TLS_APPDATA)
+      dir->encrypted = true;
     if (skip) {
       /* Merged into or swapped with the record before it. */
       remember(dir, rec);
       skip = false;
       continue;
     }
-    uint8_t type = rec->len > 0 ? rec->data[0] : 0;
-    bool plain_hs = type == FUZZ_TLS_HANDSHAKE && !dir->encrypted;
-    if (type == FUZZ_TLS_CCS || type == FUZZ_TLS_APPDATA)
-      dir->encrypted = true;
     const ftps_buf *next = j + 1 < n ? &recs[j + 1] : NULL;
     bool next_plain_hs = next != NULL && next->len > 0 && next->data[0] == FUZZ_TLS_HANDSHAKE &&
                          !dir->encrypted;
@@ -363,26 +479,15 @@ void fuzz_tls_attack_batch(fuzz_tls_attack *a, int d, ftps_buf *recs, size_t n, 
     ftps_buf_init(&w.cur, 4 * (FUZZ_TLS_HDR + FUZZ_TLS_RECORD_BODY_MAX));
     append(&w.cur, rec->data, rec->len);
     w.single = true;
+    w.orig_len = rec->len;
     fuzz_tls_effect worst = FUZZ_TLS_NONE;
     size_t tamper_rel = SIZE_MAX;
-    ftps_buf snap;
-    ftps_buf_init(&snap, w.cur.max);
-    append(&snap, w.cur.data, w.cur.len);
-    bool snap_single = true;
-    for (size_t i = 0; i <= a->n_ops; i++) {
-      const fuzz_tls_op *op = i < a->n_ops ? &a->ops[i] : NULL;
-      if (op != NULL && (op->dir != d || op->index != (index & 0xff) || index > 0xff))
+    size_t n_ops = 0;
+    for (size_t i = 0; i < a->n_ops; i++) {
+      const fuzz_tls_op *op = &a->ops[i];
+      if (op->dir != d || op->index != (index & 0xff) || index > 0xff)
         continue;
-      if (op == NULL || (op->code != OP_FLIP && op->code != OP_SPLIT)) {
-        /* Before the layout changes, and at the end. */
-        size_t rel = 0;
-        fuzz_tls_effect f = settle_flips(&w, &snap, snap_single, type, &rel);
-        worst = worse(worst, f);
-        if (f == FUZZ_TLS_TAMPER && rel < tamper_rel)
-          tamper_rel = rel;
-      }
-      if (op == NULL)
-        break;
+      n_ops++;
       bool took = false;
       size_t rel = 0;
       fuzz_tls_effect e = apply(op, dir, &w, type, plain_hs, skip ? NULL : next, next_plain_hs,
@@ -392,22 +497,12 @@ void fuzz_tls_attack_batch(fuzz_tls_attack *a, int d, ftps_buf *recs, size_t n, 
       worst = worse(worst, e);
       if (e == FUZZ_TLS_TAMPER && rel < tamper_rel)
         tamper_rel = rel;
-      if (op->code != OP_FLIP && op->code != OP_SPLIT) {
-        ftps_buf_reset(&snap);
-        append(&snap, w.cur.data, w.cur.len);
-        snap_single = w.single;
-      }
     }
-    ftps_buf_cleanup(&snap);
     /* Only now: REPLAY injects strictly earlier records. */
     remember(dir, rec);
     uint64_t start = dir->out;
-    if (app)
-      dir->worst_app = worse(dir->worst_app, worst);
-    else
-      dir->worst_hs = worse(dir->worst_hs, worst);
-    if (tamper_rel != SIZE_MAX && start + tamper_rel < dir->first_tamper)
-      dir->first_tamper = start + tamper_rel;
+    (void)worst;
+    (void)tamper_rel;
     dir->last_start = start;
     dir->last_len = rec->len;
     /* Every record is its own delivery; SPLIT and injections cut more. */
@@ -423,10 +518,31 @@ void fuzz_tls_attack_batch(fuzz_tls_attack *a, int d, ftps_buf *recs, size_t n, 
         break;
       }
       end_write(out);
+      if (ftps_buf_append(&dir->deliv, w.cur.data + from, to - from) != 0)
+        dir->unjudged = true;
       dir->out += to - from;
       from = to;
     }
+    if (skip || w.n_cuts > 0 || w.cur.len != rec->len ||
+        (rec->len > 0 && memcmp(w.cur.data, rec->data, rec->len) != 0))
+      changed = true;
     ftps_buf_cleanup(&w.cur);
+  }
+  /* What the receiver got so far, judged as a whole; new effects belong
+   * to this batch's phase. */
+  uint64_t at = FUZZ_TLS_NO_TAMPER;
+  fuzz_tls_effect e = stream_judge(dir, &at);
+  if (e == FUZZ_TLS_TAMPER && at < dir->first_tamper)
+    dir->first_tamper = at;
+  /* A batch the operations changed takes the judgement of the stream so
+   * far (which may include earlier doubts: a weaker, never a wrong claim). */
+  if (changed) {
+    if (e < FUZZ_TLS_BENIGN)
+      e = FUZZ_TLS_BENIGN;
+    if (app)
+      dir->worst_app = worse(dir->worst_app, e);
+    else
+      dir->worst_hs = worse(dir->worst_hs, e);
   }
 }
 

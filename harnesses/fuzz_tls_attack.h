@@ -10,47 +10,40 @@
  * Program: 4 bytes per operation, at most FUZZ_TLS_OPS_MAX:
  *   byte 0  bits 0-3 opcode, bit 7 direction (0 client->server, 1 back)
  *   byte 1  record index;  bytes 2, 3  arguments a, b
- * Opcodes (the effect class decides what the harness may assert):
- *   0 FLIP      byte a ^= (b ? b : 1)          judged by the bytes that
- *                                               differ once the flips are
- *                                               done (they may cancel):
- *                                               TAMPER; UNCERTAIN on the
- *                                               header's version bytes or
- *                                               a CCS/alert record
- *   1 TRUNCATE  keep a | b << 8 bytes (>= 1)    TAMPER*
- *   2 SPLIT     a write boundary after byte a   BENIGN (TCP segmentation)
- *   3 REFRAME   the record's body cut into two  BENIGN for a plaintext
- *               records after body byte a + 1   handshake record (RFC 8446
- *                                               5.1 allows fragmenting),
- *                                               else TAMPER*
- *   4 MERGE     with the next record of the     BENIGN for two plaintext
- *               same write batch into one       handshake records, else
- *                                               TAMPER*
- *   5 DUP       the record twice                TAMPER*, from after the
- *                                               first copy
- *   6 DROP      the record dropped              TAMPER*
- *   7 SWAP      with the next record of the     TAMPER; UNCERTAIN if either
- *               batch                           is a CCS or an alert
- *   8 ALERT     an alert (level a, desc b)      UNCERTAIN
- *               injected before the record
- *   9 CCS       a ChangeCipherSpec injected     UNCERTAIN (TLS 1.3 peers
- *                                               must ignore one, RFC 8446 5)
- *  10 FTP       a plaintext FTP line injected   TAMPER
- *  11 SSLV2     an SSLv2-style ClientHello      TAMPER
- *  12 EMPTY     a zero-length record (type      UNCERTAIN
- *               0x14 + a % 4) injected
- *  13 HUGE      a record longer than 2^14+2048  TAMPER
- *               (type 0x16 or 0x17) injected
- *  14 REPLAY    an earlier record (a) of the    TAMPER*
- *               same direction injected
- *  15 GARBAGE   1 + a bytes injected            TAMPER
- * (*) UNCERTAIN instead when the record is a CCS or an alert: a TLS 1.3
- * peer ignores a stray CCS, and alerts are not part of the transcript.
- * An operation that changes nothing (a MERGE without a next record, a
- * REFRAME of a 1-byte body, anything on a dropped record) has no effect.
- * BENIGN: a correct peer must not notice. TAMPER: the handshake transcript
- * or the protected stream changed, so the receiver must fail from that
- * point on. UNCERTAIN: legal to accept or to refuse. */
+ * Opcodes:
+ *   0 FLIP      byte a ^= (b ? b : 1)
+ *   1 TRUNCATE  keep a | b << 8 bytes (>= 1)
+ *   2 SPLIT     a write boundary after byte a (TCP segmentation)
+ *   3 REFRAME   the record's body cut into two records after body byte a+1
+ *   4 MERGE     with the next record of the same write batch into one
+ *   5 DUP       the record twice
+ *   6 DROP      the record dropped
+ *   7 SWAP      with the next record of the batch
+ *   8 ALERT     an alert (level a, description b) injected before it
+ *   9 CCS       a ChangeCipherSpec injected before it
+ *  10 FTP       a plaintext FTP line injected before it
+ *  11 SSLV2     an SSLv2-style ClientHello injected before it
+ *  12 EMPTY     a zero-length record (type 0x14 + a % 4) injected
+ *  13 HUGE      a record longer than 2^14 + 2048 (type 0x16 or 0x17)
+ *  14 REPLAY    an earlier record (a) of the same direction injected
+ *  15 GARBAGE   1 + a bytes injected
+ *
+ * What counts as tampering is judged on what the receiver got, as a whole,
+ * against what the sender wrote - never per operation, since operations
+ * undo, repair and overwrite each other (two flips of one byte; a record
+ * dropped and replayed later):
+ *   BENIGN     the same handshake bytes in plaintext handshake records,
+ *              however framed in records of at most 2^14 bytes (RFC 8446
+ *              5.1), other records byte for byte; only write boundaries
+ *              and record framing changed. A correct peer must not notice.
+ *   UNCERTAIN  also: a record-layer version changed, an ignorable record
+ *              (a CCS of 0x01, an alert, an empty record) injected, an
+ *              ignorable original moved or missing (a TLS 1.3 peer ignores
+ *              a stray CCS, RFC 8446 5), or originals never delivered. A
+ *              peer may accept or refuse.
+ *   TAMPER     a delivered record that fits none of this: the transcript
+ *              or the protected stream changed from that byte on
+ *              (first_tamper), so the receiver must fail from there. */
 #ifndef FUZZ_TLS_ATTACK_H
 #define FUZZ_TLS_ATTACK_H
 
@@ -64,6 +57,7 @@
 #define FUZZ_TLS_WRITES_MAX 512u
 #define FUZZ_TLS_HISTORY 16u
 #define FUZZ_TLS_BATCH_MAX 64u
+#define FUZZ_TLS_ORIG_MAX 256u
 #define FUZZ_TLS_NO_TAMPER UINT64_MAX
 
 enum { FUZZ_TLS_C2S = 0, FUZZ_TLS_S2C = 1 };
@@ -85,12 +79,19 @@ typedef struct fuzz_tls_dir {
   bool encrypted;           /* a CCS or application_data record went by */
   uint64_t out;             /* bytes emitted to the receiver */
   uint64_t first_tamper;    /* emitted offset where tampering starts */
-  fuzz_tls_effect worst_hs; /* worst effect on a handshake-phase record */
-  fuzz_tls_effect worst_app;/* worst effect on an application-phase record */
+  fuzz_tls_effect worst_hs; /* worst judgement of a changed handshake-phase batch */
+  fuzz_tls_effect worst_app;/* ... of a changed application-phase batch */
   uint64_t last_start;      /* emitted offset of the last record's bytes */
   size_t last_len;          /* its original length */
   ftps_buf history[FUZZ_TLS_HISTORY];
   unsigned history_n;
+  /* For judging the delivered stream as a whole. */
+  ftps_buf orig;            /* every original record, in order */
+  size_t orig_off[FUZZ_TLS_ORIG_MAX];
+  bool orig_plain[FUZZ_TLS_ORIG_MAX]; /* a plaintext handshake record */
+  size_t n_orig;
+  ftps_buf deliv;           /* every byte delivered */
+  bool unjudged;            /* past a cap: judged UNCERTAIN at best */
 } fuzz_tls_dir;
 
 typedef struct fuzz_tls_attack {

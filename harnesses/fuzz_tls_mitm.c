@@ -30,9 +30,9 @@
  *   HANDSHAKE_BENIGN_FAILED    with only benign operations (split writes,
  *                              plaintext handshake records refragmented or
  *                              coalesced) the handshake must succeed
- *   CONVERSATION_CHANGED       after a handshake, while no operation
- *                              touched the application phase, the replies
- *                              are exactly 331 230 200 200 257 221
+ *   CONVERSATION_CHANGED       after a handshake, when every change the
+ *                              attacker made was benign, the replies are
+ *                              exactly 331 230 200 200 257 221
  *   TAMPERED_COMMAND_RUN       the client never reads a reply to a command
  *                              whose record was tampered with (or to any
  *                              command after it)
@@ -246,11 +246,15 @@ static void converse(mitm *m) {
       all_intact = false;
     pump(m);
     unsigned got = m->rep.n - base;
+    /* Exact replies only when nothing but benign changes happened at all:
+     * a doubtful change during the handshake (a stray byte left behind
+     * the client Finished) may still break the protected stream later. */
     if (fuzz_tls_attack_worst(&m->atk, -1, true) <= FUZZ_TLS_BENIGN &&
+        fuzz_tls_attack_worst(&m->atk, -1, false) <= FUZZ_TLS_BENIGN &&
         (got != k + 1 || m->rep.codes[base + k] != codes[k]))
       fuzz_findingf("CONVERSATION_CHANGED", &m->log,
                     "after \"%s\" the client read %u replies (last %d), expected %zu (last %d), "
-                    "and no operation touched the application phase",
+                    "and every change was benign",
                     cmds[k], got, got > 0 && base + got - 1 < FUZZ_TLS_CODES_MAX
                                        ? m->rep.codes[base + got - 1] : -1,
                     k + 1, codes[k]);

@@ -12,6 +12,7 @@ packages=(
   graphviz spin                        # model pictures, SPIN model checking
   valgrind python3                     # tests
   curl lftp openssl gnutls-bin         # interop tests with real FTPS clients
+  testssl.sh sslscan                   # TLS scanners (tests/interop/scanners.sh)
 )
 
 missing=()

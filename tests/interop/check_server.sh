@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# check_server.sh FTPSFUZZ SERVER MODE - `ftpsfuzz check` against a real FTPS
+# server from Debian 12 packages, on 127.0.0.1 only.
+#   SERVER: vsftpd | pureftpd | proftpd | ours (ftpsfuzz serve)
+#   MODE:   optional (TLS offered) | required (TLS required for login and data)
+# The packages conflict with each other (all provide ftp-server), so they are
+# fetched with `apt-get download` into a cache (FTPSFUZZ_DEB_CACHE, default
+# ~/.cache/ftpsfuzz/debs) and unpacked with `dpkg -x` into a temporary
+# directory; the libraries they need that are not installed by default come
+# the same way and are found through LD_LIBRARY_PATH. The server runs in the
+# foreground on a free port with a self-signed certificate and a test user,
+# and is always stopped by its PID. Exit 77 (skipped) when the packages or
+# tools cannot be had. The known behaviours of each server (issue 7) must be
+# found: the test fails if an expected violation is missing, or if a security
+# invariant is violated that is not expected.
+set -euo pipefail
+
+FTPSFUZZ=${1:?usage: check_server.sh FTPSFUZZ SERVER MODE}
+SERVER=${2:?server}
+MODE=${3:?mode}
+CACHE=${FTPSFUZZ_DEB_CACHE:-$HOME/.cache/ftpsfuzz/debs}
+# bounded: the whole suite (7 configurations) stays within minutes on 2 cores
+WALKS=${FTPSFUZZ_CHECK_WALKS:-4}
+MUTANTS=${FTPSFUZZ_CHECK_MUTANTS:-4}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ftpsfuzz-check-$SERVER.XXXXXX")
+chmod 755 "$WORK"
+SERVER_PID=
+SYS_USER=
+PASS="Check-$RANDOM-$RANDOM-pw"
+
+cleanup() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SYS_USER" ]; then
+    userdel "$SYS_USER" >/dev/null 2>&1 || true
+  fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+    for log in "$WORK"/server.log "$WORK"/check.err; do
+      [ -f "$log" ] && { echo "--- $log (last 30 lines)"; tail -n 30 "$log"; }
+    done
+  fi
+  if [ -n "${FTPSFUZZ_CHECK_KEEP:-}" ]; then # keep the outputs for a look
+    mkdir -p "$FTPSFUZZ_CHECK_KEEP/$SERVER-$MODE"
+    cp -r "$WORK"/out "$WORK"/*.out "$WORK"/*.err "$WORK"/*.log "$FTPSFUZZ_CHECK_KEEP/$SERVER-$MODE/" \
+      2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for tool in openssl python3; do
+  command -v "$tool" >/dev/null 2>&1 || skip "'$tool' is not installed"
+done
+
+# fetch PKG...: the .debs, from the cache or apt-get download.
+fetch() {
+  mkdir -p "$CACHE"
+  local missing=()
+  for p in "$@"; do
+    ls "$CACHE/${p}"_*.deb >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 || skip "apt-get is not available to fetch ${missing[*]}"
+    (cd "$CACHE" && timeout 300 apt-get download "${missing[@]}" >/dev/null 2>&1) ||
+      skip "cannot download ${missing[*]} (no network or no Debian 12 sources?)"
+  fi
+  for p in "$@"; do
+    local deb
+    deb=$(ls "$CACHE/${p}"_*.deb | head -n 1)
+    dpkg -x "$deb" "$WORK/root" || skip "dpkg -x $deb failed"
+  done
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_listening() {
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),0.2).close()" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "$SERVER exited: $(tail -n 20 "$WORK/server.log")"
+    sleep 0.1
+  done
+  fail "$SERVER did not listen on 127.0.0.1:$PORT"
+}
+
+# need_root: vsftpd and ProFTPD switch to the user, Pure-FTPd too.
+need_root() { [ "$(id -u)" = 0 ] || skip "$SERVER needs root to switch to the test user"; }
+
+cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 || fail "openssl req failed"
+  cat "$WORK/key.pem" "$WORK/cert.pem" >"$WORK/both.pem"
+  chmod 600 "$WORK/key.pem" "$WORK/both.pem"
+}
+
+PORT=$(free_port)
+USER_NAME=ftpsck
+HOME_DIR="$WORK/home"
+mkdir -p "$WORK/root" "$HOME_DIR"
+LIBS="$WORK/root/usr/lib/x86_64-linux-gnu:$WORK/root/lib/x86_64-linux-gnu"
+POLICY_REQ=tls-login=on,tls-data=on,anon=off,ccc=off
+POLICY_OPT=tls-login=off,tls-data=off,anon=off,ccc=off
+[ "$MODE" = required ] || [ "$MODE" = optional ] || fail "MODE must be optional or required"
+POLICY=$POLICY_OPT
+[ "$MODE" = required ] && POLICY=$POLICY_REQ
+# Pure-FTPd accepts CCC (its configuration, declared as such when TLS is
+# optional; under -Y 3 accepting it is the finding TLS_REQUIRED_STAYS_TLS).
+[ "$SERVER-$MODE" = pureftpd-optional ] && POLICY=tls-login=off,tls-data=off,anon=off,ccc=on
+
+# system_user: a dedicated local user (vsftpd authenticates through PAM).
+system_user() {
+  command -v useradd >/dev/null 2>&1 || skip "useradd is not available"
+  SYS_USER="ftpsck$$"
+  SYS_USER=${SYS_USER:0:31}
+  USER_NAME=$SYS_USER
+  useradd -M -d "$HOME_DIR" -s /bin/sh "$SYS_USER" >/dev/null 2>&1 || skip "useradd failed"
+  echo "$SYS_USER:$PASS" | chpasswd || skip "chpasswd failed"
+  chown "$SYS_USER" "$HOME_DIR"
+}
+
+case "$SERVER" in
+vsftpd)
+  need_root
+  fetch vsftpd libwrap0
+  cert
+  system_user
+  mkdir -p "$WORK/empty"
+  chmod 755 "$WORK/empty"
+  FORCE=NO
+  [ "$MODE" = required ] && FORCE=YES
+  cat >"$WORK/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$PORT
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+# no such PAM service: PAM uses /etc/pam.d/other (pam_unix)
+pam_service_name=ftpsfuzz-check-vsftpd
+secure_chroot_dir=$WORK/empty
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+check_shell=NO
+xferlog_enable=NO
+vsftpd_log_file=$WORK/vsftpd.log
+ssl_enable=YES
+ssl_ciphers=HIGH
+rsa_cert_file=$WORK/cert.pem
+rsa_private_key_file=$WORK/key.pem
+allow_anon_ssl=NO
+force_local_logins_ssl=$FORCE
+force_local_data_ssl=$FORCE
+pasv_enable=YES
+pasv_min_port=40000
+pasv_max_port=49000
+EOF
+  LD_LIBRARY_PATH=$LIBS "$WORK/root/usr/sbin/vsftpd" "$WORK/vsftpd.conf" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  ;;
+pureftpd)
+  need_root
+  fetch pure-ftpd libmemcached11 libmemcachedutil2 libhashkit2 libhiredis0.14
+  cert
+  chown nobody:nogroup "$HOME_DIR"
+  printf '%s\n%s\n' "$PASS" "$PASS" |
+    LD_LIBRARY_PATH=$LIBS "$WORK/root/usr/bin/pure-pw" useradd "$USER_NAME" -u nobody -g nogroup \
+      -d "$HOME_DIR" -f "$WORK/pureftpd.passwd" -m -F "$WORK/pureftpd.pdb" >/dev/null ||
+    fail "pure-pw useradd failed"
+  TLS=1
+  [ "$MODE" = required ] && TLS=3
+  LD_LIBRARY_PATH=$LIBS "$WORK/root/usr/sbin/pure-ftpd" -S "127.0.0.1,$PORT" \
+    -l "puredb:$WORK/pureftpd.pdb" -E -Y "$TLS" -2 "$WORK/both.pem" -u 1 -p 40000:49000 -c 500 -C 500 \
+    -g "$WORK/pure-ftpd.pid" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  ;;
+proftpd)
+  need_root
+  fetch proftpd-core proftpd-mod-crypto libwrap0 libhiredis0.14 libmemcached11 \
+    libmemcachedutil2 libhashkit2 libpcre2-posix3
+  cert
+  chown nobody:nogroup "$HOME_DIR"
+  HASH=$(openssl passwd -6 "$PASS")
+  echo "$USER_NAME:$HASH:65534:65534::$HOME_DIR:/bin/sh" >"$WORK/proftpd.passwd"
+  echo "nogroup:x:65534:" >"$WORK/proftpd.group"
+  chmod 600 "$WORK/proftpd.passwd"
+  REQ=off
+  [ "$MODE" = required ] && REQ=on
+  cat >"$WORK/proftpd.conf" <<EOF
+ServerType standalone
+DefaultServer on
+Port $PORT
+DefaultAddress 127.0.0.1
+SocketBindTight on
+UseIPv6 off
+User nobody
+Group nogroup
+PidFile $WORK/proftpd.pid
+ScoreboardFile $WORK/proftpd.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+TransferLog none
+SystemLog $WORK/proftpd.log
+ModulePath $WORK/root/usr/lib/proftpd
+ModuleControlsACLs insmod,rmmod allow user root
+LoadModule mod_tls.c
+AuthOrder mod_auth_file.c
+AuthUserFile $WORK/proftpd.passwd
+AuthGroupFile $WORK/proftpd.group
+RequireValidShell off
+PassivePorts 40000 49000
+MaxInstances 30
+<Directory />
+  AllowOverwrite on
+</Directory>
+<IfModule mod_tls.c>
+  TLSEngine on
+  TLSLog $WORK/tls.log
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSRSACertificateFile $WORK/cert.pem
+  TLSRSACertificateKeyFile $WORK/key.pem
+  TLSRequired $REQ
+  TLSVerifyClient off
+</IfModule>
+EOF
+  LD_LIBRARY_PATH=$LIBS "$WORK/root/usr/sbin/proftpd" -n -q -c "$WORK/proftpd.conf" \
+    >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  ;;
+ours)
+  printf '%s\n' "$PASS" | "$FTPSFUZZ" passwd --file "$WORK/users" --iterations 1000 \
+    "$USER_NAME" >/dev/null 2>&1 || fail "ftpsfuzz passwd failed"
+  ONOFF=off
+  [ "$MODE" = required ] && ONOFF=on
+  "$FTPSFUZZ" serve --listen "127.0.0.1:$PORT" --root "$HOME_DIR" --self-signed \
+    --users "$WORK/users" --tls-login "$ONOFF" --tls-data "$ONOFF" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  ;;
+*)
+  fail "unknown server '$SERVER' (vsftpd, pureftpd, proftpd, ours)"
+  ;;
+esac
+wait_listening
+echo "$SERVER ($MODE) listening on 127.0.0.1:$PORT, pid $SERVER_PID"
+
+set +e
+"$FTPSFUZZ" check "127.0.0.1:$PORT" --user "$USER_NAME" --pass "$PASS" --policy "$POLICY" \
+  --walks "$WALKS" --mutants "$MUTANTS" --seed 7 --timeout "${FTPSFUZZ_CHECK_TIMEOUT:-5000}" --rate 50 ${FTPSFUZZ_CHECK_ARGS:-} \
+  --out "$WORK/out" >"$WORK/check.out" 2>"$WORK/check.err"
+RC=$?
+set -e
+cat "$WORK/check.out"
+[ "$RC" -eq 0 ] || [ "$RC" -eq 1 ] || fail "ftpsfuzz check exited $RC"
+[ -f "$WORK/out/report.json" ] || fail "no report.json"
+grep -q "working directory .*: removed" "$WORK/check.out" || fail "the working directory was not removed"
+[ -z "$(ls -A "$HOME_DIR")" ] || fail "the checker left files in the home: $(ls -A "$HOME_DIR")"
+
+# violated NAME: the table lists NAME with at least one violation.
+violated() { awk -v n="$1" '$1 == n && $5 > 0 { f = 1 } END { exit !f }' "$WORK/check.out"; }
+# expect NAME...: each must be violated and have a replayable .fts.
+expect() {
+  for inv in "$@"; do
+    violated "$inv" || fail "$SERVER ($MODE): expected $inv to be violated"
+    [ -s "$WORK/out/$inv.fts" ] || fail "no $inv.fts"
+    echo "ok: found $inv"
+  done
+}
+# allowed_security NAME...: no other security invariant may be violated.
+allowed_security() {
+  local bad
+  bad=$(awk '$2 == "security" && $5 > 0 { print $1 }' "$WORK/check.out")
+  for inv in $bad; do
+    case " $* " in *" $inv "*) ;; *) fail "$SERVER ($MODE): unexpected security violation $inv" ;; esac
+  done
+}
+
+case "$SERVER-$MODE" in
+ours-*)
+  [ "$RC" -eq 0 ] || fail "our server has a security finding"
+  allowed_security
+  ;;
+pureftpd-optional)
+  expect NO_SECOND_234 PROT_LEVEL_KEPT PROT_P_DATA_IS_TLS PBSZ_BEFORE_PROT
+  allowed_security NO_SECOND_234 PROT_LEVEL_KEPT PROT_P_DATA_IS_TLS
+  ;;
+pureftpd-required)
+  # under -Y 3 the fallen-back level refuses transfers (521): no clear data
+  expect NO_SECOND_234 PROT_LEVEL_KEPT TLS_REQUIRED_STAYS_TLS REPLY_421_CLOSES PBSZ_BEFORE_PROT
+  allowed_security NO_SECOND_234 PROT_LEVEL_KEPT PROT_P_DATA_IS_TLS TLS_REQUIRED_STAYS_TLS
+  ;;
+vsftpd-*)
+  expect NO_PLAINTEXT_AFTER_234 ALLOWED_CODE PBSZ_BEFORE_PROT
+  allowed_security NO_PLAINTEXT_AFTER_234
+  ;;
+proftpd-*)
+  expect ALLOWED_CODE PBSZ_BEFORE_PROT
+  allowed_security
+  ;;
+esac
+# nobody executes a command pipelined behind AUTH TLS
+violated NO_PIPELINED_INJECTION && fail "NO_PIPELINED_INJECTION violated"
+[ "$RC" -eq 1 ] && ! grep -q "RESULT: security invariant violated" "$WORK/check.out" &&
+  fail "exit 1 without a security violation"
+# A saved example replays with `ftpsfuzz run --connect`.
+first=$(ls "$WORK/out"/*.fts 2>/dev/null | head -n 1 || true)
+if [ -n "$first" ]; then
+  set +e
+  "$FTPSFUZZ" run --connect "127.0.0.1:$PORT" --timeout 2000 "$first" >"$WORK/replay.out" 2>&1
+  r=$?
+  set -e
+  [ "$r" -le 1 ] || fail "replaying $first exited $r: $(tail -n 5 "$WORK/replay.out")"
+  grep -q '^S: 220' "$WORK/replay.out" || fail "replaying $first: no greeting"
+  echo "ok: $(basename "$first") replays with run --connect"
+fi
+echo "PASS: $SERVER ($MODE)"
