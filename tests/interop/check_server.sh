@@ -269,7 +269,17 @@ set -e
 cat "$WORK/check.out"
 [ "$RC" -eq 0 ] || [ "$RC" -eq 1 ] || fail "ftpsfuzz check exited $RC"
 [ -f "$WORK/out/report.json" ] || fail "no report.json"
-grep -q "working directory .*: removed" "$WORK/check.out" || fail "the working directory was not removed"
+if ! grep -q "working directory .*: removed" "$WORK/check.out"; then
+  # Pure-FTPd keeps an interrupted upload (a step timeout) as a hidden
+  # .pureftpd-upload.* file, which it does not list, so RMD of the checker's
+  # directory fails. Anything else left behind is the checker's fault.
+  left=$(find "$HOME_DIR" -mindepth 1 ! -type d ! -name '.pureftpd-upload.*' 2>/dev/null | head -n 5)
+  if [ "$SERVER" = pureftpd ] && [ -z "$left" ]; then
+    echo "note: only Pure-FTPd's hidden partial-upload files were left behind"
+  else
+    fail "the working directory was not removed${left:+: $left}"
+  fi
+fi
 [ -z "$(ls -A "$HOME_DIR")" ] || fail "the checker left files in the home: $(ls -A "$HOME_DIR")"
 
 # violated NAME: the table lists NAME with at least one violation.
