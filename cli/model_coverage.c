@@ -76,15 +76,6 @@ static bool has_server_lines(const transcript *t) {
   return false;
 }
 
-static model_config config_of(const ftps_policy *p) {
-  model_policy mp = model_policy_default();
-  mp.tls_login = p->tls_required_login;
-  mp.tls_data = p->tls_required_data;
-  mp.anon = p->anonymous;
-  mp.ccc = p->ccc_allowed;
-  return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
-}
-
 /* load reads |path| as the binary corpus form, else as .fts text. Returns 0,
  * 1 (not a transcript: reported, skip it) or -1 (out of memory). */
 static int load(const char *path, transcript *t, FILE *diag) {
@@ -176,7 +167,7 @@ int cli_cover_dir(model_cover *cov, const char *dir, FILE *diag, cli_cover_stats
       judged = &played;
       stats->played++;
     }
-    model_config mc = config_of(&cfg.server.policy);
+    model_config mc = test_config_model(&cfg.server.policy);
     long v = model_cover_judge(cov, judged, &mc);
     if (v < 0) {
       lr = -1;

@@ -193,3 +193,12 @@ int test_config_load_file(test_config *cfg, const char *path, char *err, size_t 
   snprintf(err, err_len, "%s: --config is not yet supported", path);
   return FTPS_ERR_INVAL;
 }
+
+model_config test_config_model(const ftps_policy *policy) {
+  model_policy mp = model_policy_default();
+  mp.tls_login = policy->tls_required_login;
+  mp.tls_data = policy->tls_required_data;
+  mp.anon = policy->anonymous;
+  mp.ccc = policy->ccc_allowed;
+  return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+}

@@ -16,6 +16,7 @@
 #include <openssl/base.h>
 
 #include "ftps_session.h"
+#include "model.h"
 #include "transcript.h"
 
 /* The one account of the built-in configuration. */
@@ -58,6 +59,11 @@ void test_config_cleanup(test_config *cfg);
  * (|name| is the script's file name). */
 int test_config_apply_directives(test_config *cfg, const transcript *script, const char *name,
                                  char *err, size_t err_len);
+
+/* test_config_model returns the model configuration (default profile) that
+ * judges a server running |policy|: the model's policy parameters are the
+ * server's switches. */
+model_config test_config_model(const ftps_policy *policy);
 
 /* test_config_load_file is the hook for `--config FILE`: not supported yet.
  * Always returns FTPS_ERR_INVAL with "PATH: --config is not yet supported". */

@@ -60,15 +60,6 @@ static int client_script(const transcript *in, transcript *out) {
   return 0;
 }
 
-static model_config model_for(const ftps_policy *p) {
-  model_policy mp = model_policy_default();
-  mp.tls_login = p->tls_required_login;
-  mp.tls_data = p->tls_required_data;
-  mp.anon = p->anonymous;
-  mp.ccc = p->ccc_allowed;
-  return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   transcript in, script, out;
   char err[256];
@@ -86,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (runner_run(&cfg->server, &script, NULL, &out, &res) < 0)
     goto out;
 
-  model_config mc = model_for(&cfg->server.policy);
+  model_config mc = test_config_model(&cfg->server.policy);
   oracle *o = oracle_new(&mc, false);
   if (!o)
     goto out;
