@@ -31,9 +31,11 @@ static size_t strip_iac(uint8_t *p, size_t n) {
       i++;
     } else if (c >= WILL && c <= DONT) {
       i += 2; /* option byte */
-    } else {
-      i++;
+    } else if (c >= 240) {
+      i++; /* a Telnet command (RFC 854: 240..255) */
     }
+    /* else: not a Telnet command; the IAC is dropped, the byte is data (as
+     * our server's framer does: a line end is never eaten by an IAC). */
   }
   return o;
 }

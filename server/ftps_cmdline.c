@@ -13,6 +13,7 @@
 
 /* RFC 854 command codes. */
 #define TELNET_IAC 255
+#define TELNET_CMD_MIN 240 /* SE: the lowest Telnet command code */
 #define TELNET_DONT 254
 #define TELNET_DO 253
 #define TELNET_WONT 252
@@ -134,11 +135,19 @@ size_t ftps_linebuf_feed(ftps_linebuf *lb, const uint8_t *in, size_t len,
         lb->iac_state = IAC_DATA;
         break;
       }
+      if (c < TELNET_CMD_MIN) {
+        /* Not a Telnet command (RFC 854 defines 240..255): the IAC is
+         * dropped and the byte is data, so a line end is never eaten. */
+        lb->iac_state = IAC_DATA;
+        break;
+      }
       lb->iac_state = (c >= TELNET_WILL && c <= TELNET_DONT) ? IAC_OPTION : IAC_DATA;
       continue; /* IAC <cmd> and the WILL/WONT/DO/DONT opcode are dropped */
     case IAC_OPTION:
-      lb->iac_state = IAC_DATA; /* the option byte is dropped */
-      continue;
+      lb->iac_state = IAC_DATA;
+      if (c == '\r' || c == '\n')
+        break; /* a line end is never an option byte */
+      continue; /* the option byte is dropped */
     default:
       if (c == TELNET_IAC) {
         lb->iac_state = IAC_SEEN;

@@ -149,16 +149,20 @@ static void test_telnet(void) {
   check_stream(S("PA\xff\xffSS\r\n"), W("O5:PA\xffSS\n"));
   /* IAC IP (244) dropped */
   check_stream(S("NO\xff\xf4OP\r\n"), W("O4:NOOP\n"));
-  /* IAC WILL/WONT/DO/DONT <opt> dropped, even when opt is 255 or CR/LF */
-  check_stream(S("A\xff\xfb\x01" "B\xff\xfc\x03" "C\xff\xfd\xff" "D\xff\xfe\nE\r\n"), W("O5:ABCDE\n"));
+  /* IAC WILL/WONT/DO/DONT <opt> dropped, even when opt is 255; a CR or LF
+   * where the option should be is a line end, never an option byte */
+  check_stream(S("A\xff\xfb\x01" "B\xff\xfc\x03" "C\xff\xfd\xff" "D\xff\xfe\nE\r\n"), W("O4:ABCD\nO1:E\n"));
   /* IAC before CR/LF: the Telnet layer removes IAC NOP, CR LF still ends */
   check_stream(S("E\r\xff\xf1\nF\r\n"), W("O1:E\nO1:F\n"));
-  /* IAC <LF>: LF is the command byte, so it is dropped, not a line end */
-  check_stream(S("G\xff\nH\r\n"), W("O2:GH\n"));
+  /* IAC <LF>: LF is not a Telnet command (RFC 854: 240..255), so the IAC
+   * is dropped and the LF ends the line (the oracle frames it the same) */
+  check_stream(S("G\xff\nH\r\n"), W("O1:G\nO1:H\n"));
+  /* IAC <letter>: the letter is data */
+  check_stream(S("N\xffOOP\r\n"), W("O4:NOOP\n"));
   /* IAC at the very end: state held, reported as partial */
   check_stream(S("I\r\n\xff"), W("O1:I\nP"));
-  /* five 0xFF: IAC IAC twice gives two data bytes, then IAC CR drops the CR;
-   * the LF still ends the line */
+  /* five 0xFF: IAC IAC twice gives two data bytes, then IAC CR keeps the CR
+   * as data; CR LF ends the line */
   check_stream(S("\xff\xff\xff\xff\xff\r\n"), W("O2:\xff\xff\n"));
 }
 
