@@ -562,8 +562,11 @@ static void event(oracle *o, const transcript_step *st) {
       o->closing = CLOSE_TLS_ERROR;
     }
   } else if (starts(st, "data")) {
-    bool clear = st->len >= 10 && !memcmp(st->data, "data clear", 10);
-    if (clear && o->st.prot == MODEL_PROT_P) {
+    /* "data clear <n> bytes ...": only bytes that moved count; a connection
+     * opened under PROT C and closed empty after PROT P carried nothing. */
+    bool clear = st->len >= 11 && !memcmp(st->data, "data clear ", 11);
+    bool empty = clear && st->len >= 13 && !memcmp(st->data + 11, "0 ", 2);
+    if (clear && !empty && o->st.prot == MODEL_PROT_P) {
       if (o->prot_refused_under_p && !o->prot_kept_reported) {
         o->prot_kept_reported = true;
         violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
