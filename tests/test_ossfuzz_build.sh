@@ -41,7 +41,7 @@ for h in $harnesses; do
     n=$(find "$tmp/seeds/$h" -type f | wc -l)
     want=$(find "$src/corpus/seeds/$h" -maxdepth 1 -type f ! -name '.*' ! -name 'README*' | wc -l)
     [ "$n" -eq "$want" ] || { echo "FAIL: $h seed zip holds $n files, corpus/seeds/$h $want"; fail=1; }
-    seed=$(find "$tmp/seeds/$h" -type f | sort | head -1)
+    seed=$(find "$tmp/seeds/$h" -type f | sort | sed -n 1p)
   fi
   if (cd "$tmp" && "$OUT/$h" -runs=1 "$seed") >"$tmp/$h.log" 2>&1; then
     echo "ok: $h runs $(basename "$seed")"
