@@ -153,6 +153,8 @@ static void emit_line(runner *r, bool terminated) {
     r->mode = RX_SWITCHING;
     r->drop_records = false;
   }
+  if (len >= 4 && memcmp(p, "234 ", 4) == 0)
+    r->saw_234 = true;
   ftps_buf_reset(&r->line);
 }
 
@@ -204,12 +206,18 @@ SSL_SESSION *runner_ctl_session(runner *r) {
 }
 
 static void handshake_failed(runner *r, const char *reason) {
+  /* |reason| may live in the TLS client, which tls_drop() frees. */
+  bool stalled = strcmp(reason, "stalled") == 0;
   runner_rec_event(r, "handshake failed %s", reason[0] != '\0' ? reason : "unknown");
   tls_drop(r);
   /* Whatever else of the failed handshake arrives is dropped; a plaintext
    * line (the unprotected 421 of RFC 4217 section 10.1) is still recorded. */
   r->mode = RX_SWITCHING;
   r->drop_records = true;
+  /* HANDSHAKE_FAIL_CLOSES: the server's close is what is judged, so over TCP
+   * the client waits for it (up to the step timeout) instead of racing it.
+   * A ClientHello nobody asked for is not judged, so not waited on. */
+  r->await_close = r->hs_after_234 && !stalled;
 }
 
 /* drain_app reads decrypted application data into reply lines. */
@@ -335,6 +343,8 @@ bool runner_waiting(const runner *r) {
     return true;
   if (r->tls != NULL && !tls_client_handshake_done(r->tls))
     return true;
+  if (r->await_close)
+    return true;
   return runner_replies_due(r);
 }
 
@@ -378,6 +388,8 @@ static void play_handshake(runner *r) {
     r->err = RUNNER_ERR_NOMEM;
     return;
   }
+  r->hs_after_234 = r->saw_234;
+  r->saw_234 = false;
   if (r->mode == RX_PLAIN && r->line.len == 0)
     r->mode = RX_SWITCHING; /* a ClientHello without AUTH expects TLS back */
   r->drop_records = false;

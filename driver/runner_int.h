@@ -61,6 +61,9 @@ struct runner {
   ftps_buf held;          /* records after 234, before T: handshake */
   rx_mode mode;
   bool drop_records;      /* after a failed handshake: records are discarded */
+  bool await_close;       /* after a failed handshake: the server must close */
+  bool saw_234;           /* a 234 came since the last handshake began */
+  bool hs_after_234;      /* the current handshake answers a 234 */
   tls_client *tls;        /* exists from T: handshake until TLS ends or fails */
   SSL_SESSION *ctl_session; /* newest control-connection session (owned) */
   bool closed_recorded;
