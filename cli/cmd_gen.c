@@ -20,7 +20,7 @@
 
 static int usage(FILE *out) {
   fprintf(out,
-          "usage: ftpsfuzz gen --cover -o DIR [--profile rfc|default] [--policy SPEC]\n"
+          "usage: ftpsfuzz gen --cover -o DIR [--goal FILE] [--profile rfc|default] [--policy SPEC]\n"
           "       ftpsfuzz gen --walks N --seed S -o DIR [--profile rfc|default] [--policy SPEC]\n"
           "Writes client scripts (.fts, named by the SHA-256 of their content) into DIR.\n"
           "  --cover   scripts that together take every transition of the model that the\n"
@@ -28,6 +28,8 @@ static int usage(FILE *out) {
           "            plays candidates against it; prints \"transitions covered x/y (z%%)\"\n"
           "            measured by playing the set with the oracle, and the transitions the\n"
           "            model allows but this server never takes\n"
+          "  --goal F  also write the names of the transitions the set covers to F, one a\n"
+          "            line: the goal of a harness run with FTPSFUZZ_TRANSITIONS_GOAL=F\n"
           "  --walks N random walks over the model (1..100000), identical for the same S\n"
           "  --policy  tls-login=on|off,tls-data=on|off,anon=on|off,ccc=on|off (default:\n"
           "            the built-in test policy: on,on,off,off); rfc profile ignores it\n"
@@ -114,7 +116,31 @@ static void print_rows(const char *title, const bool *in, const bool *not_in) {
   printf("\n");
 }
 
-static int run_cover(const model_config *mc, const char *dir) {
+/* write_goal writes the names of the rows |covered| marks, one a line. */
+static int write_goal(const char *path, const bool *covered) {
+  char err[256];
+  cli_atomic a;
+  if (cli_atomic_open(&a, path, err, sizeof(err)) != 0) {
+    fprintf(stderr, "ftpsfuzz gen: %s\n", err);
+    return -1;
+  }
+  fprintf(a.f, "# model transitions the cover set takes (ftpsfuzz gen --cover --goal)\n");
+  for (size_t r = 0; r < MODEL_ROW_COUNT; r++)
+    if (covered[r])
+      fprintf(a.f, "%s\n", model_rows[r].name);
+  if (ferror(a.f)) {
+    fprintf(stderr, "ftpsfuzz gen: %s: write failed\n", path);
+    cli_atomic_abort(&a);
+    return -1;
+  }
+  if (cli_atomic_commit(&a, err, sizeof(err)) != 0) {
+    fprintf(stderr, "ftpsfuzz gen: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+static int run_cover(const model_config *mc, const char *dir, const char *goal) {
   gen_player player;
   gen_set set;
   gen_cover_stats *st = calloc(1, sizeof(*st));
@@ -133,7 +159,7 @@ static int run_cover(const model_config *mc, const char *dir) {
     fprintf(stderr, "ftpsfuzz gen: out of memory (or the runner failed) during the search\n");
     goto out;
   }
-  if (write_set(dir, &set) != 0)
+  if (write_set(dir, &set) != 0 || (goal != NULL && write_goal(goal, st->covered) != 0))
     goto out;
   double pct = st->n_reachable ? 100.0 * (double)st->n_covered / (double)st->n_reachable : 0.0;
   printf("wrote %zu scripts to %s (search: %zu plays, %zu states)\n", set.n, dir, st->plays,
@@ -163,7 +189,7 @@ out:
 }
 
 int cmd_gen(int argc, char **argv) {
-  const char *dir = NULL;
+  const char *dir = NULL, *goal = NULL;
   bool cover = false, walks = false, have_seed = false;
   uint64_t n_walks = 0, seed = 0;
   model_profile profile = MODEL_PROFILE_DEFAULT;
@@ -194,6 +220,9 @@ int cmd_gen(int argc, char **argv) {
     } else if (!strcmp(a, "-o") && v) {
       dir = v;
       i++;
+    } else if (!strcmp(a, "--goal") && v) {
+      goal = v;
+      i++;
     } else if (!strcmp(a, "--profile") && v) {
       if (!strcmp(v, "rfc")) {
         profile = MODEL_PROFILE_RFC;
@@ -219,13 +248,17 @@ int cmd_gen(int argc, char **argv) {
     fprintf(stderr, "ftpsfuzz gen: expected exactly one of --cover and --walks N, and -o DIR\n");
     return usage(stderr);
   }
+  if (goal && !cover) {
+    fprintf(stderr, "ftpsfuzz gen: --goal goes with --cover\n");
+    return CLI_USAGE;
+  }
   if (walks && !have_seed) {
     fprintf(stderr, "ftpsfuzz gen: --walks needs --seed S (walks are a function of the seed)\n");
     return CLI_USAGE;
   }
   model_config mc = model_config_make(profile, &policy);
   if (cover)
-    return run_cover(&mc, dir);
+    return run_cover(&mc, dir, goal);
 
   gen_set set;
   gen_set_init(&set);

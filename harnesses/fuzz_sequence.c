@@ -16,7 +16,11 @@
  *
  * Custom mutator: model-aware operators (model/mutate.h) on the steps, and
  * libFuzzer's byte mutator on the payload of one step. The same operators
- * serve AFL++ through afl_mutator_sequence.c. */
+ * serve AFL++ through afl_mutator_sequence.c.
+ *
+ * FTPSFUZZ_TRANSITIONS_GOAL=FILE: stop once every transition named in FILE
+ * was taken, reporting after how many inputs and seconds (transition_goal.h;
+ * bench/bench_fuzz.sh uses it to race the mutators). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 #include "sequence_mutator.h"
 #include "state_feedback.h"
 #include "tls_client.h"
+#include "transition_goal.h"
 
 /* Bounds that keep one input cheap: a script longer than this is cut. */
 #define MAX_CLIENT_STEPS 96
@@ -41,6 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fprintf(stderr, "fuzz_sequence: cannot build the TLS client context\n");
     abort();
   }
+  transition_goal_init();
   return 0;
 }
 
@@ -95,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   oracle_free(o);
 out:
+  transition_goal_input_done();
   cfg->server.policy = saved;
   transcript_cleanup(&in);
   transcript_cleanup(&script);

@@ -6,6 +6,7 @@
 #include "state_feedback.h"
 
 #include "model.h"
+#include "transition_goal.h"
 
 _Static_assert(MODEL_ROW_COUNT <= 128, "state_feedback keys hold the row in 7 bits");
 
@@ -38,6 +39,7 @@ static void on_row(void *ctx, int row) {
   key |= ((unsigned)st->login & 3u) << 1;
   key |= st->prot == MODEL_PROT_P ? 1u : 0u;
   state_feedback_hit(key);
+  transition_goal_row(row);
 }
 
 void state_feedback_attach(oracle *o) { oracle_set_cover_fn(o, on_row, o); }

@@ -19,7 +19,7 @@
 void state_feedback_hit(unsigned key);
 
 /* state_feedback_attach makes |o| report every transition it takes, keyed
- * by row and the state the oracle is in. */
+ * by row and the state the oracle is in, and tell transition_goal.h. */
 void state_feedback_attach(oracle *o);
 
 #endif

@@ -13,7 +13,7 @@
 
 enum {
   GEN_A_TERMINAL = 1u << 0, /* ends the session (or poisons it): never extended */
-  GEN_A_ONCE = 1u << 1,     /* a multi-command action tried until it finds a new row */
+  GEN_A_ONCE = 1u << 1,     /* a multi-command action tried until it takes its goal row */
   GEN_A_NOWALK = 1u << 2,   /* not used by random walks */
 };
 
@@ -25,6 +25,7 @@ typedef struct gen_action {
   unsigned n_cmd;
   unsigned data_mask;
   unsigned flags;
+  int goal; /* GEN_A_ONCE: the row it is for (-1: any row not seen yet) */
 } gen_action;
 
 extern const gen_action gen_actions[];

@@ -11,6 +11,7 @@
 #define ARG FTPS_CMD_ARG
 #define NOA FTPS_CMD_NOARG
 #define KREST FTPS_CMD_KEEP_REST
+#define XFER FTPS_CMD_XFER
 
 /* Sorted by verb: ftps_cmdtab_find uses binary search, and a unit test checks
  * the order. */
@@ -19,7 +20,7 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"ACCT", NULL, 0, 0},
     {"ADAT", NULL, 0, 503},
     {"ALLO", ftps_cmd_allo, LOG, 0},
-    {"APPE", ftps_cmd_appe, LOG | ARG | KREST, 0},
+    {"APPE", ftps_cmd_appe, LOG | ARG | KREST | XFER, 0},
     {"AUTH", ftps_cmd_auth, PRE, 0},
     {"CCC", ftps_cmd_ccc, NOA, 533},
     {"CDUP", ftps_cmd_cdup, LOG | NOA, 0},
@@ -31,14 +32,14 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"EPSV", ftps_cmd_epsv, LOG | KREST, 0},
     {"FEAT", ftps_cmd_feat, PRE | NOA, 0},
     {"HELP", ftps_cmd_help, PRE, 0},
-    {"LIST", ftps_cmd_list, LOG, 0},
+    {"LIST", ftps_cmd_list, LOG | XFER, 0},
     {"MDTM", ftps_cmd_mdtm, LOG | ARG, 0},
     {"MIC", NULL, 0, 503},
     {"MKD", ftps_cmd_mkd, LOG | ARG, 0},
-    {"MLSD", ftps_cmd_mlsd, LOG, 0},
+    {"MLSD", ftps_cmd_mlsd, LOG | XFER, 0},
     {"MLST", ftps_cmd_mlst, LOG, 0},
     {"MODE", ftps_cmd_mode, LOG | ARG, 0},
-    {"NLST", ftps_cmd_nlst, LOG, 0},
+    {"NLST", ftps_cmd_nlst, LOG | XFER, 0},
     {"NOOP", ftps_cmd_noop, PRE | FTPS_CMD_KEEP_RNFR | KREST, 0},
     {"OPTS", ftps_cmd_opts, PRE | ARG, 0},
     {"PASS", ftps_cmd_pass, 0, 0},
@@ -50,7 +51,7 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"QUIT", ftps_cmd_quit, PRE, 0},
     {"REIN", ftps_cmd_rein, NOA, 0},
     {"REST", ftps_cmd_rest, LOG | ARG | KREST, 0},
-    {"RETR", ftps_cmd_retr, LOG | ARG | KREST, 0},
+    {"RETR", ftps_cmd_retr, LOG | ARG | KREST | XFER, 0},
     {"RMD", ftps_cmd_rmd, LOG | ARG, 0},
     {"RNFR", ftps_cmd_rnfr, LOG | ARG, 0},
     {"RNTO", ftps_cmd_rnto, LOG | ARG | FTPS_CMD_KEEP_RNFR, 0},
@@ -58,8 +59,8 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"SIZE", ftps_cmd_size, LOG | ARG, 0},
     {"SMNT", NULL, LOG, 0},
     {"STAT", ftps_cmd_stat, 0, 0},
-    {"STOR", ftps_cmd_stor, LOG | ARG | KREST, 0},
-    {"STOU", ftps_cmd_stou, LOG | KREST, 0},
+    {"STOR", ftps_cmd_stor, LOG | ARG | KREST | XFER, 0},
+    {"STOU", ftps_cmd_stou, LOG | KREST | XFER, 0},
     {"STRU", ftps_cmd_stru, LOG | ARG, 0},
     {"SYST", ftps_cmd_syst, PRE | NOA, 0},
     {"TYPE", ftps_cmd_type, LOG | ARG | KREST, 0},

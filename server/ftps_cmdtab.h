@@ -27,6 +27,7 @@ enum {
   FTPS_CMD_NOARG = 1 << 3,    /* takes no argument */
   FTPS_CMD_KEEP_RNFR = 1 << 4,/* does not cancel a pending RNFR */
   FTPS_CMD_KEEP_REST = 1 << 5,/* does not cancel a pending REST (transfer setup) */
+  FTPS_CMD_XFER = 1 << 6,     /* uses the PASV/PORT offer; its final reply ends it */
 };
 
 typedef struct ftps_cmd_def {

@@ -265,6 +265,34 @@ void ftps_session_free(ftps_session *s) {
   ftps_free(s);
 }
 
+/* Runs the command table's checks, then the handler. */
+static void run_command(ftps_session *s, const ftps_cmd_def *def, const ftps_cmd *cmd) {
+  if (!def->handler) {
+    session_reply(s, 502, "Command not implemented.");
+    return;
+  }
+  if (s->srv->policy.tls_required_login && s->sec == SEC_PLAIN &&
+      !(def->flags & FTPS_CMD_PRE_TLS)) {
+    int code = def->refuse_plain ? def->refuse_plain : 530;
+    session_reply(s, code, code == 530 ? "TLS required: use AUTH TLS first."
+                                       : "Bad sequence: the control connection is not protected.");
+    return;
+  }
+  if ((def->flags & FTPS_CMD_LOGIN) && s->login != LOGIN_DONE) {
+    session_reply(s, 530, "Please log in with USER and PASS.");
+    return;
+  }
+  if ((def->flags & FTPS_CMD_ARG) && !cmd->arg) {
+    session_reply(s, 501, "Missing argument.");
+    return;
+  }
+  if ((def->flags & FTPS_CMD_NOARG) && cmd->arg) {
+    session_reply(s, 501, "This command takes no argument.");
+    return;
+  }
+  def->handler(s, cmd);
+}
+
 /* Runs one framed line through the command table. */
 static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
   ftps_cmd cmd;
@@ -284,30 +312,12 @@ static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
   /* RFC 3659 section 5.3: REST is for the transfer command that follows. */
   if (!(def->flags & FTPS_CMD_KEEP_REST))
     s->data.rest_set = false;
-  if (!def->handler) {
-    session_reply(s, 502, "Command not implemented.");
-    return;
-  }
-  if (s->srv->policy.tls_required_login && s->sec == SEC_PLAIN &&
-      !(def->flags & FTPS_CMD_PRE_TLS)) {
-    int code = def->refuse_plain ? def->refuse_plain : 530;
-    session_reply(s, code, code == 530 ? "TLS required: use AUTH TLS first."
-                                       : "Bad sequence: the control connection is not protected.");
-    return;
-  }
-  if ((def->flags & FTPS_CMD_LOGIN) && s->login != LOGIN_DONE) {
-    session_reply(s, 530, "Please log in with USER and PASS.");
-    return;
-  }
-  if ((def->flags & FTPS_CMD_ARG) && !cmd.arg) {
-    session_reply(s, 501, "Missing argument.");
-    return;
-  }
-  if ((def->flags & FTPS_CMD_NOARG) && cmd.arg) {
-    session_reply(s, 501, "This command takes no argument.");
-    return;
-  }
-  def->handler(s, &cmd);
+  run_command(s, def, &cmd);
+  /* A transfer command's final reply uses up the PASV/PORT offer, refused or
+   * not (the model: data=NONE). Kept after a refusal, a connection the client
+   * opened under PROT C would carry the next transfer after PROT P. */
+  if ((def->flags & FTPS_CMD_XFER) && !data_busy(s))
+    data_forget_mode(s);
 }
 
 /* Answers one framed line (or the framer's verdict on it). */
