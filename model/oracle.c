@@ -24,6 +24,7 @@ typedef struct pending {
   model_event ev;
   bool poisoned; /* sent before the handshake finished: never to be executed */
   bool pre_seen; /* a 1xx arrived for it */
+  bool stale;    /* sent inside a TLS stream the server then ended: may be dropped */
 } pending;
 
 struct oracle {
@@ -102,7 +103,19 @@ static void queue_push(oracle *o, model_event ev) {
   p->ev = ev;
   p->poisoned = false;
   p->pre_seen = false;
+  p->stale = false;
   o->q_len++;
+}
+
+/* drop_stale forgets the commands the client pipelined behind a REIN or CCC
+ * inside the TLS stream the server ended with it: the server owes them no
+ * reply once the client has moved on (it may have dropped them with the
+ * rest of that stream, or answered them before this point). */
+static void drop_stale(oracle *o) {
+  while (o->q_len && o->queue[o->q_head].stale) {
+    o->q_head = (o->q_head + 1) % QUEUE_MAX;
+    o->q_len--;
+  }
 }
 
 static pending *queue_head(oracle *o) { return o->q_len ? &o->queue[o->q_head] : NULL; }
@@ -213,6 +226,7 @@ static void end_tls_by_close_notify(oracle *o);
 static void client_bytes(oracle *o, const uint8_t *p, size_t n, bool add_crlf) {
   if (o->st.close == MODEL_CLOSED)
     return;
+  drop_stale(o);
   if (o->st.sec == MODEL_SEC_NEGOTIATING) {
     /* Between 234 and the end of the handshake the client's bytes belong to
      * the TLS stream; a plaintext command line here must never run. */
@@ -518,7 +532,8 @@ static void server_closed(oracle *o) {
   o->in_multi = false;
   size_t waiting = 0;
   for (size_t i = 0; i < o->q_len; i++)
-    if (!o->queue[(o->q_head + i) % QUEUE_MAX].poisoned)
+    if (!o->queue[(o->q_head + i) % QUEUE_MAX].poisoned &&
+        !o->queue[(o->q_head + i) % QUEUE_MAX].stale)
       waiting++;
   if (waiting && o->closing == CLOSE_NONE && o->st.close == MODEL_OPEN && !o->q_overflow)
     violation(o, ORACLE_ONE_FINAL_REPLY, NULL,
@@ -532,6 +547,12 @@ static void event(oracle *o, const transcript_step *st) {
     server_closed(o);
   } else if (starts(st, "tls shutdown")) {
     o->server_ended_tls = o->st.sec == MODEL_SEC_SECURE;
+    /* The server ended TLS (after REIN or CCC): what is still queued came
+     * in the TLS stream it ended, and the rest of a line in that stream
+     * will never be completed. */
+    for (size_t i = 0; i < o->q_len; i++)
+      o->queue[(o->q_head + i) % QUEUE_MAX].stale = true;
+    oracle_framer_reset(&o->framer);
   } else if (starts(st, "handshake")) {
     bool ok = st->len >= 12 && !memcmp(st->data, "handshake ok", 12);
     if (o->hs_failed && ok) {
@@ -587,6 +608,7 @@ static void end_tls_by_close_notify(oracle *o) {
 }
 
 static void tls_action(oracle *o, const transcript_step *st) {
+  drop_stale(o);
   if (st->len == 9 && !memcmp(st->data, "handshake", 9) && o->st.sec == MODEL_SEC_PLAIN &&
       !o->hs_failed) {
     /* A ClientHello sent into a plaintext FTP conversation: the server frames
