@@ -111,6 +111,11 @@ out:
 
 /* --- libFuzzer custom mutator ---------------------------------------- */
 
+/* FTPS_SEQUENCE_BYTES_ONLY builds the same harness without it (target
+ * fuzz_sequence_bytes): libFuzzer 14 has no flag to switch a custom mutator
+ * off, and bench/bench_fuzz.sh races the two. */
+#ifndef FTPS_SEQUENCE_BYTES_ONLY
+
 /* libFuzzer's own byte mutator; weak so replay builds link without it. */
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
@@ -127,3 +132,4 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
                                  unsigned int seed) {
   return mutate_crossover(data1, size1, data2, size2, out, max_out_size, seed);
 }
+#endif

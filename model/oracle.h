@@ -114,12 +114,16 @@ long oracle_check_transcript(const transcript *t, const model_config *cfg, bool 
 
 /* --- command framing (oracle_frame.c), also used by generators --- */
 
-/* A server-side line framer: lines end at LF (a CR before it is dropped);
- * lines longer than MODEL_LINE_MAX are reported as overlong (truncated). */
+/* A server-side line framer, in two layers like a server's: Telnet
+ * decoding first, then lines that end at LF (a CR directly before it is
+ * part of the line end, any other CR is data); lines longer than
+ * MODEL_LINE_MAX decoded bytes are reported as overlong (truncated). */
 typedef struct oracle_framer {
   uint8_t buf[MODEL_LINE_MAX + 1];
   size_t len;
   bool overlong;
+  bool pending_cr; /* a CR that ends the line if LF comes next */
+  uint8_t telnet;  /* Telnet decoder state (oracle_frame.c) */
 } oracle_framer;
 
 typedef void (*oracle_line_fn)(void *ctx, const uint8_t *line, size_t len, bool overlong);

@@ -1,68 +1,85 @@
 /* oracle_frame.c - frame client bytes into command lines like a server does.
  *
- * Framing never depends on how the client's writes were split: a line ends
- * at LF only (RFC 959 says CRLF; bare LF is tolerated, as by our server and
- * most others), several lines in one write are several commands, and a line
- * may span writes. */
+ * Two layers, as in RFC 959 section 4.1.3 over RFC 854: Telnet decoding
+ * turns the byte stream into data bytes (IAC IAC is 0xff; IAC and a
+ * command byte 240..255 are dropped, and after IAC WILL/WONT/DO/DONT so is
+ * the option byte; IAC before a byte below 240 is dropped and the byte is
+ * data), then data bytes form lines that end at LF (RFC 959 says CRLF; a
+ * bare LF is tolerated, as by our server and most others). A CR directly
+ * before the LF belongs to the line end even when Telnet commands stood
+ * between them; a CR or LF is never taken as an option byte, so a line end
+ * is never eaten. Framing never depends on how the client's writes were
+ * split: the decoder's state carries over from one write to the next. */
 #include "oracle.h"
 
 #include <string.h>
 
+enum { IAC = 255, WILL = 251, DONT = 254, TELNET_CMD_MIN = 240 };
+enum { T_DATA = 0, T_IAC, T_OPTION };
+
 void oracle_framer_reset(oracle_framer *f) {
   f->len = 0;
   f->overlong = false;
+  f->pending_cr = false;
+  f->telnet = T_DATA;
 }
 
-enum { IAC = 255, WILL = 251, WONT = 252, DO = 253, DONT = 254 };
+static void add(oracle_framer *f, uint8_t c) {
+  if (f->len < sizeof(f->buf))
+    f->buf[f->len++] = c;
+  else
+    f->overlong = true;
+}
 
-/* strip_iac removes Telnet commands in place and returns the new length. */
-static size_t strip_iac(uint8_t *p, size_t n) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] != IAC) {
-      p[o++] = p[i];
-      continue;
-    }
-    if (i + 1 >= n)
-      break; /* a lone IAC at the end: dropped */
-    uint8_t c = p[i + 1];
-    if (c == IAC) {
-      p[o++] = IAC;
-      i++;
-    } else if (c >= WILL && c <= DONT) {
-      i += 2; /* option byte */
-    } else if (c >= 240) {
-      i++; /* a Telnet command (RFC 854: 240..255) */
-    }
-    /* else: not a Telnet command; the IAC is dropped, the byte is data (as
-     * our server's framer does: a line end is never eaten by an IAC). */
+/* data_byte runs the line layer on one decoded byte; true when it ended a
+ * line (reported through |fn|). */
+static bool data_byte(oracle_framer *f, uint8_t c, oracle_line_fn fn, void *ctx) {
+  if (c == '\n') {
+    if (fn)
+      fn(ctx, f->buf, f->len, f->overlong);
+    f->len = 0;
+    f->overlong = false;
+    f->pending_cr = false;
+    return true;
   }
-  return o;
-}
-
-static void emit(oracle_framer *f, oracle_line_fn fn, void *ctx) {
-  size_t n = f->len;
-  if (n > 0 && f->buf[n - 1] == '\r')
-    n--;
-  n = strip_iac(f->buf, n);
-  if (fn)
-    fn(ctx, f->buf, n, f->overlong);
-  oracle_framer_reset(f);
+  if (f->pending_cr) {
+    f->pending_cr = false;
+    add(f, '\r');
+  }
+  if (c == '\r')
+    f->pending_cr = true;
+  else
+    add(f, c);
+  return false;
 }
 
 size_t oracle_framer_feed(oracle_framer *f, const uint8_t *data, size_t len, oracle_line_fn fn,
                           void *ctx) {
   size_t lines = 0;
   for (size_t i = 0; i < len; i++) {
-    if (data[i] == '\n') {
-      emit(f, fn, ctx);
-      lines++;
-      continue;
+    uint8_t c = data[i];
+    switch (f->telnet) {
+    case T_IAC:
+      f->telnet = T_DATA;
+      if (c >= TELNET_CMD_MIN && c != IAC) {
+        if (c >= WILL && c <= DONT)
+          f->telnet = T_OPTION;
+        continue; /* a Telnet command */
+      }
+      break; /* IAC IAC: 0xff; IAC before a byte below 240: the byte */
+    case T_OPTION:
+      f->telnet = T_DATA;
+      if (c != '\r' && c != '\n')
+        continue; /* the option byte */
+      break;
+    default:
+      if (c == IAC) {
+        f->telnet = T_IAC;
+        continue;
+      }
+      break;
     }
-    if (f->len < sizeof(f->buf))
-      f->buf[f->len++] = data[i];
-    else
-      f->overlong = true;
+    lines += data_byte(f, c, fn, ctx) ? 1 : 0;
   }
   return lines;
 }
