@@ -9,6 +9,7 @@
 #define QUEUE_MAX 1024u   /* commands awaiting a reply */
 #define SECRET_MAX 256u   /* bytes of the last PASS argument kept */
 #define SECRET_MIN 3u     /* shorter passwords match too much text to judge */
+#define SAID_MAX (64u * 1024u) /* client command text kept to tell an echo from a leak */
 
 /* Why the server is expected to close (state close == CLOSING). */
 typedef enum close_reason {
@@ -55,6 +56,14 @@ struct oracle {
   uint8_t secret[SECRET_MAX];
   size_t secret_len;
   bool secret_fixed; /* oracle_set_secret: judge this password, not PASS's */
+  /* NO_SECRET_ECHO judges leaks, not echoes: once the client itself sent
+   * the secret in another command (MKD <password>, USER <password>), the
+   * server may name it back. |said| keeps the text of the non-PASS lines,
+   * for a secret that a later PASS sets. */
+  bool secret_said;
+  uint8_t *said;
+  size_t said_len, said_cap;
+  bool said_lost; /* more than SAID_MAX bytes: what was said is not known */
 
   oracle_violation viol[ORACLE_VIOLATIONS_MAX];
   size_t n_viol;
@@ -140,7 +149,11 @@ oracle *oracle_new(const model_config *cfg, bool all) {
   return o;
 }
 
-void oracle_free(oracle *o) { free(o); }
+void oracle_free(oracle *o) {
+  if (o)
+    free(o->said);
+  free(o);
+}
 
 size_t oracle_violation_count(const oracle *o) { return o->n_viol; }
 
@@ -203,20 +216,55 @@ void oracle_format_violation(const oracle_violation *v, char *buf, size_t buf_le
 
 /* --- client bytes --- */
 
+/* remember_said keeps the text of a command line other than PASS. */
+static void remember_said(oracle *o, const uint8_t *line, size_t len) {
+  if (o->secret_len >= SECRET_MIN && len >= o->secret_len &&
+      memmem(line, len, o->secret, o->secret_len))
+    o->secret_said = true;
+  if (o->secret_fixed || o->said_lost || len == 0)
+    return; /* a fixed secret is judged line by line above */
+  if (len + 1 > SAID_MAX - o->said_len) {
+    o->said_lost = true;
+    return;
+  }
+  if (o->said_len + len + 1 > o->said_cap) {
+    size_t cap = o->said_cap ? o->said_cap : 256;
+    while (cap < o->said_len + len + 1)
+      cap *= 2;
+    uint8_t *p = realloc(o->said, cap);
+    if (!p) {
+      o->said_lost = true;
+      return;
+    }
+    o->said = p;
+    o->said_cap = cap;
+  }
+  uint8_t *p = o->said;
+  memcpy(p + o->said_len, line, len);
+  p[o->said_len + len] = '\n'; /* no match across two lines */
+  o->said_len += len + 1;
+}
+
 static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
   oracle *o = ctx;
   model_cmd cmd;
   model_classify_line(line, len, &cmd);
   if (overlong)
     cmd.ev = MODEL_EV_BADLINE;
-  if (cmd.ev == MODEL_EV_PASS && !o->secret_fixed) {
-    /* NO_SECRET_ECHO: remember the last password sent */
-    size_t n = cmd.arg ? cmd.arg_len : 0;
-    if (n > SECRET_MAX)
-      n = SECRET_MAX;
-    if (n)
-      memcpy(o->secret, cmd.arg, n);
-    o->secret_len = n;
+  if (cmd.ev == MODEL_EV_PASS) {
+    if (!o->secret_fixed) {
+      /* NO_SECRET_ECHO: remember the last password sent */
+      size_t n = cmd.arg ? cmd.arg_len : 0;
+      if (n > SECRET_MAX)
+        n = SECRET_MAX;
+      if (n)
+        memcpy(o->secret, cmd.arg, n);
+      o->secret_len = n;
+      o->secret_said = o->said_lost || (o->said_len >= n && n > 0 &&
+                                        memmem(o->said, o->said_len, o->secret, n) != NULL);
+    }
+  } else {
+    remember_said(o, line, len);
   }
   queue_push(o, cmd.ev);
 }
@@ -480,7 +528,7 @@ static void server_line(oracle *o, const uint8_t *p, size_t n) {
     violation(o, ORACLE_REPLY_SYNTAX, NULL, "reply line ends in a bare LF, not CRLF");
     n--;
   }
-  if (o->secret_len >= SECRET_MIN && n >= o->secret_len &&
+  if (o->secret_len >= SECRET_MIN && n >= o->secret_len && !o->secret_said &&
       memmem(p, n, o->secret, o->secret_len))
     violation(o, ORACLE_NO_SECRET_ECHO, NULL, "a reply contains the password sent with PASS");
   if (mentions_fallback(p, n))
