@@ -2,13 +2,18 @@
  * with BoringSSL on both ends: the ceiling for a PROT P transfer, measured
  * on the same machine in the same run as bench_transfer.sh's curl figures.
  *
- * usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE]
+ * usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE [--http]]
  * The server (this process) sends N bytes (default 1 GiB) in 16 KiB
  * SSL_write calls; a forked client reads them. Prints one line:
  *   cipher=<name> bytes=<N> seconds=<s> MBps=<MB/s>
  * With --port-file no client is forked: the port is written to FILE and one
  * external client (e.g. openssl s_client, the TLS library curl uses) is
- * served, then the connection is closed with close_notify.
+ * served, then the connection is closed with close_notify. --http makes
+ * that one exchange an HTTPS request, so curl itself can be measured on a
+ * bare TLS connection with the same server context and cipher: a GET is
+ * answered with N bytes, a PUT (curl -T) is read to its end and answered
+ * 200 (the body may be up to N bytes). This is the client's own ceiling,
+ * next to which its FTPS transfers are judged.
  * The server context is the ftpsfuzz server's own (ftps_tls.h), so cipher
  * choice and settings are those of `ftpsfuzz serve`. */
 #include <arpa/inet.h>
@@ -77,10 +82,73 @@ out:
   return rc;
 }
 
+/* http_request reads one request head; returns its length or -1, and the
+ * body bytes that came with it in |*extra| (kept in |buf| after the head). */
+static long http_request(SSL *ssl, char *buf, size_t cap, size_t *got) {
+  *got = 0;
+  while (*got < cap - 1) {
+    int n = SSL_read(ssl, buf + *got, (int)(cap - 1 - *got));
+    if (n <= 0)
+      return -1;
+    *got += (size_t)n;
+    buf[*got] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    if (end)
+      return (long)(end + 4 - buf);
+  }
+  return -1;
+}
+
+static bool ssl_write_all(SSL *ssl, const void *p, size_t n) {
+  return n == 0 || SSL_write(ssl, p, (int)n) == (int)n;
+}
+
+/* serve_http answers one HTTPS request: GET with |total| bytes, PUT read
+ * to the end of its body. Returns 0 on success. */
+static int serve_http(SSL *ssl, uint64_t total) {
+  static char head[65536];
+  size_t got;
+  long hl = http_request(ssl, head, sizeof(head), &got);
+  if (hl < 0)
+    return -1;
+  if (!strncmp(head, "PUT ", 4)) {
+    const char *cl = strcasestr(head, "\r\ncontent-length:");
+    uint64_t body = cl ? strtoull(cl + 17, NULL, 10) : 0;
+    if (strcasestr(head, "\r\nexpect: 100-continue"))
+      ssl_write_all(ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    uint64_t have = got - (size_t)hl;
+    static uint8_t sink[CHUNK];
+    while (have < body) {
+      int n = SSL_read(ssl, sink, sizeof(sink));
+      if (n <= 0)
+        return -1;
+      have += (uint64_t)n;
+    }
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    return ssl_write_all(ssl, ok, sizeof(ok) - 1) ? 0 : -1;
+  }
+  char resp[160];
+  int n = snprintf(resp, sizeof(resp),
+                   "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n",
+                   (unsigned long long)total);
+  if (!ssl_write_all(ssl, resp, (size_t)n))
+    return -1;
+  static uint8_t buf[CHUNK];
+  memset(buf, 'x', sizeof(buf));
+  for (uint64_t sent = 0; sent < total;) {
+    size_t k = total - sent < CHUNK ? (size_t)(total - sent) : CHUNK;
+    if (!ssl_write_all(ssl, buf, k))
+      return -1;
+    sent += k;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   uint64_t total = 1ull << 30;
   bool tls12 = false;
   const char *port_file = NULL;
+  bool http = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--bytes") && i + 1 < argc) {
       total = strtoull(argv[++i], NULL, 10);
@@ -88,10 +156,16 @@ int main(int argc, char **argv) {
       tls12 = true;
     } else if (!strcmp(argv[i], "--port-file") && i + 1 < argc) {
       port_file = argv[++i];
+    } else if (!strcmp(argv[i], "--http")) {
+      http = true;
     } else {
-      fprintf(stderr, "usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE]\n");
+      fprintf(stderr, "usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE [--http]]\n");
       return 2;
     }
+  }
+  if (http && !port_file) {
+    fprintf(stderr, "bench_tls_pair: --http goes with --port-file\n");
+    return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   SSL_CTX *ctx = ftps_tls_server_ctx_new_self_signed("localhost");
@@ -125,6 +199,20 @@ int main(int argc, char **argv) {
   int rc = 1;
   if (fd < 0 || !ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1) {
     fprintf(stderr, "bench_tls_pair: handshake failed\n");
+    goto out;
+  }
+  if (http) {
+    rc = serve_http(ssl, total);
+    if (rc != 0)
+      fprintf(stderr, "bench_tls_pair: HTTPS exchange failed\n");
+    SSL_shutdown(ssl);
+    goto out;
+  }
+  if (http) {
+    rc = serve_http(ssl, total);
+    if (rc != 0)
+      fprintf(stderr, "bench_tls_pair: HTTPS exchange failed\n");
+    SSL_shutdown(ssl);
     goto out;
   }
   static uint8_t buf[CHUNK];

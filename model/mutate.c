@@ -270,6 +270,36 @@ static int op_insert_out_of_state(transcript *t, gen_rng *rng, const model_confi
   return rc;
 }
 
+/* op_insert_action inserts, at a random place, a generator action (all its
+ * steps: a transfer brings its D: lines, CCC its close_notify) that applies
+ * in the state the model predicts there and that a conforming server
+ * accepts: the way a script reaches states its parts never reached. */
+static int op_insert_action(transcript *t, gen_rng *rng, const model_config *cfg) {
+  size_t lo = first_client(t);
+  size_t pos = lo + gen_rng_below(rng, t->n - lo + 1);
+  model_state st = state_at(cfg, t, pos);
+  size_t cand[256], n = 0;
+  for (size_t i = 0; i < gen_action_count && n < 256; i++) {
+    if (!gen_action_applies(cfg, i, &st))
+      continue;
+    gen_succ succ[GEN_SUCC_MAX];
+    size_t ns = gen_successors(cfg, &st, gen_actions[i].ev, succ, GEN_SUCC_MAX);
+    int p = gen_predict(succ, ns);
+    if (p >= 0 && succ[p].code < 400)
+      cand[n++] = i;
+  }
+  if (!n)
+    return MUTATE_NOT_APPLICABLE;
+  transcript a;
+  transcript_init(&a);
+  int rc = gen_action_append(cand[gen_rng_below(rng, n)], &a) == 0 ? MUTATE_APPLIED
+                                                                   : MUTATE_ERR_NOMEM;
+  for (size_t k = 0; k < a.n && rc == MUTATE_APPLIED; k++)
+    rc = insert_at(t, pos + k, a.steps[k].kind, a.steps[k].data, a.steps[k].len);
+  transcript_cleanup(&a);
+  return rc;
+}
+
 static int op_merge(transcript *t, gen_rng *rng) {
   size_t starts[64], n = 0;
   for (size_t i = 0; i + 1 < t->n && n < 64; i++)
@@ -542,6 +572,7 @@ int mutate_apply(transcript *t, mutate_op op, gen_rng *rng, const transcript *ot
   case MUTATE_SWAP: return op_swap(t, rng);
   case MUTATE_SPLICE: return op_splice(t, rng, other);
   case MUTATE_INSERT_OUT_OF_STATE: return op_insert_out_of_state(t, rng, cfg);
+  case MUTATE_INSERT_ACTION: return op_insert_action(t, rng, cfg);
   case MUTATE_MERGE: return op_merge(t, rng);
   case MUTATE_SPLIT: return op_split(t, rng);
   case MUTATE_BYTES_AFTER_234: return op_bytes_after_234(t, rng);

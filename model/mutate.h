@@ -7,7 +7,9 @@
  * valid transcript (it prints as .fts and decodes from binary).
  *
  * Sequence-level operators: drop, duplicate, swap, splice two scripts,
- * insert a command the model says is out of state, merge several commands
+ * insert a command the model says is out of state, insert one the model
+ * accepts there (a generator action, with its TLS and data steps: what
+ * grows a script into new states), merge several commands
  * into one write, split a line across two raw writes, put bytes between 234
  * and the handshake, truncate the handshake. Line-level operators (on one
  * C: step): case flips, spacing, overlong line, NUL, bare LF, Telnet IAC
@@ -32,6 +34,7 @@
   X(SWAP, "swap two client steps")                                         \
   X(SPLICE, "a prefix of this script, then a suffix of another")           \
   X(INSERT_OUT_OF_STATE, "insert a command the model refuses there")       \
+  X(INSERT_ACTION, "insert a generator action the model accepts there")    \
   X(MERGE, "several commands in one write")                                \
   X(SPLIT, "a line split across two raw writes")                           \
   X(BYTES_AFTER_234, "raw bytes between AUTH's 234 and the handshake")     \

@@ -177,6 +177,7 @@ static void check_effect(mutate_op op, const transcript *before, const transcrip
     break;
   }
   case MUTATE_INSERT_OUT_OF_STATE: CHECK_EQ_INT(ca, cb + 1); break;
+  case MUTATE_INSERT_ACTION: CHECK(ca > cb); break;
   case MUTATE_MERGE:
     CHECK(count_kind(after, TRANSCRIPT_C) < count_kind(before, TRANSCRIPT_C));
     CHECK(any_c(after, has_crlf));
@@ -347,6 +348,30 @@ static void test_out_of_state(void) {
   }
 }
 
+/* INSERT_ACTION: the inserted action is accepted where it lands, and a
+ * multi-step one comes whole (a download after PASV brings "D: open"). */
+static void test_insert_action(void) {
+  model_policy p = model_policy_default();
+  model_config cfg = model_config_make(MODEL_PROFILE_DEFAULT, &p);
+  bool saw_data = false;
+  for (uint64_t seed = 1; seed <= 200; seed++) {
+    transcript t;
+    gen_rng r;
+    gen_rng_seed(&r, seed);
+    load(&t, "# logged in, passive\nC: AUTH TLS\nT: handshake\nC: USER alice\n"
+             "C: PASS wonderland\nC: PBSZ 0\nC: PROT P\nC: PASV\n");
+    size_t before = t.n;
+    CHECK_EQ_INT(mutate_apply(&t, MUTATE_INSERT_ACTION, &r, NULL, &cfg), MUTATE_APPLIED);
+    CHECK(t.n > before);
+    for (size_t i = 0; i + 1 < t.n; i++)
+      if (t.steps[i].kind == TRANSCRIPT_D && t.steps[i].len == 4 &&
+          !memcmp(t.steps[i].data, "open", 4) && t.steps[i + 1].kind == TRANSCRIPT_C)
+        saw_data = true;
+    transcript_cleanup(&t);
+  }
+  CHECK(saw_data);
+}
+
 static bool decodes(const uint8_t *p, size_t n) {
   transcript t;
   char err[128];
@@ -441,6 +466,7 @@ int main(void) {
   test_each_operator();
   test_not_applicable();
   test_out_of_state();
+  test_insert_action();
   test_binary();
   test_mutate_transcript();
   return testlib_finish();
