@@ -6,6 +6,8 @@
 #  2. a bare TLS connection over loopback (bench_tls_pair: BoringSSL both
 #     ends, the server's own SSL_CTX) with the same AEAD, and the ratios
 #     RETR/bare and STOR/bare (goal >= 0.8);
+#     and curl itself against the same bare server over HTTPS (GET and PUT
+#     of the same size): what the client can take at all;
 #  3. server RSS per idle TLS control session with 1,000 sessions open
 #     (goal <= 64 KiB).
 # Use a release build (no sanitizers):
@@ -80,14 +82,42 @@ if command -v openssl >/dev/null; then
   sclient=$(python3 -c "print('%.1f' % ($bytes / ($t1 - $t0) / 1e6))")
 fi
 
+# curl itself on a bare TLS connection (HTTPS GET and PUT of the same size,
+# same server context and cipher): the client's own ceiling, so the FTPS
+# figures can be told apart from what curl can take at all.
+https_get=n/a https_put=n/a
+https_rate() { # https_rate get|put: MB/s of one curl exchange with bench_tls_pair --http
+  rm -f "$WORK/pair.port"
+  "$PAIR" --bytes "$bytes" --port-file "$WORK/pair.port" --http &
+  local pid=$! t0 t1 ok=0
+  for _ in $(seq 1 100); do [ -s "$WORK/pair.port" ] && break; sleep 0.05; done
+  local url="https://127.0.0.1:$(cat "$WORK/pair.port")/big.bin"
+  t0=$(date +%s.%N)
+  if [ "$1" = get ]; then
+    curl -sS --fail -k "${CURL_TLS[@]}" "$url" -o /dev/null && ok=1
+  else
+    curl -sS --fail -k "${CURL_TLS[@]}" -T "$WORK/root/big.bin" "$url" -o /dev/null && ok=1
+  fi
+  t1=$(date +%s.%N)
+  wait "$pid" || ok=0
+  if [ "$ok" = 1 ]; then python3 -c "print('%.1f' % ($bytes / ($t1 - $t0) / 1e6))"; else echo n/a; fi
+}
+https_get=$(https_rate get)
+https_put=$(https_rate put)
+
 echo "== transfer of $SIZE_MIB MiB over loopback, PROT P (curl $(curl --version | head -n1 | cut -d' ' -f2))"
 printf '  %-34s %8s MB/s   (%s)\n' "RETR (curl download)" "$retr" "$cipher"
 printf '  %-34s %8s MB/s   (%s)\n' "STOR (curl upload, incl. fsync)" "$stor" "$cipher"
 printf '  %-34s %8s MB/s   (%s)\n' "bare TLS pair (BoringSSL)" "$pair" "$pair_cipher"
 printf '  %-34s %8s MB/s\n' "bare TLS server -> openssl s_client" "$sclient"
+printf '  %-34s %8s MB/s\n' "bare TLS server -> curl (HTTPS GET)" "$https_get"
+printf '  %-34s %8s MB/s\n' "curl -> bare TLS server (HTTPS PUT)" "$https_put"
 python3 -c "
 r, s, p = $retr, $stor, $pair
-print('  ratio RETR/bare %.2f   STOR/bare %.2f   (goal >= 0.8)' % (r / p, s / p))"
+print('  ratio RETR/bare %.2f   STOR/bare %.2f   (goal >= 0.8)' % (r / p, s / p))
+g, u = '$https_get', '$https_put'
+if g != 'n/a' and u != 'n/a':
+    print('  the same client on bare TLS: RETR/curl-GET %.2f   STOR/curl-PUT %.2f' % (r / float(g), s / float(u)))"
 
 # Memory per idle TLS control session: RSS delta over $SESSIONS sessions that
 # completed AUTH TLS and the handshake and then sit idle.

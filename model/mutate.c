@@ -198,40 +198,45 @@ static int op_splice(transcript *t, gen_rng *rng, const transcript *other) {
   return MUTATE_APPLIED;
 }
 
-/* state_at predicts the model state before step |pos| of |t|: each command
- * line takes the outcome gen_predict expects of a conforming server. */
+/* after_step predicts the model state after step |s| from |st|: each
+ * command line takes the outcome gen_predict expects of a conforming
+ * server. */
+static model_state after_step(const model_config *cfg, model_state st, const transcript_step *s) {
+  model_event evs[16];
+  size_t n = 0;
+  if (s->kind == TRANSCRIPT_C) {
+    size_t start = 0;
+    for (size_t k = 0; k <= s->len && n < 16; k++) {
+      if (k < s->len && s->data[k] != '\n')
+        continue;
+      size_t end = k;
+      if (end > start && s->data[end - 1] == '\r')
+        end--;
+      model_cmd cmd;
+      model_classify_line(s->data + start, end - start, &cmd);
+      evs[n++] = cmd.ev;
+      start = k + 1;
+    }
+  } else if (is_handshake(s)) {
+    evs[n++] = MODEL_EV_TLS_OK;
+  } else if (s->kind == TRANSCRIPT_T) {
+    evs[n++] = MODEL_EV_TLS_CLOSE_NOTIFY;
+  }
+  for (size_t k = 0; k < n; k++) {
+    gen_succ succ[GEN_SUCC_MAX];
+    size_t ns = gen_successors(cfg, &st, evs[k], succ, GEN_SUCC_MAX);
+    int p = gen_predict(succ, ns);
+    if (p >= 0)
+      st = succ[p].to;
+  }
+  return st;
+}
+
+/* state_at predicts the model state before step |pos| of |t|. */
 static model_state state_at(const model_config *cfg, const transcript *t, size_t pos) {
   model_state st = model_initial();
-  for (size_t i = 0; i < pos && i < t->n; i++) {
-    const transcript_step *s = &t->steps[i];
-    model_event evs[16];
-    size_t n = 0;
-    if (s->kind == TRANSCRIPT_C) {
-      size_t start = 0;
-      for (size_t k = 0; k <= s->len && n < 16; k++) {
-        if (k < s->len && s->data[k] != '\n')
-          continue;
-        size_t end = k;
-        if (end > start && s->data[end - 1] == '\r')
-          end--;
-        model_cmd cmd;
-        model_classify_line(s->data + start, end - start, &cmd);
-        evs[n++] = cmd.ev;
-        start = k + 1;
-      }
-    } else if (is_handshake(s)) {
-      evs[n++] = MODEL_EV_TLS_OK;
-    } else if (s->kind == TRANSCRIPT_T) {
-      evs[n++] = MODEL_EV_TLS_CLOSE_NOTIFY;
-    }
-    for (size_t k = 0; k < n; k++) {
-      gen_succ succ[GEN_SUCC_MAX];
-      size_t ns = gen_successors(cfg, &st, evs[k], succ, GEN_SUCC_MAX);
-      int p = gen_predict(succ, ns);
-      if (p >= 0)
-        st = succ[p].to;
-    }
-  }
+  for (size_t i = 0; i < pos && i < t->n; i++)
+    st = after_step(cfg, st, &t->steps[i]);
   return st;
 }
 
@@ -270,32 +275,97 @@ static int op_insert_out_of_state(transcript *t, gen_rng *rng, const model_confi
   return rc;
 }
 
-/* op_insert_action inserts, at a random place, a generator action (all its
- * steps: a transfer brings its D: lines, CCC its close_notify) that applies
- * in the state the model predicts there and that a conforming server
- * accepts: the way a script reaches states its parts never reached. */
+/* accepted: action |i| applies in |st| and a conforming server accepts it. */
+static bool accepted(const model_config *cfg, size_t i, const model_state *st) {
+  if (!gen_action_applies(cfg, i, st))
+    return false;
+  gen_succ succ[GEN_SUCC_MAX];
+  size_t ns = gen_successors(cfg, st, gen_actions[i].ev, succ, GEN_SUCC_MAX);
+  int p = gen_predict(succ, ns);
+  return p >= 0 && succ[p].code < 400;
+}
+
+/* The actions accepted in a state, as a bit set, memoized per state: a
+ * script visits few distinct states, and each costs a pass over the table. */
+#define ACTIONS_MAX 256
+typedef struct accept_set {
+  model_state st;
+  uint64_t bits[ACTIONS_MAX / 64];
+} accept_set;
+
+typedef struct accept_cache {
+  accept_set e[32];
+  size_t n;
+  accept_set scratch;
+} accept_cache;
+
+static const accept_set *accepted_in(const model_config *cfg, accept_cache *c,
+                                     const model_state *st) {
+  for (size_t i = 0; i < c->n; i++)
+    if (!memcmp(&c->e[i].st, st, sizeof(*st)))
+      return &c->e[i];
+  accept_set *a = c->n < sizeof(c->e) / sizeof(c->e[0]) ? &c->e[c->n++] : &c->scratch;
+  memset(a, 0, sizeof(*a));
+  a->st = *st;
+  for (size_t i = 0; i < gen_action_count && i < ACTIONS_MAX; i++)
+    if (accepted(cfg, i, st))
+      a->bits[i / 64] |= 1ull << (i % 64);
+  return a;
+}
+
+static bool has_bit(const accept_set *a, size_t i) { return (a->bits[i / 64] >> (i % 64)) & 1u; }
+
+typedef struct insert_cand {
+  uint32_t pos;
+  uint16_t act;
+} insert_cand;
+
+/* op_insert_action inserts a generator action (all its steps: a transfer
+ * brings its D: lines, CCC its close_notify) where the model predicts a
+ * conforming server accepts it: the way a script reaches states its parts
+ * never reached. Half the time it picks among the places where an action
+ * is accepted only thanks to the state there (a download right after PASV,
+ * RNTO right after RNFR): chosen blindly those are rare, and they are the
+ * doors to the states the other actions cannot open. */
 static int op_insert_action(transcript *t, gen_rng *rng, const model_config *cfg) {
+  enum { CAND_MAX = 1024 };
+  accept_cache cache;
+  insert_cand any[CAND_MAX], special[CAND_MAX];
+  size_t n_any = 0, n_special = 0;
   size_t lo = first_client(t);
-  size_t pos = lo + gen_rng_below(rng, t->n - lo + 1);
-  model_state st = state_at(cfg, t, pos);
-  size_t cand[256], n = 0;
-  for (size_t i = 0; i < gen_action_count && n < 256; i++) {
-    if (!gen_action_applies(cfg, i, &st))
-      continue;
-    gen_succ succ[GEN_SUCC_MAX];
-    size_t ns = gen_successors(cfg, &st, gen_actions[i].ev, succ, GEN_SUCC_MAX);
-    int p = gen_predict(succ, ns);
-    if (p >= 0 && succ[p].code < 400)
-      cand[n++] = i;
+  model_state st = state_at(cfg, t, lo);
+  cache.n = 0;
+  for (size_t pos = lo; pos <= t->n; pos++) {
+    const accept_set *here = accepted_in(cfg, &cache, &st);
+    accept_set here_copy = *here; /* the next lookup may reuse the scratch slot */
+    /* The same state without an offer, a pending RNFR or REST. */
+    model_state plain = st;
+    plain.data = MODEL_DATA_NONE;
+    plain.rnfr = MODEL_NO;
+    plain.rest = MODEL_NO;
+    bool differs = memcmp(&plain, &st, sizeof(st)) != 0;
+    const accept_set *base = differs ? accepted_in(cfg, &cache, &plain) : &here_copy;
+    for (size_t i = 0; i < gen_action_count && i < ACTIONS_MAX; i++) {
+      if (!has_bit(&here_copy, i))
+        continue;
+      if (n_any < CAND_MAX)
+        any[n_any++] = (insert_cand){(uint32_t)pos, (uint16_t)i};
+      if (n_special < CAND_MAX && !has_bit(base, i))
+        special[n_special++] = (insert_cand){(uint32_t)pos, (uint16_t)i};
+    }
+    if (pos < t->n)
+      st = after_step(cfg, st, &t->steps[pos]);
   }
-  if (!n)
+  if (!n_any)
     return MUTATE_NOT_APPLICABLE;
+  bool use_special = n_special > 0 && gen_rng_below(rng, 2) == 0;
+  const insert_cand *c = use_special ? &special[gen_rng_below(rng, n_special)]
+                                     : &any[gen_rng_below(rng, n_any)];
   transcript a;
   transcript_init(&a);
-  int rc = gen_action_append(cand[gen_rng_below(rng, n)], &a) == 0 ? MUTATE_APPLIED
-                                                                   : MUTATE_ERR_NOMEM;
-  for (size_t k = 0; k < a.n && rc == MUTATE_APPLIED; k++)
-    rc = insert_at(t, pos + k, a.steps[k].kind, a.steps[k].data, a.steps[k].len);
+  int rc = gen_action_append(c->act, &a) == 0 ? MUTATE_APPLIED : MUTATE_ERR_NOMEM;
+  for (size_t j = 0; j < a.n && rc == MUTATE_APPLIED; j++)
+    rc = insert_at(t, c->pos + j, a.steps[j].kind, a.steps[j].data, a.steps[j].len);
   transcript_cleanup(&a);
   return rc;
 }

@@ -63,6 +63,19 @@ int ftps_buf_append(ftps_buf *b, const void *p, size_t n) {
   return 0;
 }
 
+int ftps_buf_reserve(ftps_buf *b, size_t n, uint8_t **space) {
+  int rc = ensure_room(b, n);
+  if (rc != 0)
+    return rc;
+  *space = b->data + b->len;
+  return 0;
+}
+
+void ftps_buf_commit(ftps_buf *b, size_t n) {
+  if (n <= b->cap - b->len)
+    b->len += n;
+}
+
 int ftps_buf_append_byte(ftps_buf *b, uint8_t c) { return ftps_buf_append(b, &c, 1); }
 
 int ftps_buf_append_cstr(ftps_buf *b, const char *s) { return ftps_buf_append(b, s, strlen(s)); }

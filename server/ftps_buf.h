@@ -34,6 +34,16 @@ int ftps_buf_append_cstr(ftps_buf *b, const char *s);
 /* ftps_buf_append_u64 appends |v| in decimal. */
 int ftps_buf_append_u64(ftps_buf *b, uint64_t v);
 
+/* ftps_buf_reserve makes room for |n| more bytes and points |*space| at
+ * it, for a producer that writes in place (e.g. BIO_read); the bytes count
+ * once ftps_buf_commit() says how many were written. Returns 0,
+ * FTPS_ERR_LIMIT or FTPS_ERR_NOMEM. */
+int ftps_buf_reserve(ftps_buf *b, size_t n, uint8_t **space);
+
+/* ftps_buf_commit adds |n| bytes written into the reserved room (n must
+ * not exceed what was reserved). */
+void ftps_buf_commit(ftps_buf *b, size_t n);
+
 /* ftps_buf_consume drops the first |n| bytes (n <= len; more empties it). */
 void ftps_buf_consume(ftps_buf *b, size_t n);
 

@@ -60,6 +60,7 @@ void data_cleanup(ftps_session *s) {
   end_transfer(s);
   ftps_buf_cleanup(&s->data.in);
   ftps_buf_cleanup(&s->data.out);
+  s->data.out_off = 0;
   ftps_buf_cleanup(&s->data.listing);
 }
 
@@ -94,6 +95,7 @@ void data_abort(ftps_session *s, int code, const char *text) {
   if (d->attached || d->mode == DATA_PASSIVE || was_busy)
     session_event(s, FTPS_EV_DATA_CLOSE, text);
   ftps_buf_reset(&d->out);
+  d->out_off = 0;
   end_transfer(s);
   if (was_busy && code)
     session_reply(s, code, text);
@@ -114,6 +116,23 @@ void data_start(ftps_session *s, xfer_kind kind, const char *preliminary_text) {
   pump(s);
 }
 
+/* Moves whatever the data TLS engine wrote (records, handshake, alerts) to
+ * |out|, read straight into the buffer's spare room. */
+static int drain_tls(ftps_data *d) {
+  size_t pending;
+  while (d->net_out && (pending = BIO_ctrl_pending(d->net_out)) > 0) {
+    uint8_t *space;
+    int rc = ftps_buf_reserve(&d->out, pending, &space);
+    if (rc != 0)
+      return rc;
+    int got = BIO_read(d->net_out, space, (int)pending);
+    if (got <= 0)
+      return FTPS_ERR_TLS;
+    ftps_buf_commit(&d->out, (size_t)got);
+  }
+  return 0;
+}
+
 /* Queues payload bytes for the client, through TLS under PROT P. */
 static int send_payload(ftps_session *s, const uint8_t *p, size_t n) {
   ftps_data *d = &s->data;
@@ -124,23 +143,10 @@ static int send_payload(ftps_session *s, const uint8_t *p, size_t n) {
   ERR_clear_error();
   if (SSL_write(d->ssl, p, (int)n) != (int)n)
     return FTPS_ERR_TLS;
-  uint8_t tmp[CHUNK + 1024];
-  int got;
-  while ((got = BIO_read(d->net_out, tmp, sizeof(tmp))) > 0)
-    if (ftps_buf_append(&d->out, tmp, (size_t)got) != 0)
-      return FTPS_ERR_NOMEM;
-  return 0;
+  return drain_tls(d);
 }
 
-/* Moves whatever the data TLS engine wrote (handshake, alerts) to |out|. */
-static int drain_tls(ftps_data *d) {
-  uint8_t tmp[4096];
-  int got;
-  while (d->net_out && (got = BIO_read(d->net_out, tmp, sizeof(tmp))) > 0)
-    if (ftps_buf_append(&d->out, tmp, (size_t)got) != 0)
-      return FTPS_ERR_NOMEM;
-  return 0;
-}
+
 
 /* RFC 959 TYPE A: the file's LF line ends go out as CRLF. */
 static size_t ascii_encode(const uint8_t *in, size_t n, uint8_t *out) {
@@ -184,6 +190,10 @@ static void send_close_notify(ftps_data *d) {
 static void produce(ftps_session *s) {
   ftps_data *d = &s->data;
   uint8_t raw[CHUNK], enc[2 * CHUNK];
+  if (d->out_off > 0) { /* what was sent goes; the rest moves to the front */
+    ftps_buf_consume(&d->out, d->out_off);
+    d->out_off = 0;
+  }
   while (!d->source_done && d->out.len < FTPS_DATA_OUT_MAX) {
     size_t n = 0;
     if (d->file) {
@@ -480,16 +490,25 @@ int ftps_session_data_feed(ftps_session *s, const uint8_t *in, size_t len, size_
 }
 
 const uint8_t *ftps_session_data_output(const ftps_session *s, size_t *out_len) {
-  *out_len = s->data.out.len;
-  return s->data.out.data;
+  *out_len = s->data.out.len - s->data.out_off;
+  return s->data.out.data + s->data.out_off;
 }
 
+/* Sent bytes are skipped, not moved: the queue is refilled (and compacted
+ * once) only when it has run below half, so a download copies each byte
+ * into it once instead of shifting the whole queue after every send. */
 void ftps_session_data_output_consume(ftps_session *s, size_t n) {
   ftps_data *d = &s->data;
-  if (n > d->out.len)
-    n = d->out.len;
-  ftps_buf_consume(&d->out, n);
-  if (!s->closed && d->phase == PHASE_MOVING && d->kind == XFER_SEND)
+  size_t queued = d->out.len - d->out_off;
+  if (n > queued)
+    n = queued;
+  d->out_off += n;
+  if (d->out_off == d->out.len) {
+    ftps_buf_reset(&d->out);
+    d->out_off = 0;
+  }
+  if (!s->closed && d->phase == PHASE_MOVING && d->kind == XFER_SEND &&
+      d->out.len - d->out_off < FTPS_DATA_OUT_MAX / 2)
     pump(s);
 }
 
@@ -518,6 +537,7 @@ void ftps_session_data_closed(ftps_session *s) {
   char text[sizeof(d->final_text)];
   memcpy(text, d->final_text, sizeof(text));
   ftps_buf_reset(&d->out);
+  d->out_off = 0;
   end_transfer(s);
   session_reply(s, code, text);
   size_t used;

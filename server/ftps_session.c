@@ -293,25 +293,32 @@ static void run_command(ftps_session *s, const ftps_cmd_def *def, const ftps_cmd
   def->handler(s, cmd);
 }
 
+/* cancel_pending ends what only the very next command may use, unless the
+ * command's |flags| keep it. RFC 959 RNFR: "This command must be immediately
+ * followed by a "rename to" command"; RFC 3659 section 5.3: REST is for the
+ * transfer command that follows. Anything else cancels them - a line that
+ * is refused before it is even a command too. */
+static void cancel_pending(ftps_session *s, unsigned flags) {
+  if (!(flags & FTPS_CMD_KEEP_RNFR))
+    s->rnfr_set = false;
+  if (!(flags & FTPS_CMD_KEEP_REST))
+    s->data.rest_set = false;
+}
+
 /* Runs one framed line through the command table. */
 static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
   ftps_cmd cmd;
   if (ftps_cmd_parse(line, len, &cmd) != 0) {
+    cancel_pending(s, 0);
     session_reply(s, 500, "Syntax error, command unrecognized.");
     return;
   }
   const ftps_cmd_def *def = ftps_cmdtab_find(cmd.verb);
+  cancel_pending(s, def != NULL ? def->flags : 0);
   if (!def) {
     session_reply(s, 500, "Unknown command.");
     return;
   }
-  /* RFC 959 RNFR: "This command must be immediately followed by a "rename to"
-   * command"; anything else cancels it. */
-  if (!(def->flags & FTPS_CMD_KEEP_RNFR))
-    s->rnfr_set = false;
-  /* RFC 3659 section 5.3: REST is for the transfer command that follows. */
-  if (!(def->flags & FTPS_CMD_KEEP_REST))
-    s->data.rest_set = false;
   run_command(s, def, &cmd);
   /* A transfer command's final reply uses up the PASV/PORT offer, refused or
    * not (the model: data=NONE). Kept after a refusal, a connection the client
@@ -322,12 +329,13 @@ static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
 
 /* Answers one framed line (or the framer's verdict on it). */
 static void run_line(ftps_session *s, ftps_line_status st, const uint8_t *line, size_t len) {
-  if (st == FTPS_LINE_TOO_LONG)
-    session_reply(s, 500, "Command line too long.");
-  else if (st == FTPS_LINE_HAS_NUL)
-    session_reply(s, 500, "Command line contains NUL.");
-  else
+  if (st == FTPS_LINE_TOO_LONG || st == FTPS_LINE_HAS_NUL) {
+    cancel_pending(s, 0);
+    session_reply(s, 500, st == FTPS_LINE_TOO_LONG ? "Command line too long."
+                                                   : "Command line contains NUL.");
+  } else {
     dispatch(s, line, len);
+  }
 }
 
 /* During a transfer only ABOR runs at once (its 426/226 pair keeps the

@@ -64,7 +64,8 @@ typedef struct ftps_data {
   ftps_addr active;        /* PORT/EPRT target */
   bool attached;           /* a data connection is established */
   ftps_buf in;             /* bytes received, not yet used */
-  ftps_buf out;            /* bytes for the transport to send */
+  ftps_buf out;            /* bytes for the transport to send, from out_off */
+  size_t out_off;          /* sent bytes at the front of |out| (compacted lazily) */
   SSL *ssl;
   BIO *net_in, *net_out;
   xfer_kind kind;

@@ -161,11 +161,37 @@ static void test_strerror(void) {
   CHECK_STR(ftps_strerror(7), "unknown error");
 }
 
+/* reserve/commit: bytes written in place count only once committed, and
+ * the limit holds as for append. */
+static void test_reserve_commit(void) {
+  ftps_buf b;
+  ftps_buf_init(&b, 10);
+  uint8_t *space = NULL;
+  CHECK_EQ_INT(ftps_buf_append(&b, "ab", 2), 0);
+  CHECK_EQ_INT(ftps_buf_reserve(&b, 5, &space), 0);
+  CHECK(space == b.data + 2);
+  CHECK_EQ_INT(b.len, 2); /* reserving adds nothing */
+  memcpy(space, "cde", 3);
+  ftps_buf_commit(&b, 3);
+  CHECK_EQ_INT(b.len, 5);
+  CHECK(memcmp(b.data, "abcde", 5) == 0);
+  space = NULL;
+  CHECK_EQ_INT(ftps_buf_reserve(&b, 6, &space), FTPS_ERR_LIMIT);
+  CHECK(space == NULL);
+  CHECK_EQ_INT(b.len, 5);
+  CHECK_EQ_INT(ftps_buf_reserve(&b, 5, &space), 0);
+  ftps_buf_commit(&b, 5);
+  CHECK_EQ_INT(b.len, 10);
+  CHECK_EQ_INT(ftps_buf_room(&b), 0);
+  ftps_buf_cleanup(&b);
+}
+
 int main(void) {
   test_basic();
   test_limit_unchanged();
   test_growth();
   test_u64();
+  test_reserve_commit();
   test_strerror();
   return testlib_finish();
 }
