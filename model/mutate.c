@@ -326,7 +326,8 @@ typedef struct insert_cand {
  * never reached. Half the time it picks among the places where an action
  * is accepted only thanks to the state there (a download right after PASV,
  * RNTO right after RNFR): chosen blindly those are rare, and they are the
- * doors to the states the other actions cannot open. */
+ * doors to the states the other actions cannot open. An inserted action
+ * that opens such a door is followed, half the time, by one that uses it. */
 static int op_insert_action(transcript *t, gen_rng *rng, const model_config *cfg) {
   enum { CAND_MAX = 1024 };
   accept_cache cache;
@@ -361,11 +362,40 @@ static int op_insert_action(transcript *t, gen_rng *rng, const model_config *cfg
   bool use_special = n_special > 0 && gen_rng_below(rng, 2) == 0;
   const insert_cand *c = use_special ? &special[gen_rng_below(rng, n_special)]
                                      : &any[gen_rng_below(rng, n_any)];
+  model_state at = state_at(cfg, t, c->pos);
   transcript a;
   transcript_init(&a);
   int rc = gen_action_append(c->act, &a) == 0 ? MUTATE_APPLIED : MUTATE_ERR_NOMEM;
-  for (size_t j = 0; j < a.n && rc == MUTATE_APPLIED; j++)
+  for (size_t j = 0; j < a.n && rc == MUTATE_APPLIED; j++) {
     rc = insert_at(t, c->pos + j, a.steps[j].kind, a.steps[j].data, a.steps[j].len);
+    at = after_step(cfg, at, &a.steps[j]);
+  }
+  size_t end = c->pos + a.n;
+  transcript_cleanup(&a);
+  /* An action that opens a door (PASV, RNFR, REST) is often walked
+   * through at once: one of the actions only its state accepts follows. */
+  model_state plain = at;
+  plain.data = MODEL_DATA_NONE;
+  plain.rnfr = MODEL_NO;
+  plain.rest = MODEL_NO;
+  if (rc != MUTATE_APPLIED || !memcmp(&plain, &at, sizeof(at)) || gen_rng_below(rng, 2) != 0)
+    return rc;
+  cache.n = 0;
+  const accept_set *opened = accepted_in(cfg, &cache, &at);
+  accept_set opened_copy = *opened;
+  const accept_set *before = accepted_in(cfg, &cache, &plain);
+  uint16_t next[ACTIONS_MAX];
+  size_t n_next = 0;
+  for (size_t i = 0; i < gen_action_count && i < ACTIONS_MAX; i++)
+    if (has_bit(&opened_copy, i) && !has_bit(before, i))
+      next[n_next++] = (uint16_t)i;
+  if (n_next == 0)
+    return rc;
+  transcript_init(&a);
+  if (gen_action_append(next[gen_rng_below(rng, n_next)], &a) != 0)
+    rc = MUTATE_ERR_NOMEM;
+  for (size_t j = 0; j < a.n && rc == MUTATE_APPLIED; j++)
+    rc = insert_at(t, end + j, a.steps[j].kind, a.steps[j].data, a.steps[j].len);
   transcript_cleanup(&a);
   return rc;
 }
