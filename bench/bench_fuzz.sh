@@ -93,6 +93,16 @@ for run in $(seq 1 "$RUNS"); do
   ratio=$(awk -v a="$tn" -v b="$tw" 'BEGIN { printf "%.1f", a / b }')
   [ "$hn" = reached ] || ratio=">=$ratio"
   printf '%-4s  %-28s  %-28s  %s\n' "$run" "$tw $iw $hw" "$tn $in $hn" "$ratio"
+  if [ "$hn" != reached ]; then
+    # Where bytes only stopped: how long the model mutator took to get there.
+    got=$(grep -c '^ftpsfuzz: transition [0-9]' "$WORK/without.$run.log" || true)
+    last=$(grep '^ftpsfuzz: transition [0-9]' "$WORK/without.$run.log" | tail -n 1 |
+      sed -n 's/.* \([0-9.]*\) s$/\1/p')
+    same=$(grep '^ftpsfuzz: transition [0-9]' "$WORK/with.$run.log" | sed -n "${got}p" |
+      sed -n 's/.* \([0-9.]*\) s$/\1/p')
+    [ -n "$same" ] && [ -n "$last" ] && awk -v g="$got" -v t="$total" -v a="$last" -v b="$same" \
+      'BEGIN { printf "      the %d/%d bytes only reached (its last at %.1f s): model mutator at %.2f s, %.0fx sooner\n", g, t, a, b, a / (b > 0.001 ? b : 0.001) }'
+  fi
   for f in with without; do
     if grep -q 'ERROR: libFuzzer\|FINDING' "$WORK/$f.$run.log"; then
       echo "  $f run $run ended on a finding:"
@@ -106,7 +116,10 @@ for run in $(seq 1 "$RUNS"); do
     fi
   done
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 mw=$(median "${with_times[@]}")
 mn=$(median "${without_times[@]}")
 awk -v a="$mn" -v b="$mw" 'BEGIN {
