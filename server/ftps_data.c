@@ -491,7 +491,8 @@ int ftps_session_data_feed(ftps_session *s, const uint8_t *in, size_t len, size_
 
 const uint8_t *ftps_session_data_output(const ftps_session *s, size_t *out_len) {
   *out_len = s->data.out.len - s->data.out_off;
-  return s->data.out.data + s->data.out_off;
+  /* No storage yet: NULL, never NULL plus an offset (undefined in C). */
+  return s->data.out.data != NULL ? s->data.out.data + s->data.out_off : NULL;
 }
 
 /* Sent bytes are skipped, not moved: the queue is refilled (and compacted
