@@ -38,6 +38,16 @@ void ftps_cmd_auth(ftps_session *s, const ftps_cmd *cmd) {
     return;
   }
   session_reply(s, 234, "Proceed with TLS negotiation.");
+  /* RFC 2228 AUTH: accepting it "removes any state associated with prior
+   * FTP Security commands", and "the server must also require that the
+   * user reauthorize": a USER (or a whole login) sent before it counts for
+   * nothing, PBSZ/PROT start over and no PASV/PORT offer survives. */
+  s->login = LOGIN_NONE;
+  s->anonymous = false;
+  s->user[0] = '\0';
+  s->pbsz = false;
+  s->prot = 'C';
+  data_forget_mode(s);
   if (!s->closed)
     session_start_tls(s);
 }
