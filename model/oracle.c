@@ -52,6 +52,9 @@ struct oracle {
   close_reason closing;
   bool prot_refused_under_p; /* a PROT was refused while PROT P held */
   bool prot_kept_reported;
+  /* Upload bytes the client sent in clear under PROT P: a violation only
+   * if the server takes the upload (its transfer command gets 2xx). */
+  bool clear_upload;
 
   uint8_t secret[SECRET_MAX];
   size_t secret_len;
@@ -416,6 +419,19 @@ static void after_take(oracle *o, model_event ev, unsigned code, int row, model_
   }
 }
 
+static bool is_upload(model_event ev) {
+  return ev == MODEL_EV_STOR || ev == MODEL_EV_APPE || ev == MODEL_EV_STOU;
+}
+
+static void clear_data_under_p(oracle *o, const char *why) {
+  if (o->prot_refused_under_p && !o->prot_kept_reported) {
+    o->prot_kept_reported = true;
+    violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
+              "data in clear after a refused PROT: the level fell back from P");
+  }
+  violation(o, ORACLE_PROT_P_DATA_IS_TLS, NULL, "%s", why);
+}
+
 /* final_reply judges a complete final reply (2xx-5xx). */
 static void final_reply(oracle *o, unsigned code) {
   if (o->closing != CLOSE_NONE && o->st.close == MODEL_CLOSING)
@@ -445,6 +461,11 @@ static void final_reply(oracle *o, unsigned code) {
   model_event ev = h->ev;
   bool pre = h->pre_seen;
   queue_pop(o);
+  if (o->clear_upload && (model_event_flags(ev) & MODEL_F_XFER)) {
+    o->clear_upload = false;
+    if (is_upload(ev) && code / 100 == 2)
+      clear_data_under_p(o, "an upload sent in clear under PROT P was accepted");
+  }
   model_state before = o->st;
   int row = model_take(&o->cfg, &o->st, ev, code, pre);
   if (row < 0) {
@@ -636,12 +657,14 @@ static void event(oracle *o, const transcript_step *st) {
     bool clear = st->len >= 11 && !memcmp(st->data, "data clear ", 11);
     bool empty = clear && st->len >= 13 && !memcmp(st->data + 11, "0 ", 2);
     if (clear && !empty && o->st.prot == MODEL_PROT_P) {
-      if (o->prot_refused_under_p && !o->prot_kept_reported) {
-        o->prot_kept_reported = true;
-        violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
-                  "data in clear after a refused PROT: the level fell back from P");
-      }
-      violation(o, ORACLE_PROT_P_DATA_IS_TLS, NULL, "data moved in clear under PROT P");
+      /* Bytes of a download came from the server; bytes of an upload (or
+       * sent before the command) only say what the client did, and count
+       * once the server accepts them. */
+      const pending *h = queue_head(o);
+      if (h != NULL && !is_upload(h->ev))
+        clear_data_under_p(o, "data moved in clear under PROT P");
+      else
+        o->clear_upload = true;
     }
   }
 }

@@ -31,7 +31,7 @@ static bool refuse_if_busy(ftps_session *s) {
 }
 
 static void start_listen(ftps_session *s, bool extended) {
-  data_forget_mode(s);
+  data_forget_mode(s, "new data connection setup");
   s->data.mode = DATA_PASV_WAIT;
   s->data.extended = extended;
   session_event(s, FTPS_EV_DATA_LISTEN, extended ? "EPSV" : "PASV");
@@ -82,7 +82,7 @@ static bool active_target_ok(ftps_session *s, const ftps_addr *a) {
 }
 
 static void set_active(ftps_session *s, const ftps_addr *a) {
-  data_forget_mode(s);
+  data_forget_mode(s, "new data connection setup");
   s->data.active = *a;
   s->data.mode = DATA_ACTIVE;
   session_reply(s, 200, "Data connection target accepted.");
@@ -437,7 +437,7 @@ void ftps_cmd_abor(ftps_session *s, const ftps_cmd *cmd) {
     session_reply(s, 226, "ABOR successful.");
     return;
   }
-  data_forget_mode(s);
+  data_forget_mode(s, "ABOR");
   session_reply(s, 225, "No transfer to abort.");
 }
 

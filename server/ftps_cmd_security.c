@@ -42,12 +42,8 @@ void ftps_cmd_auth(ftps_session *s, const ftps_cmd *cmd) {
    * FTP Security commands", and "the server must also require that the
    * user reauthorize": a USER (or a whole login) sent before it counts for
    * nothing, PBSZ/PROT start over and no PASV/PORT offer survives. */
-  s->login = LOGIN_NONE;
-  s->anonymous = false;
-  s->user[0] = '\0';
-  s->pbsz = false;
-  s->prot = 'C';
-  data_forget_mode(s);
+  session_forget_login(s);
+  data_forget_mode(s, "AUTH");
   if (!s->closed)
     session_start_tls(s);
 }

@@ -40,7 +40,7 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"MLST", ftps_cmd_mlst, LOG, 0},
     {"MODE", ftps_cmd_mode, LOG | ARG, 0},
     {"NLST", ftps_cmd_nlst, LOG | XFER, 0},
-    {"NOOP", ftps_cmd_noop, PRE | FTPS_CMD_KEEP_RNFR | KREST, 0},
+    {"NOOP", ftps_cmd_noop, PRE, 0},
     {"OPTS", ftps_cmd_opts, PRE | ARG, 0},
     {"PASS", ftps_cmd_pass, 0, 0},
     {"PASV", ftps_cmd_pasv, LOG | NOA | KREST, 0},

@@ -66,10 +66,10 @@ void data_cleanup(ftps_session *s) {
 
 bool data_busy(const ftps_session *s) { return s->data.kind != XFER_NONE; }
 
-void data_forget_mode(ftps_session *s) {
+void data_forget_mode(ftps_session *s, const char *why) {
   ftps_data *d = &s->data;
   if (d->mode == DATA_PASSIVE || d->attached)
-    session_event(s, FTPS_EV_DATA_CLOSE, "new data connection setup");
+    session_event(s, FTPS_EV_DATA_CLOSE, why);
   d->attached = false;
   ftps_buf_reset(&d->in);
   d->mode = DATA_NONE;

@@ -207,12 +207,16 @@ static void finish_tls_shutdown(ftps_session *s) {
   session_event(s, FTPS_EV_TLS_END, NULL);
 }
 
-void session_reset_login(ftps_session *s) {
+void session_forget_login(ftps_session *s) {
   s->login = LOGIN_NONE;
   s->anonymous = false;
   s->user[0] = '\0';
   s->pbsz = false;
   s->prot = 'C';
+}
+
+void session_reset_login(ftps_session *s) {
+  session_forget_login(s);
   s->ccc_done = false;
   s->type = 'A';
   s->rnfr_set = false;
@@ -324,7 +328,7 @@ static void dispatch(ftps_session *s, const uint8_t *line, size_t len) {
    * not (the model: data=NONE). Kept after a refusal, a connection the client
    * opened under PROT C would carry the next transfer after PROT P. */
   if ((def->flags & FTPS_CMD_XFER) && !data_busy(s))
-    data_forget_mode(s);
+    data_forget_mode(s, "transfer command refused");
 }
 
 /* Answers one framed line (or the framer's verdict on it). */
@@ -380,6 +384,26 @@ static bool run_one_line(ftps_session *s) {
   return true;
 }
 
+/* The client sent close_notify without CCC: it ended TLS on its own.
+ * Plaintext may not follow (that would need CCC), so the session ends. Our
+ * close_notify answers its; then, unless TLS is required and the user is
+ * logged in (nothing of that session may go out unprotected), one
+ * unprotected 421 (RFC 4217 section 10.1) says why, since the client may
+ * have sent commands behind its close_notify that now get no other reply. */
+static void end_tls_without_ccc(ftps_session *s) {
+  bool silent = s->srv->policy.tls_required_login && s->login == LOGIN_DONE;
+  ERR_clear_error();
+  SSL_shutdown(s->ssl);
+  ERR_clear_error();
+  (void)drain_tls_output(s);
+  free_tls(s);
+  s->sec = SEC_PLAIN;
+  session_event(s, FTPS_EV_TLS_END, NULL);
+  if (!silent)
+    session_reply(s, 421, "TLS ended without CCC; closing control connection.");
+  session_close(s, false);
+}
+
 /* Pulls decrypted bytes into |in|. Returns true on progress. */
 static bool read_tls(ftps_session *s) {
   size_t room = ftps_buf_room(&s->in);
@@ -399,9 +423,7 @@ static bool read_tls(ftps_session *s) {
   if (err == SSL_ERROR_WANT_READ)
     return false;
   if (err == SSL_ERROR_ZERO_RETURN) {
-    /* close_notify without CCC: the client ended TLS on its own. Plaintext
-     * may not follow (that would need CCC), so the session ends. */
-    session_close(s, false);
+    end_tls_without_ccc(s);
     return true;
   }
   char why[96];

@@ -156,6 +156,9 @@ void session_end_tls(ftps_session *s);
  * close_notify first when TLS is up. */
 void session_close(ftps_session *s, bool graceful);
 void session_event(ftps_session *s, ftps_event_type type, const char *detail);
+/* session_forget_login clears the login (a pending USER too) and PBSZ/PROT:
+ * what an accepted AUTH resets (RFC 2228: the user must reauthorize). */
+void session_forget_login(ftps_session *s);
 /* session_reset_login clears login, PBSZ/PROT, RNFR, TYPE and the cwd (REIN). */
 void session_reset_login(ftps_session *s);
 
@@ -173,8 +176,9 @@ void data_start(ftps_session *s, xfer_kind kind, const char *preliminary_text);
 void data_abort(ftps_session *s, int code, const char *text);
 /* data_busy: a transfer is in progress. */
 bool data_busy(const ftps_session *s);
-/* data_forget_mode drops PASV/PORT state (closing a passive listener). */
-void data_forget_mode(ftps_session *s);
+/* data_forget_mode drops PASV/PORT state (closing a passive listener or an
+ * attached connection); |why| is the text of the close event. */
+void data_forget_mode(ftps_session *s, const char *why);
 
 /* session_resolve resolves a command's path argument against the cwd. On
  * failure replies (501/553) and returns false. */
