@@ -63,7 +63,7 @@ const ftps_cmd_def ftps_cmdtab[] = {
     {"STOU", ftps_cmd_stou, LOG | KREST | XFER, 0},
     {"STRU", ftps_cmd_stru, LOG | ARG, 0},
     {"SYST", ftps_cmd_syst, PRE | NOA, 0},
-    {"TYPE", ftps_cmd_type, LOG | ARG | KREST, 0},
+    {"TYPE", ftps_cmd_type, LOG | ARG, 0},
     {"USER", ftps_cmd_user, ARG, 0},
     {"XCUP", ftps_cmd_cdup, LOG | NOA, 0},
     {"XCWD", ftps_cmd_cwd, LOG | ARG, 0},
