@@ -113,8 +113,9 @@ static long load(const char *dir, input_filter keep, inputs *out) {
   size_t n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL && n < INPUTS_MAX)
-    if (e->d_name[0] != '.' && strncmp(e->d_name, "README", 6) != 0)
-      names[n++] = strdup(e->d_name);
+    if (e->d_name[0] != '.' && strncmp(e->d_name, "README", 6) != 0 &&
+        (names[n] = strdup(e->d_name)) != NULL)
+      n++;
   closedir(d);
   qsort(names, n, sizeof(names[0]), cmp_names);
   out->n = 0;

@@ -193,7 +193,7 @@ static int try_action(search *s, size_t ni, size_t a) {
   }
   if (act->flags & GEN_A_ONCE) {
     for (size_t i = 0; i < r->n_rows; i++)
-      if (act->goal < 0 ? fresh : r->rows[i] == act->goal)
+      if (r->rows[i] == act->goal)
         s->once_done[a] = true;
   }
   /* Extend only from a quiescent, open session: every command of the action

@@ -25,7 +25,7 @@ typedef struct gen_action {
   unsigned n_cmd;
   unsigned data_mask;
   unsigned flags;
-  int goal; /* GEN_A_ONCE: the row it is for (-1: any row not seen yet) */
+  int goal; /* GEN_A_ONCE: the row it is tried for until taken; else -1 */
 } gen_action;
 
 extern const gen_action gen_actions[];
