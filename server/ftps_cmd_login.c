@@ -24,16 +24,18 @@ static bool is_anonymous_name(const ftps_cmd *cmd) {
 }
 
 void ftps_cmd_user(ftps_session *s, const ftps_cmd *cmd) {
-  /* A USER at any time starts a new login (RFC 959 4.1.1); protection state
-   * is kept. */
+  /* A refused USER changes nothing (the model's ANON_ERR row; vsftpd keeps
+   * the login too): a logged-in session stays logged in. */
+  if (is_anonymous_name(cmd) && !s->srv->policy.anonymous) {
+    session_reply(s, 530, "Anonymous login is not allowed.");
+    return;
+  }
+  /* An accepted USER at any time starts a new login (RFC 959 4.1.1);
+   * protection state is kept. */
   s->login = LOGIN_NONE;
   s->anonymous = false;
   s->user[0] = '\0';
   if (is_anonymous_name(cmd)) {
-    if (!s->srv->policy.anonymous) {
-      session_reply(s, 530, "Anonymous login is not allowed.");
-      return;
-    }
     s->anonymous = true;
     s->login = LOGIN_USER_OK;
     session_reply(s, 331, "Anonymous login: send your e-mail address as password.");
