@@ -488,9 +488,16 @@ static bool step_shutdown(ftps_session *s) {
     return false;
   }
   if (err != SSL_ERROR_ZERO_RETURN) {
+    /* Bytes that began like a TLS record but are none: our close_notify
+     * has gone out, so TLS is over either way; an unprotected 421 (RFC 4217
+     * section 10.1) is the one thing the client can still read, and it may
+     * be waiting for replies to plaintext commands behind those bytes. */
     char why[96];
     ftps_tls_error_string(why, sizeof(why), "tls error");
     session_event(s, FTPS_EV_TLS_FAILED, why);
+    free_tls(s);
+    s->sec = SEC_PLAIN;
+    session_reply(s, 421, "Expected TLS close_notify or plaintext after CCC/REIN; closing.");
     session_close(s, false);
     return true;
   }
