@@ -35,8 +35,9 @@
 #include "tls_client.h"
 #include "transition_goal.h"
 
-/* Bounds that keep one input cheap: a script longer than this is cut. */
-#define MAX_CLIENT_STEPS 96
+/* Bounds that keep one input cheap: a script longer than this is cut (the
+ * mutator never writes more, mutate.h). */
+#define MAX_CLIENT_STEPS MUTATE_CLIENT_STEPS_MAX
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;

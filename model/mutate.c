@@ -747,7 +747,21 @@ static int load(transcript *t, const uint8_t *data, size_t size) {
 
 /* store encodes |t| into |out| if it fits in |max|. Returns the size, or
  * SIZE_MAX if it does not fit or memory ran out. */
-static size_t store(const transcript *t, uint8_t *out, size_t max) {
+/* cap_steps drops everything after the MUTATE_CLIENT_STEPS_MAX-th client
+ * step. */
+static void cap_steps(transcript *t) {
+  size_t client = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    if (!is_client(t->steps[i].kind) || ++client <= MUTATE_CLIENT_STEPS_MAX)
+      continue;
+    while (t->n > i)
+      remove_at(t, t->n - 1);
+    return;
+  }
+}
+
+static size_t store(transcript *t, uint8_t *out, size_t max) {
+  cap_steps(t);
   uint8_t *enc = NULL;
   size_t len = 0;
   if (transcript_encode_binary(t, &enc, &len) != 0) {

@@ -77,6 +77,11 @@ int mutate_transcript(transcript *t, uint64_t seed, const transcript *other);
  * PBSZ, PROT P, QUIT) to |t|. Returns 0 or -1. */
 int mutate_minimal(transcript *t);
 
+/* The most client steps a fuzz_sequence input plays (the harness cuts the
+ * rest); the binary entry points never write more, so no mutation lands
+ * where it would never run. */
+#define MUTATE_CLIENT_STEPS_MAX 96
+
 /* mutate_binary mutates a binary transcript in place: decode (falling back
  * to the minimal script when |data| does not decode), keep the client steps
  * and comments, mutate, encode. Returns the new size, always <= |max_size|,

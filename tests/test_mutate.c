@@ -381,6 +381,31 @@ static bool decodes(const uint8_t *p, size_t n) {
   return rc == 0;
 }
 
+/* The binary entry points never write more client steps than
+ * fuzz_sequence plays, whatever they start from. */
+static void test_step_cap(void) {
+  transcript t;
+  transcript_init(&t);
+  for (int i = 0; i < MUTATE_CLIENT_STEPS_MAX + 30; i++)
+    CHECK(transcript_add(&t, TRANSCRIPT_C, "NOOP", 4) == 0);
+  uint8_t *enc = NULL;
+  size_t elen = 0;
+  CHECK(transcript_encode_binary(&t, &enc, &elen) == 0);
+  transcript_cleanup(&t);
+  static uint8_t buf[1 << 16];
+  for (unsigned seed = 1; seed <= 200 && enc; seed++) {
+    memcpy(buf, enc, elen);
+    size_t n = mutate_binary(buf, elen, sizeof(buf), seed);
+    transcript out;
+    char err[128];
+    transcript_init(&out);
+    CHECK(transcript_decode_binary(&out, buf, n, err, sizeof(err)) == 0);
+    CHECK(count_client(&out) <= MUTATE_CLIENT_STEPS_MAX);
+    transcript_cleanup(&out);
+  }
+  free(enc);
+}
+
 static void test_binary(void) {
   transcript base;
   load(&base, base_text);
@@ -467,6 +492,7 @@ int main(void) {
   test_not_applicable();
   test_out_of_state();
   test_insert_action();
+  test_step_cap();
   test_binary();
   test_mutate_transcript();
   return testlib_finish();
