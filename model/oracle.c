@@ -52,9 +52,9 @@ struct oracle {
   close_reason closing;
   bool prot_refused_under_p; /* a PROT was refused while PROT P held */
   bool prot_kept_reported;
-  /* Upload bytes the client sent in clear under PROT P: a violation only
-   * if the server takes the upload (its transfer command gets 2xx). */
-  bool clear_upload;
+  /* A data connection carried bytes in clear under PROT P: a violation once
+   * the transfer command gets 2xx (see the "data" event). */
+  bool clear_data;
 
   uint8_t secret[SECRET_MAX];
   size_t secret_len;
@@ -419,10 +419,6 @@ static void after_take(oracle *o, model_event ev, unsigned code, int row, model_
   }
 }
 
-static bool is_upload(model_event ev) {
-  return ev == MODEL_EV_STOR || ev == MODEL_EV_APPE || ev == MODEL_EV_STOU;
-}
-
 static void clear_data_under_p(oracle *o, const char *why) {
   if (o->prot_refused_under_p && !o->prot_kept_reported) {
     o->prot_kept_reported = true;
@@ -461,10 +457,10 @@ static void final_reply(oracle *o, unsigned code) {
   model_event ev = h->ev;
   bool pre = h->pre_seen;
   queue_pop(o);
-  if (o->clear_upload && (model_event_flags(ev) & MODEL_F_XFER)) {
-    o->clear_upload = false;
-    if (is_upload(ev) && code / 100 == 2)
-      clear_data_under_p(o, "an upload sent in clear under PROT P was accepted");
+  if (o->clear_data && (model_event_flags(ev) & MODEL_F_XFER)) {
+    o->clear_data = false;
+    if (code / 100 == 2)
+      clear_data_under_p(o, "data moved in clear under PROT P");
   }
   model_state before = o->st;
   int row = model_take(&o->cfg, &o->st, ev, code, pre);
@@ -657,14 +653,12 @@ static void event(oracle *o, const transcript_step *st) {
     bool clear = st->len >= 11 && !memcmp(st->data, "data clear ", 11);
     bool empty = clear && st->len >= 13 && !memcmp(st->data + 11, "0 ", 2);
     if (clear && !empty && o->st.prot == MODEL_PROT_P) {
-      /* Bytes of a download came from the server; bytes of an upload (or
-       * sent before the command) only say what the client did, and count
-       * once the server accepts them. */
-      const pending *h = queue_head(o);
-      if (h != NULL && !is_upload(h->ev))
-        clear_data_under_p(o, "data moved in clear under PROT P");
-      else
-        o->clear_upload = true;
+      /* Judged by the transfer's final reply: bytes in clear are data the
+       * server delivered or accepted only if the transfer succeeded (2xx).
+       * A failed one says they were not: the server's TLS alert after a
+       * failed data handshake, an upload it refused. (A server that sends
+       * file data in clear and then reports failure is not caught here.) */
+      o->clear_data = true;
     }
   }
 }
