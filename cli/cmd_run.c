@@ -1,8 +1,8 @@
 /* cmd_run.c - `ftpsfuzz run [--chunk N] [--oracle] [--config FILE]
  * [--connect HOST:PORT [--timeout MS]] SCRIPT.fts`: play a client script
- * against the in-process server with the built-in test configuration, or
- * against a live server over TCP, and print the transcript (DESIGN section
- * 7, issue 3). */
+ * against the in-process server with the built-in test configuration (or
+ * the one --config FILE makes of it, test_config.h), or against a live
+ * server over TCP, and print the transcript (DESIGN section 7, issue 3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,18 @@ static void usage(FILE *out) {
           "  --chunk N      feed the server at most N bytes at a time (1 = byte by byte)\n"
           "  --oracle       judge the transcript with the model's oracle; a violation\n"
           "                 is printed on standard error as VIOLATION <INVARIANT> ...\n"
-          "  --config FILE  server configuration file (not yet supported)\n"
+          "  --config FILE  change the built-in configuration (script '# config:' lines\n"
+          "                 still apply on top). FILE holds one key=value per line, no\n"
+          "                 spaces around '=', '#' comment lines and blank lines ignored:\n"
+          "                   ccc, anonymous, tls_login, tls_data, tls_reuse = on|off\n"
+          "                   max_failures=1..1000   fail_delay=MS\n"
+          "                   users=PATH     a users file (ftpsfuzz passwd); its users\n"
+          "                                  replace alice\n"
+          "                   tree=PATH      a directory copied (read only, files and\n"
+          "                                  directories, at most 16 MiB) as the\n"
+          "                                  in-memory tree; symlinks etc. skipped\n"
+          "                   greeting=TEXT  the 220 greeting's text\n"
+          "                 relative PATHs are relative to FILE's directory\n"
           "  --connect HOST:PORT  play against a live server over TCP instead (IPv6 as\n"
           "                 [ADDR]:PORT); passive data connections only; '# config:'\n"
           "                 lines then only tell --oracle the server's policy\n"
@@ -186,7 +197,7 @@ int cmd_run(int argc, char **argv) {
     goto out;
   }
   cfg_ready = true;
-  if (config != NULL && test_config_load_file(&cfg, config, err, sizeof(err)) != 0) {
+  if (config != NULL && test_config_load_file(&cfg, config, stderr, err, sizeof(err)) != 0) {
     fprintf(stderr, "%s\n", err);
     goto out;
   }

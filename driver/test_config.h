@@ -7,11 +7,32 @@
  * ("hello\n") and an empty /upload/, every object stamped TEST_CONFIG_MTIME.
  *
  * Each test_config owns its users and VFS; test_config_reset() gives it a
- * fresh VFS so consecutive runs are independent. */
+ * fresh VFS so consecutive runs are independent.
+ *
+ * `--config FILE` (test_config_load_file) changes the built-in configuration.
+ * The file is text, at most TEST_CONFIG_FILE_MAX bytes: one key=value per line
+ * (no spaces around '='; blanks around the line are ignored), '#' comment lines
+ * and blank lines ignored. Keys:
+ *   ccc, anonymous, tls_login, tls_data, tls_reuse = on|off,
+ *   max_failures=1..1000, fail_delay=MS (the keys of "# config:" lines);
+ *   users=PATH    a users file as `ftpsfuzz passwd` writes it (ftps_users.h);
+ *                 its users replace alice (several users= lines add up);
+ *   tree=PATH     a directory copied at load time into the in-memory tree,
+ *                 which it replaces ("/" is PATH): regular files and
+ *                 directories only (symlinks and other types are skipped
+ *                 with a note), at most TEST_CONFIG_VFS_MAX_BYTES of file
+ *                 content and the in-memory tree's caps; every object gets
+ *                 TEST_CONFIG_MTIME; the disk is only read, never written,
+ *                 and uploads change only the copy; at most once;
+ *   greeting=TEXT the text of the 220 greeting (1..TEST_CONFIG_GREETING_MAX
+ *                 printable ASCII bytes); at most once.
+ * Relative PATHs are resolved against the directory of FILE. A script's
+ * "# config:" lines still apply on top. */
 #ifndef TEST_CONFIG_H
 #define TEST_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/base.h>
 
@@ -27,11 +48,19 @@
 #define TEST_CONFIG_MTIME 1704067200
 /* Total file content the in-memory tree accepts. */
 #define TEST_CONFIG_VFS_MAX_BYTES (16u << 20)
+/* Caps of a --config file: its size, one line, the greeting text. */
+#define TEST_CONFIG_FILE_MAX (64u << 10)
+#define TEST_CONFIG_LINE_MAX 4096u
+#define TEST_CONFIG_GREETING_MAX 512u
+
+typedef struct test_config_tree test_config_tree;
 
 typedef struct test_config {
   ftps_server server;   /* what ftps_session_new() takes; points into the rest */
   ftps_users *users;
   ftps_vfs *vfs;
+  test_config_tree *tree; /* a loaded tree= fixture; NULL: the built-in one */
+  char *greeting;         /* a loaded greeting=; NULL: the server's default */
 } test_config;
 
 /* test_config_tls_ctx returns the process-wide server SSL_CTX
@@ -44,7 +73,8 @@ SSL_CTX *test_config_tls_ctx(void);
 int test_config_init(test_config *cfg);
 
 /* test_config_reset replaces the VFS with a fresh copy of the fixture tree
- * (the policy and users are kept). Returns 0 or a negative FTPS_ERR_*. */
+ * (the built-in one, or the one a --config file's tree= loaded; the policy
+ * and users are kept). Returns 0 or a negative FTPS_ERR_*. */
 int test_config_reset(test_config *cfg);
 
 /* test_config_cleanup frees what |cfg| owns (not the shared SSL_CTX).
@@ -65,8 +95,13 @@ int test_config_apply_directives(test_config *cfg, const transcript *script, con
  * server's switches. */
 model_config test_config_model(const ftps_policy *policy);
 
-/* test_config_load_file is the hook for `--config FILE`: not supported yet.
- * Always returns FTPS_ERR_INVAL with "PATH: --config is not yet supported". */
-int test_config_load_file(test_config *cfg, const char *path, char *err, size_t err_len);
+/* test_config_load_file applies the configuration file |path| (format at
+ * the top of this header) to |cfg|, all or nothing: on failure |cfg| is
+ * unchanged. Notes (tree entries skipped) go to |notes| if not NULL.
+ * Returns 0; FTPS_ERR_INVAL or FTPS_ERR_IO with "PATH:LINE: what was
+ * expected" (or "PATH: why" for the file as a whole) in |err|;
+ * FTPS_ERR_NOMEM. */
+int test_config_load_file(test_config *cfg, const char *path, FILE *notes, char *err,
+                          size_t err_len);
 
 #endif

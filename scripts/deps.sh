@@ -11,6 +11,8 @@ packages=(
   afl++                                # AFL++ engine
   graphviz spin                        # model pictures, SPIN model checking
   valgrind python3                     # tests
+  procps                               # pgrep/pkill (tests/test_campaign.sh, test_replay.sh)
+  zip unzip                            # OSS-Fuzz seed zips (fuzz/oss-fuzz/build.sh, its test)
   curl lftp openssl gnutls-bin         # interop tests with real FTPS clients
   testssl.sh sslscan                   # TLS scanners (tests/interop/scanners.sh)
 )

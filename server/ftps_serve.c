@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ftps_err.h"
+#include "ftps_reply.h"
 #include "ftps_serve_int.h"
 
 #define SERVE_EVENTS_MAX 128
@@ -273,11 +274,17 @@ static unsigned count_from(const ftps_serve *srv, const ftps_addr *peer) {
 }
 
 /* Refuses a connection before any core or TLS is involved: a plaintext 421
- * (RFC 959: "service not available, closing control connection"). */
+ * (RFC 959: "service not available, closing control connection"), formatted
+ * by the one reply writer. Best effort: nothing is sent if it cannot be
+ * formatted or the socket is not writable. */
 static void refuse(ftps_serve *srv, int fd, const char *who, const char *why) {
-  static const char kTooMany[] = "421 Too many connections.\r\n";
-  ssize_t w = send(fd, kTooMany, sizeof(kTooMany) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-  (void)w;
+  ftps_buf reply;
+  ftps_buf_init(&reply, 64);
+  if (ftps_reply(&reply, 421, "Too many connections.") == 0) {
+    ssize_t w = send(fd, reply.data, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+  }
+  ftps_buf_cleanup(&reply);
   close(fd);
   serve_log(srv, "%s refused: %s", who, why);
 }

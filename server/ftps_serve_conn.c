@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ftps_err.h"
+#include "ftps_reply.h"
 #include "ftps_serve_int.h"
 
 static void init_handle(serve_handle *h, serve_kind kind, serve_conn *c) {
@@ -340,11 +341,16 @@ uint64_t serve_conn_timer(serve_conn *c, uint64_t now) {
       size_t out_len;
       ftps_session_output(c->sess, &out_len);
       /* Only the core writes inside TLS; in plaintext, with no reply half
-       * sent, tell the client why (RFC 959 421). */
+       * sent, tell the client why (RFC 959 421), best effort, through the
+       * one reply writer. */
       if (!c->tls && out_len == 0) {
-        static const char kIdle[] = "421 Idle timeout; closing control connection.\r\n";
-        ssize_t w = send(c->ctl.fd, kIdle, sizeof(kIdle) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)w;
+        ftps_buf reply;
+        ftps_buf_init(&reply, 64);
+        if (ftps_reply(&reply, 421, "Idle timeout; closing control connection.") == 0) {
+          ssize_t w = send(c->ctl.fd, reply.data, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+          (void)w;
+        }
+        ftps_buf_cleanup(&reply);
       }
       serve_conn_kill(c, "idle timeout");
       return UINT64_MAX;

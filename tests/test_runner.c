@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -421,8 +422,9 @@ static void test_config_directives(void) {
   CHECK(test_config_apply_directives(&cfg, &t, "t.fts", err, sizeof(err)) != 0);
   CHECK(strncmp(err, "t.fts:2: expected", 17) == 0);
   transcript_cleanup(&t);
-  CHECK(test_config_load_file(&cfg, "x.conf", err, sizeof(err)) != 0);
-  CHECK_STR(err, "x.conf: --config is not yet supported");
+  /* a missing --config file is named (tests/test_run_config.sh covers the rest) */
+  CHECK(test_config_load_file(&cfg, "/nonexistent/x.conf", NULL, err, sizeof(err)) != 0);
+  CHECK(strncmp(err, "/nonexistent/x.conf: cannot open", 32) == 0);
 
   /* reset gives a fresh tree: a deleted file is back */
   ftps_vfs_stat st;
@@ -494,9 +496,9 @@ static void test_cli(void) {
 
   CHECK_EQ_INT(run_cli("", err, sizeof(err)), 2);
   CHECK_EQ_INT(run_cli("--chunk 0 x.fts", err, sizeof(err)), 2);
-  snprintf(args, sizeof(args), "--config x.conf '%s'", mismatch);
+  snprintf(args, sizeof(args), "--config /nonexistent/x.conf '%s'", mismatch);
   CHECK_EQ_INT(run_cli(args, err, sizeof(err)), 2);
-  CHECK(strstr(err, "not yet supported") != NULL);
+  CHECK(strstr(err, "/nonexistent/x.conf: cannot open the configuration file") != NULL);
 
   /* --connect: argument errors and a refused connection are usage errors */
   snprintf(args, sizeof(args), "--connect nohostport '%s'", mismatch);
@@ -519,6 +521,46 @@ static void test_cli(void) {
   rmdir(dir);
 }
 
+/* test_config_file: --config's tree= replaces the fixture tree, and
+ * test_config_reset rebuilds it from the loaded copy; a file that fails
+ * part-way changes nothing. (tests/test_run_config.sh covers the CLI.) */
+static void test_config_file(void) {
+  char dir[] = "/tmp/test_runner_conf.XXXXXX", path[256], conf[256], bad[256], err[512];
+  test_config cfg;
+  ftps_vfs_stat st;
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(path, sizeof(path), "%s/t", dir);
+  CHECK(mkdir(path, 0700) == 0);
+  snprintf(path, sizeof(path), "%s/t/f.txt", dir);
+  write_file(path, "abc");
+  snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+  write_file(conf, "tree=t\ngreeting=Hi.\nccc=on\n");
+  snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+  write_file(bad, "greeting=Other.\nccc=off\nbogus\n");
+  CHECK_EQ_INT(test_config_init(&cfg), 0);
+  CHECK_EQ_INT(test_config_load_file(&cfg, conf, NULL, err, sizeof(err)), 0);
+  CHECK_STR(cfg.server.greeting, "Hi.");
+  CHECK(cfg.server.policy.ccc_allowed);
+  CHECK(cfg.server.vfs == cfg.vfs);
+  CHECK(cfg.vfs->ops->stat(cfg.vfs, "/pub/hello.txt", &st) != 0);
+  CHECK_EQ_INT(cfg.vfs->ops->unlink(cfg.vfs, "/f.txt"), 0);
+  CHECK_EQ_INT(test_config_reset(&cfg), 0);
+  CHECK_EQ_INT(cfg.vfs->ops->stat(cfg.vfs, "/f.txt", &st), 0);
+  CHECK_EQ_INT(st.size, 3);
+  CHECK(cfg.server.vfs == cfg.vfs);
+  CHECK(test_config_load_file(&cfg, bad, NULL, err, sizeof(err)) != 0);
+  CHECK(strstr(err, "bad.conf:3: expected key=value") != NULL);
+  CHECK_STR(cfg.server.greeting, "Hi.");
+  CHECK(cfg.server.policy.ccc_allowed);
+  test_config_cleanup(&cfg);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/t", dir);
+  rmdir(path);
+  unlink(conf);
+  unlink(bad);
+  rmdir(dir);
+}
+
 int main(void) {
   check_dir("examples");
   check_dir("tests/scripts");
@@ -528,6 +570,7 @@ int main(void) {
   test_rules();
   test_data_rules();
   test_config_directives();
+  test_config_file();
   test_cli();
   return testlib_finish();
 }
