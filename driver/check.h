@@ -7,7 +7,9 @@
  *   1. the targeted probes (check_probes): behaviours a cover set may miss
  *      (second AUTH, PROT X after PROT P, CCC, plaintext USER, PROT without
  *      PBSZ, garbage after 234, AUTH SSL/TLS-P then a transfer without PROT,
- *      a command pipelined behind AUTH, an overlong line);
+ *      with the client's usual data connection and with TLS forced on it to
+ *      see the level the server really uses, a command pipelined behind
+ *      AUTH, an overlong line);
  *   2. the model's cover set (gen_cover against the in-process server built
  *      with the target's declared policy);
  *   3. |walks| random walks and |mutants| mutated cover scripts.

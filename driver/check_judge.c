@@ -12,6 +12,8 @@ typedef struct seen {
   bool prot_p_sent;    /* a PROT P was sent (and no REIN/AUTH since) */
   bool saw_234, pipelined, auth_under_tls, plain_login, ccc_under_tls, prot_p_data;
   bool prot_after_p, hs_failed, pass_sent, saw_421, prot_sent, sec_sent;
+  bool data_tls_forced; /* "# client: data_prot=tls" in effect */
+  bool forced_data;     /* a data connection under it: the level was tested */
 } seen;
 
 static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
@@ -103,7 +105,15 @@ static void note_applies(const model_config *cfg, const transcript *got, bool *a
       if (step_is(st, "421"))
         s.saw_421 = true;
       break;
+    case TRANSCRIPT_COMMENT:
+      /* the runner's directive (runner.h); the last one in effect counts */
+      if (st->len > 9 && memmem(st->data, st->len, "client:", 7) != NULL &&
+          memmem(st->data, st->len, "data_prot=", 10) != NULL)
+        s.data_tls_forced = memmem(st->data, st->len, "data_prot=tls", 13) != NULL;
+      break;
     case TRANSCRIPT_E:
+      if (step_is(st, "data ") && s.data_tls_forced && !s.prot_p_sent)
+        s.forced_data = true;
       if (step_is(st, "handshake ok"))
         s.tls = true;
       else if (step_is(st, "handshake failed"))
@@ -126,7 +136,8 @@ static void note_applies(const model_config *cfg, const transcript *got, bool *a
   applies[ORACLE_TLS_REQUIRED_LOGIN] = cfg->policy.tls_login && s.plain_login;
   applies[ORACLE_TLS_REQUIRED_STAYS_TLS] = cfg->policy.tls_login && s.ccc_under_tls;
   applies[ORACLE_PROT_P_DATA_IS_TLS] = s.prot_p_data;
-  applies[ORACLE_PROT_LEVEL_KEPT] = s.prot_after_p;
+  /* a refused PROT after P, or data protection forced under C */
+  applies[ORACLE_PROT_LEVEL_KEPT] = s.prot_after_p || s.forced_data;
   applies[ORACLE_HANDSHAKE_FAIL_CLOSES] = s.hs_failed;
   applies[ORACLE_NO_SECRET_ECHO] = s.pass_sent;
   applies[ORACLE_REPLY_421_CLOSES] = s.saw_421;

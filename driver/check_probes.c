@@ -51,6 +51,18 @@ static const probe probes[] = {
     {"probe-auth-tls-p-stor",
      "C: AUTH TLS-P\nT: handshake\nC: USER alice\nC: PASS wonderland\nC: PASV\nD: open\n"
      "C: STOR /upload/new.txt\nD: send hello\\n\nD: close\n"},
+    /* PROT_LEVEL_KEPT: the same without PROT, but the client tries TLS on
+     * the data connection ("# client: data_prot=tls", runner.h). A server
+     * that keeps C sends the listing in clear and the client's data
+     * handshake fails (no violation); one that turned protection on by
+     * itself (vsftpd, ProFTPD) delivers it over TLS. A plain "D: open" only
+     * shows such a server as a timeout or a 425, which no invariant names. */
+    {"probe-auth-ssl-list-tls",
+     "# client: data_prot=tls\nC: AUTH SSL\nT: handshake\nC: USER alice\nC: PASS wonderland\n"
+     "C: PASV\nD: open\nC: LIST /pub\n"},
+    {"probe-auth-tls-p-list-tls",
+     "# client: data_prot=tls\nC: AUTH TLS-P\nT: handshake\nC: USER alice\nC: PASS wonderland\n"
+     "C: PASV\nD: open\nC: LIST /pub\n"},
     /* NO_PIPELINED_INJECTION: a command in the same write as AUTH TLS */
     {"probe-pipelined-behind-auth", "C: AUTH TLS\\r\\nSYST\nT: handshake\nC: NOOP\n"},
     {"probe-pipelined-user-behind-auth", "C: AUTH TLS\\r\\nUSER alice\nT: handshake\nC: NOOP\n"},

@@ -220,6 +220,36 @@ static void handshake_failed(runner *r, const char *reason) {
   r->await_close = r->hs_after_234 && !stalled;
 }
 
+/* looks_like_reply: |p| starts like an FTP reply line (RFC 959 section 4.2:
+ * three digits, then a space or a hyphen). */
+static bool looks_like_reply(const uint8_t *p, size_t n) {
+  return n >= 4 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+         p[2] <= '9' && (p[3] == ' ' || p[3] == '-');
+}
+
+/* rec_tls_error records why the control connection's TLS client failed.
+ * When it failed on bytes that are not a record and begin like a reply,
+ * the server wrote a reply in plaintext while TLS was on: "tls error
+ * plaintext <first line>" (its bytes as received, without the line end, at
+ * most RUNNER_PLAINTEXT_SHOWN; the text form escapes them), which the oracle
+ * judges. Anything else keeps "tls error <reason>". */
+static void rec_tls_error(runner *r) {
+  static const char tag[] = "tls error plaintext ";
+  const uint8_t *p = r->not_record;
+  size_t n = r->not_record_len;
+  if (p == NULL || !looks_like_reply(p, n)) {
+    runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
+    return;
+  }
+  uint8_t ev[sizeof(tag) - 1 + RUNNER_PLAINTEXT_SHOWN];
+  size_t len = 0;
+  while (len < n && len < RUNNER_PLAINTEXT_SHOWN && p[len] != '\r' && p[len] != '\n')
+    len++;
+  memcpy(ev, tag, sizeof(tag) - 1);
+  memcpy(ev + sizeof(tag) - 1, p, len);
+  rec_client(r, TRANSCRIPT_E, ev, sizeof(tag) - 1 + len);
+}
+
 /* drain_app reads decrypted application data into reply lines. */
 static void drain_app(runner *r) {
   uint8_t buf[16384];
@@ -237,7 +267,7 @@ static void drain_app(runner *r) {
       return;
     }
     if (rc == TLS_CLIENT_FAILED) {
-      runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
+      rec_tls_error(r);
       tls_drop(r);
       r->gave_up = true; /* a real client drops the connection */
       return;
@@ -291,17 +321,25 @@ static void rx_process(runner *r) {
     if (n < 5)
       return;
     size_t body = ((size_t)p[3] << 8) | p[4];
-    if (r->mode == RX_TLS && (!is_record_type(p[0]) || body > RECORD_BODY_MAX)) {
+    bool not_record = r->mode == RX_TLS && (!is_record_type(p[0]) || body > RECORD_BODY_MAX);
+    if (not_record) {
       take = n; /* not a record: the client fails on it */
     } else {
       if (n < 5 + body)
         return;
       take = 5 + body;
     }
-    if (r->tls != NULL)
+    if (r->tls != NULL) {
+      if (not_record) {
+        r->not_record = p;
+        r->not_record_len = take;
+      }
       record_to_client(r, p, take);
-    else if (!r->drop_records)
+      r->not_record = NULL;
+      r->not_record_len = 0;
+    } else if (!r->drop_records) {
       buf_add(r, &r->held, p, take, "held");
+    }
     ftps_buf_consume(&r->rx, take);
   }
 }

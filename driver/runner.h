@@ -47,6 +47,11 @@
  *   runner records "E: tls shutdown" and reads plaintext again; the client
  *   does not answer an unsolicited close_notify. A record that fails to
  *   decrypt gives "E: tls error <reason>" and the client gives up (below).
+ *   When what the client failed on is not a record but begins like a reply
+ *   line (3 digits, then a space or '-'), the server wrote a reply in
+ *   plaintext while TLS was on: the event is "E: tls error plaintext
+ *   <line>", the line's first bytes as received (up to CR, LF or
+ *   RUNNER_PLAINTEXT_SHOWN bytes).
  * - T: handshake while TLS is active, or T: close_notify without TLS (or a
  *   second time), is not played: the step is copied and followed by a
  *   "# skipped: ..." comment.
@@ -73,7 +78,9 @@
  * command still waiting; the greeting pairs with the connection itself. From
  * that it keeps, as a real client would:
  * - the protection level: P after "200" to "PROT P" ("PROT S"/"E" count as
- *   protected), C after "200" to "PROT C" or a 2xx to REIN; C at the start;
+ *   protected), C after "200" to "PROT C", a 2xx to REIN, or a 234 to an
+ *   AUTH sent in plaintext (RFC 2228: AUTH resets the security state); C at
+ *   the start;
  * - the data connection offered last: passive after 227 to PASV or 229 to
  *   EPSV (the port is parsed from the reply), active after 200 to PORT or
  *   EPRT, none after ABOR, REIN, or once a data connection was closed.
@@ -88,7 +95,8 @@
  *   "E: data failed <reason>" (in-process "refused").
  * - Under protection level P the client starts TLS on the data connection
  *   as soon as it is established (RFC 4217 section 7: the client is the TLS
- *   client), offering the control connection's newest TLS session, which
+ *   client; "# client: data_prot=tls|clear" below overrides the level),
+ *   offering the control connection's newest TLS session, which
  *   the server must resume by default (require_tls_reuse). Under TLS 1.3
  *   that session exists only after the first protected reply was read.
  * - "D: send <bytes>" queues bytes; they are written (through TLS when on)
@@ -118,6 +126,13 @@
  *     data_tls_reuse=on|off     offer the control session on data TLS (on)
  *     data_close_notify=on|off  send close_notify before closing data (on);
  *                               off cuts an upload off (a truncation)
+ *     data_prot=auto|tls|clear  protect data connections by the level the
+ *                               client tracked (auto), or always start TLS
+ *                               on them (tls), or never (clear), whatever
+ *                               PROT said - to see which level a server
+ *                               really uses (implicit protection after AUTH
+ *                               SSL); the transcript's other lines are
+ *                               unchanged, so the oracle judges as usual
  *   A malformed one makes the run fail with RUNNER_ERR_INVAL, naming the
  *   script line on |diag|.
  *
@@ -169,6 +184,7 @@
 #define RUNNER_DATA_MAX     (64ull << 20)   /* data-connection bytes received per run */
 #define RUNNER_TCP_TIMEOUT_DEFAULT 5000u    /* ms a TCP step may wait */
 #define RUNNER_TCP_SLEEP_MAX 10000u         /* ms of one W: step over TCP */
+#define RUNNER_PLAINTEXT_SHOWN 80u          /* bytes of a plaintext line in "tls error plaintext" */
 
 /* Return values of runner_run (negative: the run could not be done). */
 enum {

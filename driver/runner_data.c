@@ -60,6 +60,7 @@ void runner_data_init(runner *r) {
   ftps_buf_init(&r->dtx, RUNNER_TX_MAX);
   r->data_tls_reuse = true;
   r->data_close_notify = true;
+  r->data_prot = DATA_PROT_AUTO;
   r->prot = 'C';
   r->offer = OFFER_NONE;
   r->dc = DC_NONE;
@@ -94,6 +95,18 @@ static bool set_switch(const char *v, size_t vl, bool *out) {
   return true;
 }
 
+static bool set_data_prot(const char *v, size_t vl, runner_data_prot *out) {
+  if (vl == 4 && memcmp(v, "auto", 4) == 0)
+    *out = DATA_PROT_AUTO;
+  else if (vl == 3 && memcmp(v, "tls", 3) == 0)
+    *out = DATA_PROT_TLS;
+  else if (vl == 5 && memcmp(v, "clear", 5) == 0)
+    *out = DATA_PROT_CLEAR;
+  else
+    return false;
+  return true;
+}
+
 bool runner_client_directive(runner *r, const uint8_t *p, size_t n, char *err, size_t err_len) {
   static const char tag[] = "client:";
   const char *s = (const char *)p;
@@ -120,11 +133,13 @@ bool runner_client_directive(runner *r, const uint8_t *p, size_t n, char *err, s
         ok = set_switch(eq + 1, vl, &r->data_tls_reuse);
       else if (kl == 17 && memcmp(kv, "data_close_notify", 17) == 0)
         ok = set_switch(eq + 1, vl, &r->data_close_notify);
+      else if (kl == 9 && memcmp(kv, "data_prot", 9) == 0)
+        ok = set_data_prot(eq + 1, vl, &r->data_prot);
     }
     if (!ok) {
       snprintf(err, err_len,
-               "expected client directive key=value (data_tls_reuse|data_close_notify=on|off), "
-               "got '%.*s'",
+               "expected client directive key=value (data_tls_reuse|data_close_notify=on|off, "
+               "data_prot=auto|tls|clear), got '%.*s'",
                (int)(pos - start > 64 ? 64 : pos - start), kv);
       return false;
     }
@@ -249,6 +264,12 @@ static void final_reply(runner *r, const runner_cmd *c, const uint8_t *p, size_t
     r->prot = c->arg == 'C' ? 'C' : 'P';
   else if (is_verb(c, "REIN") && code[0] == '2') {
     r->prot = 'C'; /* RFC 959 REIN: back to the state after the greeting */
+    r->offer = OFFER_NONE;
+  } else if (is_verb(c, "AUTH") && strcmp(code, "234") == 0 && r->tls == NULL) {
+    /* RFC 2228 AUTH: "removes any state associated with prior FTP Security
+     * commands" - PROT is C again. A 234 while TLS is on (a second AUTH)
+     * starts nothing, so it changes nothing. */
+    r->prot = 'C';
     r->offer = OFFER_NONE;
   } else if (is_verb(c, "PASV") && strcmp(code, "227") == 0 && parse_pasv(p, n, &port)) {
     r->offer = OFFER_PASSIVE;
@@ -411,12 +432,14 @@ void runner_on_data_connected(runner *r) {
   ftps_buf_reset(&r->dtx);
   r->dbytes = 0;
   SHA256_Init(&r->dhash);
-  if (r->prot != 'P') {
+  bool tls = r->data_prot == DATA_PROT_TLS || (r->data_prot == DATA_PROT_AUTO && r->prot == 'P');
+  if (!tls) {
     runner_data_output(r);
     return;
   }
-  /* RFC 4217 section 7: under PROT P the client starts TLS on the data
-   * connection, as client, offering the control connection's session. */
+  /* RFC 4217 section 7: under PROT P (or when told to) the client starts
+   * TLS on the data connection, as client, offering the control
+   * connection's session. */
   r->dtls = tls_client_new_resume(r->data_tls_reuse ? runner_ctl_session(r) : NULL);
   if (r->dtls == NULL) {
     r->err = RUNNER_ERR_NOMEM;

@@ -40,6 +40,13 @@ typedef enum dc_state {
   DC_OPEN,        /* established (the client may have half-closed it) */
 } dc_state;
 
+/* How the client protects its data connections ("# client: data_prot="). */
+typedef enum runner_data_prot {
+  DATA_PROT_AUTO,  /* TLS under the protection level P the client tracked */
+  DATA_PROT_TLS,   /* always TLS, whatever the level */
+  DATA_PROT_CLEAR, /* never TLS */
+} runner_data_prot;
+
 /* One command the client sent, waiting for its final reply. */
 typedef struct runner_cmd {
   char verb[5];           /* upper case, NUL-terminated; "" for the greeting or unknown */
@@ -60,6 +67,11 @@ struct runner {
   ftps_buf line;          /* the S: line being assembled */
   ftps_buf held;          /* records after 234, before T: handshake */
   rx_mode mode;
+  /* Server bytes that are not a TLS record, handed to the TLS client while
+   * it runs on them (set only during that call): if it fails, they say
+   * whether the server wrote a reply in plaintext. */
+  const uint8_t *not_record;
+  size_t not_record_len;
   bool drop_records;      /* after a failed handshake: records are discarded */
   bool await_close;       /* after a failed handshake: the server must close */
   bool saw_234;           /* a 234 came since the last handshake began */
@@ -75,6 +87,7 @@ struct runner {
   /* client behaviour ("# client:" directives, runner.h) */
   bool data_tls_reuse;
   bool data_close_notify;
+  runner_data_prot data_prot;
 
   /* what the client knows from its commands and the replies */
   uint8_t cmdline[RUNNER_CMDLINE_MAX];

@@ -478,6 +478,13 @@ static void final_reply(oracle *o, unsigned code) {
       o->st.sec = o->st.sec == MODEL_SEC_PLAIN ? MODEL_SEC_NEGOTIATING : o->st.sec;
     if (row < 0 && code == 421)
       o->st.close = MODEL_CLOSING;
+    if (row < 0 && code / 100 == 2 && ev_is_prot(ev) && ev != MODEL_EV_PROT_OTHER) {
+      /* A PROT accepted out of order (without PBSZ, before TLS) still sets
+       * the level the server uses from now on, as a client takes it. */
+      o->st.prot = ev == MODEL_EV_PROT_C ? MODEL_PROT_C : MODEL_PROT_P;
+      o->prot_refused_under_p = false;
+      o->prot_kept_reported = false;
+    }
     if (row >= 0)
       after_take(o, ev, code, -1, before);
     else if (o->st.close == MODEL_CLOSING && before.close == MODEL_OPEN)
@@ -643,6 +650,19 @@ static void event(oracle *o, const transcript_step *st) {
       o->closing = CLOSE_HS_FAILED;
     }
   } else if (starts(st, "tls")) {
+    /* "tls error plaintext <line>": the server wrote a reply in plaintext
+     * where a TLS record belonged. Only after a failed handshake may one
+     * unprotected 421 come (RFC 4217 section 10.1, judged in
+     * first_line_checks); once SECURE there is no exception. After CCC or
+     * a close_notify the state is PLAIN and plaintext is expected. */
+    static const char plain[] = "tls error plaintext ";
+    size_t pl = sizeof(plain) - 1;
+    if (o->st.sec == MODEL_SEC_SECURE && st->len >= pl && !memcmp(st->data, plain, pl)) {
+      size_t shown = st->len - pl < 60 ? st->len - pl : 60;
+      violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
+                "a reply in plaintext while TLS is on: \"%.*s\"", (int)shown,
+                (const char *)st->data + pl);
+    }
     if (o->st.sec == MODEL_SEC_SECURE || o->st.sec == MODEL_SEC_NEGOTIATING) {
       take_event(o, MODEL_EV_TLS_ERROR);
       o->closing = CLOSE_TLS_ERROR;
@@ -652,6 +672,17 @@ static void event(oracle *o, const transcript_step *st) {
      * opened under PROT C and closed empty after PROT P carried nothing. */
     bool clear = st->len >= 11 && !memcmp(st->data, "data clear ", 11);
     bool empty = clear && st->len >= 13 && !memcmp(st->data + 11, "0 ", 2);
+    bool tls = st->len >= 9 && !memcmp(st->data, "data tls ", 9);
+    bool tls_empty = tls && st->len >= 11 && !memcmp(st->data + 9, "0 ", 2);
+    if (tls && !tls_empty && o->st.prot == MODEL_PROT_C && !o->prot_kept_reported) {
+      /* The mirror of clear data under P: a server that protects data
+       * while PROT is C changed the level by itself (vsftpd and ProFTPD
+       * after AUTH SSL / AUTH TLS-P). A compliant server sends in clear,
+       * and a client that tries TLS anyway records "data failed". */
+      o->prot_kept_reported = true;
+      violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
+                "data protected while PROT is C: the level changed without an accepted PROT");
+    }
     if (clear && !empty && o->st.prot == MODEL_PROT_P) {
       /* Judged by the transfer's final reply: bytes in clear are data the
        * server delivered or accepted only if the transfer succeeded (2xx).

@@ -3,13 +3,19 @@
  * This file defines the ftps_session API itself (a scripted fake), so the
  * linker never pulls the real session out of libftps_server.a. It checks
  * what the oracle relies on - a broken server's plaintext after 234 is
- * recorded, bare-LF and unterminated lines are kept - and that a server that
- * floods output or never goes quiet cannot hang the runner. */
+ * recorded, bare-LF and unterminated lines are kept, a reply written in
+ * plaintext while TLS is on is told apart from other TLS errors - and that a
+ * server that floods output or never goes quiet cannot hang the runner. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "ftps_err.h"
 #include "ftps_session.h"
+#include "ftps_tls.h"
 #include "model.h"
 #include "oracle.h"
 #include "runner.h"
@@ -22,9 +28,19 @@ typedef enum fake_mode {
   FAKE_FLOOD,      /* endless output */
   FAKE_WAKE,       /* a wake time that is always due */
   FAKE_DRIP,       /* one output byte per call, never quiet */
+  /* TLS after 234 (a real handshake on memory BIOs); NOOP is answered
+   * inside TLS, STAT with the bytes below written around TLS: */
+  FAKE_TLS_PLAIN,  /* a multi-line reply in plaintext */
+  FAKE_TLS_LONG,   /* a plaintext reply line longer than the event shows */
+  FAKE_TLS_JUNK,   /* bytes that are neither a record nor a reply */
 } fake_mode;
 
 static fake_mode mode;
+static SSL_CTX *tls_ctx; /* the fake's server context, built once */
+
+static bool tls_mode(void) {
+  return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK;
+}
 
 struct ftps_session {
   uint8_t out[1 << 16];
@@ -34,6 +50,10 @@ struct ftps_session {
   bool after_234;
   bool closed;
   uint64_t now;
+  SSL *ssl;          /* TLS modes, after 234 */
+  BIO *rbio, *wbio;  /* borrowed from |ssl| */
+  char tline[256];   /* a command line read inside TLS */
+  size_t tline_len;
 };
 
 static void put(ftps_session *s, const char *text) {
@@ -61,7 +81,83 @@ ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms) {
 }
 
 void ftps_session_free(ftps_session *s) {
+  if (s != NULL)
+    SSL_free(s->ssl);
   free(s);
+}
+
+static void put_bytes(ftps_session *s, const void *p, size_t n) {
+  if (n <= sizeof(s->out) - s->out_len) {
+    memcpy(s->out + s->out_len, p, n);
+    s->out_len += n;
+  }
+}
+
+/* tls_flush moves the server's TLS output (records) to the wire. */
+static void tls_flush(ftps_session *s) {
+  uint8_t buf[4096];
+  int n;
+  while ((n = BIO_read(s->wbio, buf, sizeof(buf))) > 0)
+    put_bytes(s, buf, (size_t)n);
+}
+
+static void tls_start(ftps_session *s) {
+  s->ssl = SSL_new(tls_ctx);
+  s->rbio = BIO_new(BIO_s_mem());
+  s->wbio = BIO_new(BIO_s_mem());
+  CHECK(s->ssl != NULL && s->rbio != NULL && s->wbio != NULL);
+  BIO_set_mem_eof_return(s->rbio, -1);
+  SSL_set_bio(s->ssl, s->rbio, s->wbio);
+  SSL_set_options(s->ssl, SSL_OP_NO_TICKET); /* no per-connection ticket keys here */
+  SSL_set_accept_state(s->ssl);
+}
+
+/* tls_command answers one command read inside TLS. */
+static void tls_command(ftps_session *s, const char *line) {
+  static const char reply[] = "200 ok\r\n";
+  if (strcmp(line, "STAT") != 0) {
+    SSL_write(s->ssl, reply, (int)sizeof(reply) - 1);
+    tls_flush(s);
+    return;
+  }
+  tls_flush(s); /* whatever TLS owes goes first */
+  if (mode == FAKE_TLS_PLAIN)
+    put(s, "211-status in plaintext\r\n 1 line\r\n211 end\r\n");
+  else if (mode == FAKE_TLS_LONG)
+    put(s, "211 0123456789012345678901234567890123456789012345678901234567890123456789"
+           "0123456789 past the shown part\r\n");
+  else
+    put(s, "\x01\x02\x03\x04\x05\x06 not a reply\r\n");
+}
+
+/* tls_feed runs the fake's TLS server over |in|. */
+static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
+  if (len > 0)
+    BIO_write(s->rbio, in, (int)len);
+  if (!SSL_is_init_finished(s->ssl)) {
+    if (SSL_do_handshake(s->ssl) != 1) {
+      tls_flush(s);
+      ERR_clear_error();
+      return;
+    }
+  }
+  tls_flush(s);
+  uint8_t buf[256];
+  int n;
+  while ((n = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
+    for (int i = 0; i < n; i++) {
+      if (buf[i] == '\n') {
+        s->tline[s->tline_len > 0 && s->tline[s->tline_len - 1] == '\r' ? s->tline_len - 1
+                                                                         : s->tline_len] = 0;
+        tls_command(s, s->tline);
+        s->tline_len = 0;
+      } else if (s->tline_len + 1 < sizeof(s->tline)) {
+        s->tline[s->tline_len++] = (char)buf[i];
+      }
+    }
+  }
+  tls_flush(s);
+  ERR_clear_error(); /* the client shares this thread's error queue */
 }
 
 int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed) {
@@ -70,8 +166,19 @@ int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *ou
     return FTPS_ERR_CLOSED;
   if (mode == FAKE_FLOOD || mode == FAKE_DRIP)
     return 0; /* output comes from ftps_session_output */
+  if (s->ssl != NULL) {
+    tls_feed(s, in, len);
+    *out_consumed = len;
+    return 0;
+  }
   for (size_t i = 0; i < len; i++) {
     (*out_consumed)++;
+    if (s->after_234 && tls_mode()) {
+      tls_start(s);
+      tls_feed(s, in + i, len - i);
+      *out_consumed = len;
+      return 0;
+    }
     if (s->after_234) {
       /* whatever arrives (a ClientHello) gets the vsftpd answer */
       put(s, "500 OOPS: SSL_accept failed\r\n");
@@ -207,6 +314,53 @@ static char *run(fake_mode m, const char *text, int *out_rc, runner_result *res)
   return buf;
 }
 
+/* A reply in plaintext while TLS is on makes the client's TLS fail; the
+ * runner says it was plaintext and shows the line, and the oracle judges it
+ * (NO_PLAINTEXT_AFTER_234). Bytes that are no reply keep the TLS reason. */
+static void test_plaintext_under_tls(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] = "C: AUTH TLS\nT: handshake\nC: NOOP\nC: STAT\nC: NOOP\n";
+  static const char head[] = "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+                             "C: NOOP\nS: 200 ok\nC: STAT\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+
+  char *t = run(FAKE_TLS_PLAIN, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(res.gave_up);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "C: NOOP\nS: 200 ok\nC: STAT\nE: tls error plaintext 211-status in plaintext\n"
+               "# not played: client gave up\n");
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_TLS_PLAIN, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PLAINTEXT_AFTER_234");
+  CHECK(strstr(v.why, "211-status in plaintext") != NULL);
+
+  /* the event shows at most RUNNER_PLAINTEXT_SHOWN bytes of the line */
+  t = run(FAKE_TLS_LONG, script, &rc, &res);
+  CHECK(strncmp(t, head, strlen(head)) == 0);
+  CHECK(strstr(t, "\nE: tls error plaintext 211 "
+                  "0123456789012345678901234567890123456789012345678901234567890123456789012345\n"
+                  "# not played: client gave up\n") != NULL);
+  CHECK_EQ_INT(RUNNER_PLAINTEXT_SHOWN, 80);
+  free(t);
+
+  /* neither a record nor a reply: the TLS client's own reason, which the
+   * oracle does not judge (the client gave up) */
+  t = run(FAKE_TLS_JUNK, script, &rc, &res);
+  CHECK(strncmp(t, head, strlen(head)) == 0);
+  CHECK(strstr(t, "\nE: tls error ") != NULL);
+  CHECK(strstr(t, "plaintext") == NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_TLS_JUNK, script, &v), 0);
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
 int main(void) {
   int rc;
   runner_result res;
@@ -256,5 +410,7 @@ int main(void) {
   CHECK_EQ_INT(rc, RUNNER_LIMIT);
   CHECK(res.matched);
   free(t);
+
+  test_plaintext_under_tls();
   return testlib_finish();
 }

@@ -1,7 +1,9 @@
 /* test_runner_tcp.c - runner_run_tcp (`run --connect`) against a scripted
  * fake FTP server thread on 127.0.0.1: replies, passive downloads and
  * uploads in clear, the hold of 226 behind the data close, active mode
- * refused, a silent server timing out, W: as a real sleep. */
+ * refused, a silent server timing out, W: as a real sleep, and the
+ * protection the client uses on data connections (the level it tracked,
+ * or "# client: data_prot=" overriding it). */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -120,6 +122,10 @@ static void *fake_main(void *arg) {
       say(fd, reply);
     } else if (!strncmp(line, "PORT", 4)) {
       say(fd, "200 PORT ok\r\n");
+    } else if (!strncmp(line, "PROT", 4)) {
+      say(fd, "200 PROT ok\r\n"); /* and sends data in clear all the same */
+    } else if (!strcmp(line, "AUTH TLS")) {
+      say(fd, "234 go\r\n"); /* the scripts below never start TLS */
     } else if (!strcmp(line, "HANG")) {
       /* no reply: the client must time out */
     } else if (!strcmp(line, "MULTI")) {
@@ -228,6 +234,49 @@ int main(void) {
   CHECK_STR(t, "S: 220 fake ready\nC: HANG\nE: timeout\n# not played: client gave up\n");
   CHECK(took >= 300 && took < FAKE_WAIT_MS);
   free(t);
+
+  /* the data connection's protection follows the level the client
+   * tracked: P after "200" to PROT P (the fake then sends in clear, so the
+   * client's TLS fails on it), C again after a 234 to AUTH (RFC 2228: AUTH
+   * resets the security state) */
+  t = play(&f, "C: PROT P\nC: PASV\nD: open\nC: RETR x\nC: QUIT\n", 0, &rc);
+  CHECK(strstr(t, "C: RETR x\nS: 150 here\nE: data failed ") != NULL);
+  CHECK(strstr(t, "E: data clear") == NULL);
+  free(t);
+  t = play(&f, "C: PROT P\nC: AUTH TLS\nC: PASV\nD: open\nC: RETR x\nC: QUIT\n", 0, &rc);
+  CHECK(strstr(t, "S: 234 go\n") != NULL);
+  CHECK(strstr(t, "C: RETR x\nS: 150 here\nE: data clear 6 bytes sha256=" HELLO_SHA "\n") != NULL);
+  free(t);
+  /* "# client: data_prot=clear|tls" overrides the level from where it
+   * stands; "auto" goes back to it */
+  t = play(&f, "C: PROT P\n# client: data_prot=clear\nC: PASV\nD: open\nC: RETR x\nC: QUIT\n", 0,
+           &rc);
+  CHECK(strstr(t, "# client: data_prot=clear\n") != NULL);
+  CHECK(strstr(t, "S: 150 here\nE: data clear 6 bytes sha256=" HELLO_SHA "\n") != NULL);
+  free(t);
+  t = play(&f, "# client: data_prot=tls\nC: PASV\nD: open\nC: RETR x\nC: QUIT\n", 0, &rc);
+  CHECK(strstr(t, "S: 150 here\nE: data failed ") != NULL);
+  CHECK(strstr(t, "E: data clear") == NULL);
+  free(t);
+  t = play(&f, "# client: data_prot=tls\n# client: data_prot=auto\nC: PASV\nD: open\nC: RETR x\n"
+               "C: QUIT\n", 0, &rc);
+  CHECK(strstr(t, "S: 150 here\nE: data clear 6 bytes") != NULL);
+  free(t);
+  /* a malformed value is the script's error */
+  {
+    transcript script, out;
+    char err[256];
+    static const char bad[] = "# client: data_prot=maybe\nC: QUIT\n";
+    transcript_init(&script);
+    transcript_init(&out);
+    CHECK_EQ_INT(transcript_parse_text(&script, bad, strlen(bad), "bad", err, sizeof(err)), 0);
+    CHECK(fake_start(&f));
+    snprintf(err, sizeof(err), "%u", f.port);
+    CHECK_EQ_INT(runner_run_tcp("127.0.0.1", err, &script, NULL, &out, NULL), RUNNER_ERR_INVAL);
+    transcript_cleanup(&script);
+    transcript_cleanup(&out);
+    fake_stop(&f); /* the runner connected, then stopped at the directive */
+  }
 
   /* expectations work over TCP too, and W: is a real sleep */
   t0 = mono_ms();
