@@ -439,11 +439,24 @@ void model_classify_line(const uint8_t *line, size_t len, model_cmd *out) {
   const uint8_t *a = out->arg;
   size_t al = out->arg_len;
   if (!strcmp(out->verb, "USER")) {
+    /* "ftp" is anonymous too: RFC 959 names no anonymous account, and
+     * servers take both names (vsftpd.conf(5) anonymous_enable: "both the
+     * usernames ftp and anonymous are recognised as anonymous logins";
+     * our server's login handler). */
     out->ev = (a && (arg_is(a, al, "ANONYMOUS") || arg_is(a, al, "FTP"))) ? MODEL_EV_USER_ANON
                                                                            : MODEL_EV_USER;
     return;
   }
   if (!strcmp(out->verb, "AUTH")) {
+    /* The drafts before RFC 4217 (draft-murray-auth-ftp-ssl) named four
+     * mechanisms: "'TLS' or 'TLS-C'" with data protection "Clear" by
+     * default, and "'SSL' or 'TLS-P'" with "Private", "primarily for
+     * backward compatibility". RFC 4217 names only TLS ("As the SSL/TLS
+     * protocols self-negotiate their levels, there is no need to
+     * distinguish between SSL and TLS in the application layer"); clients
+     * and servers still send and accept the other three. So TLS-C is AUTH
+     * TLS and TLS-P is AUTH SSL, and both rows leave PROT at C: the model
+     * does not assume the drafts' implicit "Private". */
     if (!a || al == 0)
       out->ev = MODEL_EV_AUTH_NOARG;
     else if (arg_is(a, al, "TLS") || arg_is(a, al, "TLS-C"))

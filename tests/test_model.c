@@ -339,6 +339,172 @@ static void test_plain_login_needs_policy(void) {
   CHECK(model_take(&rfc, &t, MODEL_EV_NOOP, 421, false) == MODEL_ROW_GEN_421);
 }
 
+/* --- the rfc profile against the RFC text, table-driven ---
+ *
+ * RFC 959 section 5.4 ("Command-Reply Sequences"): "The table below lists
+ * alternative success and failure replies for each command. These must be
+ * strictly adhered to; a server may substitute text in the replies, but the
+ * meaning and action implied by the code numbers and by the specific command
+ * reply sequence cannot be altered." Each command is listed with
+ * "Preliminary replies ... first (with their succeeding replies indented and
+ * under them), then positive and negative completion, and finally
+ * intermediary replies". RFC 2228 section 8.2 gives the same for the
+ * security commands and lists the replies it adds to USER ("232 336") and to
+ * the data channel commands ("STOR 534, 535", RETR, STOU, APPE, LIST, NLST
+ * the same).
+ *
+ * Each case below copies those lists: |pre| the preliminaries (RFC 959's
+ * "(110)" restart marker, indented under 125/150, is a 1xx preliminary
+ * too), |after| the replies indented under them, |fin| the direct replies.
+ * On top of them the model adds, as model.def documents:
+ *   - 421 to every command, directly and after a preliminary (RFC 959 4.2:
+ *     "This may be a reply to any command if the service knows it must shut
+ *     down"), so QUIT too;
+ *   - 500 501 502 533 to every security command (RFC 2228 8.2: "any
+ *     security command can return 500, 501, 502, 533, or 421");
+ *   - the per-case |add_*| / |drop| departures, each with its reason. */
+enum rfc_state { RS_PLAIN, RS_USER_OK, RS_LOGGED_IN, RS_RNFR };
+
+static model_state rfc_state_of(enum rfc_state which) {
+  model_state s = model_initial();
+  if (which == RS_PLAIN)
+    return s;
+  s.sec = MODEL_SEC_SECURE;
+  if (which == RS_USER_OK) {
+    s.login = MODEL_LOGIN_USER;
+    return s;
+  }
+  s.login = MODEL_LOGIN_IN;
+  s.pbsz = MODEL_YES;
+  s.prot = MODEL_PROT_P;
+  s.data = MODEL_DATA_PASSIVE;
+  if (which == RS_RNFR)
+    s.rnfr = MODEL_YES;
+  return s;
+}
+
+typedef struct rfc_case {
+  const char *what;
+  model_event ev;
+  enum rfc_state st;
+  const char *pre, *after, *fin;      /* the RFC lists, as written */
+  const char *add_after, *add_fin;    /* model departures: added codes */
+  const char *drop_fin;               /* model departures: removed codes */
+} rfc_case;
+
+/* RFC 4217 uses 521 and 522 where RFC 2228 says 534 for a transfer refused
+ * for its protection level (model.def, file actions); the rows allow all. */
+#define XFER_4217_AFTER "522"
+#define XFER_4217_FIN "521 522"
+
+static const rfc_case rfc_cases[] = {
+    /* RFC 959: USER 230 / 530 / 500, 501, 421 / 331, 332; RFC 2228: 232 336 */
+    {"USER", MODEL_EV_USER, RS_PLAIN, "", "", "230 530 500 501 421 331 332 232 336", "", "", ""},
+    /* PASS 230 / 202 / 530 / 500, 501, 503, 421 / 332 (after USER 331) */
+    {"PASS", MODEL_EV_PASS, RS_USER_OK, "", "", "230 202 530 500 501 503 421 332", "", "", ""},
+    {"CWD", MODEL_EV_CWD, RS_LOGGED_IN, "", "", "250 500 501 502 421 530 550", "", "", ""},
+    /* RETR 125, 150 / (110) / 226, 250 / 425, 426, 451 // 450, 550 /
+     * 500, 501, 421, 530; RFC 2228: 534, 535 */
+    {"RETR", MODEL_EV_RETR, RS_LOGGED_IN, "110 125 150", "226 250 425 426 451",
+     "450 550 500 501 421 530 534 535", XFER_4217_AFTER, XFER_4217_FIN, ""},
+    /* STOR 125, 150 / (110) / 226, 250 / 425, 426, 451, 551, 552 //
+     * 532, 450, 452, 553 / 500, 501, 421, 530; RFC 2228: 534, 535 */
+    {"STOR", MODEL_EV_STOR, RS_LOGGED_IN, "110 125 150", "226 250 425 426 451 551 552",
+     "532 450 452 553 500 501 421 530 534 535", XFER_4217_AFTER, XFER_4217_FIN, ""},
+    /* LIST 125, 150 / 226, 250 / 425, 426, 451 // 450 / 500, 501, 502, 421,
+     * 530; RFC 2228: 534, 535 */
+    {"LIST", MODEL_EV_LIST, RS_LOGGED_IN, "125 150", "226 250 425 426 451",
+     "450 500 501 502 421 530 534 535", XFER_4217_AFTER, XFER_4217_FIN, ""},
+    {"PASV", MODEL_EV_PASV, RS_LOGGED_IN, "", "", "227 500 501 502 421 530", "", "", ""},
+    {"PORT", MODEL_EV_PORT, RS_LOGGED_IN, "", "", "200 500 501 421 530", "", "", ""},
+    {"TYPE", MODEL_EV_TYPE, RS_LOGGED_IN, "", "", "200 500 501 504 421 530", "", "", ""},
+    {"RNFR", MODEL_EV_RNFR, RS_LOGGED_IN, "", "", "450 550 500 501 502 421 530 350", "", "", ""},
+    /* RNTO 250 / 532, 553 / 500, 501, 502, 503, 421, 530 (after RNFR 350) */
+    {"RNTO", MODEL_EV_RNTO, RS_RNFR, "", "", "250 532 553 500 501 502 503 421 530", "", "", ""},
+    /* REIN 120 / 220 // 220 / 421 / 500, 502 */
+    {"REIN", MODEL_EV_REIN, RS_LOGGED_IN, "120", "220", "220 421 500 502", "", "", ""},
+    /* QUIT 221 / 500 (421: the generic rule) */
+    {"QUIT", MODEL_EV_QUIT, RS_LOGGED_IN, "", "", "221 500", "", "", ""},
+    /* RFC 2228 AUTH 234 / 334 / 502, 504, 534, 431 / 500, 501, 421. RFC 4217
+     * accepts TLS with 234 only (model.def): 334 ("ADAT must follow") is not
+     * allowed for AUTH TLS. */
+    {"AUTH TLS in PLAIN", MODEL_EV_AUTH_TLS, RS_PLAIN, "", "",
+     "234 334 502 504 534 431 500 501 421", "", "", "334"},
+    /* Once SECURE a second AUTH is refused: never 234 (NO_SECOND_234). */
+    {"AUTH TLS when SECURE", MODEL_EV_AUTH_TLS, RS_LOGGED_IN, "", "",
+     "234 334 502 504 534 431 500 501 421", "", "", "234 334"},
+    /* Another mechanism may go on with ADAT (334); 234 answers only AUTH
+     * TLS/SSL (AUTH_234_ONLY_FOR_AUTH). */
+    {"AUTH GSSAPI in PLAIN", MODEL_EV_AUTH_OTHER, RS_PLAIN, "", "",
+     "234 334 502 504 534 431 500 501 421", "", "", "234"},
+    /* ADAT 235 / 335 / 503, 501, 535 / 500, 501, 421 */
+    {"ADAT", MODEL_EV_ADAT, RS_LOGGED_IN, "", "", "235 335 503 501 535 500 501 421", "", "", ""},
+    /* PBSZ 200 / 503 / 500, 501, 421, 530; RFC 2228 section 3: "If the
+     * server has not completed a security data exchange with the client, it
+     * should respond with a 503 reply code" - so no 200 in PLAIN. */
+    {"PBSZ after AUTH", MODEL_EV_PBSZ, RS_LOGGED_IN, "", "", "200 503 500 501 421 530", "", "", ""},
+    {"PBSZ in PLAIN", MODEL_EV_PBSZ, RS_PLAIN, "", "", "200 503 500 501 421 530", "", "", "200"},
+    /* PROT 200 / 504, 536, 503, 534, 431 / 500, 501, 421, 530 */
+    {"PROT P after PBSZ", MODEL_EV_PROT_P, RS_LOGGED_IN, "", "",
+     "200 504 536 503 534 431 500 501 421 530", "", "", ""},
+    /* CCC is not in 8.2's table; RFC 2228 section 3 gives 200 when the
+     * server turns protection off, 534 when it will not, and "If the
+     * command is not integrity-protected, the server must respond with a
+     * 533 reply code" (as model.def quotes it). */
+    {"CCC", MODEL_EV_CCC, RS_LOGGED_IN, "", "", "200 533 534", "", "", ""},
+};
+
+static void codes_of(model_codes *c, const char *s) {
+  memset(c, 0, sizeof(*c));
+  model_codes_parse(c, s);
+}
+
+static void codes_drop(model_codes *c, const char *s) {
+  model_codes d;
+  codes_of(&d, s);
+  for (size_t i = 0; i < 16; i++)
+    c->bits[i] &= ~d.bits[i];
+}
+
+static void check_codes(const char *what, const char *part, const model_codes *got,
+                        const model_codes *want) {
+  if (!memcmp(got, want, sizeof(*got))) {
+    CHECK(1);
+    return;
+  }
+  char g[512], w[512];
+  model_codes_format(got, g, sizeof(g));
+  model_codes_format(want, w, sizeof(w));
+  fprintf(stderr, "rfc profile, %s, %s: model allows {%s}, the RFC lists {%s}\n", what, part, g,
+          w);
+  CHECK(0);
+}
+
+static void test_rfc_profile_table(void) {
+  model_config rfc = model_config_make(MODEL_PROFILE_RFC, NULL);
+  for (size_t i = 0; i < sizeof(rfc_cases) / sizeof(rfc_cases[0]); i++) {
+    const rfc_case *c = &rfc_cases[i];
+    model_codes pre, after, fin, wpre, wafter, wfin;
+    model_state st = rfc_state_of(c->st);
+    CHECK(model_allowed(&rfc, &st, c->ev, &pre, &fin, &after));
+    codes_of(&wpre, c->pre);
+    codes_of(&wafter, c->after);
+    model_codes_parse(&wafter, c->add_after);
+    codes_of(&wfin, c->fin);
+    model_codes_parse(&wfin, c->add_fin);
+    /* model.h: "421 is always in |fin| and |after| for command events"
+     * (|after| matters only once a preliminary came) */
+    model_codes_parse(&wfin, "421");
+    model_codes_parse(&wafter, "421");
+    if (model_event_flags(c->ev) & MODEL_F_SEC)
+      model_codes_parse(&wfin, "500 501 502 533");
+    codes_drop(&wfin, c->drop_fin);
+    check_codes(c->what, "preliminary", &pre, &wpre);
+    check_codes(c->what, "after a preliminary", &after, &wafter);
+    check_codes(c->what, "final", &fin, &wfin);
+  }
+}
+
 static void classify(const char *line, model_event want) {
   model_cmd c;
   model_classify_line((const uint8_t *)line, strlen(line), &c);
@@ -402,6 +568,7 @@ int main(void) {
   test_classify();
   test_policy_parse();
   test_plain_login_needs_policy();
+  test_rfc_profile_table();
   test_every_state();
   model_policy def = model_policy_default();
   model_config c = model_config_make(MODEL_PROFILE_DEFAULT, &def);

@@ -1,7 +1,9 @@
 /* test_oracle.c - the oracle on hand-written transcripts: every invariant has
- * passing and violating cases under tests/oracle/ (every pass/ file must be OK;
- * violate/<INVARIANT>-*.fts must break <INVARIANT>), plus framing, step
- * numbering, first-violation mode and the coverage hook built in C. */
+ * passing and violating cases under tests/oracle/. Every pass/ file must be
+ * OK and names the invariants it exercises ("# exercises: INV,..."); every
+ * violate/<INVARIANT>-*.fts names in "# expect: INV,..." exactly the set the
+ * oracle reports for it with --all. Plus framing, step numbering,
+ * first-violation mode and the coverage hook built in C. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +19,89 @@ static model_config default_cfg(void) {
   return model_config_make(MODEL_PROFILE_DEFAULT, &p);
 }
 
+/* header_value returns the text after "# <key>" (key includes the colon) in
+ * the transcript's comment lines, or NULL; |*len| is its length. */
+static const char *header_value(const transcript *t, const char *key, size_t *len) {
+  size_t klen = strlen(key);
+  for (size_t i = 0; i < t->n; i++) {
+    const transcript_step *s = &t->steps[i];
+    if (s->kind != TRANSCRIPT_COMMENT || s->len < klen + 1 || s->data[0] != ' ' ||
+        memcmp(s->data + 1, key, klen))
+      continue;
+    const char *v = (const char *)s->data + 1 + klen;
+    size_t n = s->len - 1 - klen;
+    while (n && *v == ' ')
+      v++, n--;
+    *len = n;
+    return v;
+  }
+  return NULL;
+}
+
 /* config_for reads an optional "# policy: ..." line from the transcript. */
 static model_config config_for(const transcript *t) {
   model_policy p = model_policy_default();
-  for (size_t i = 0; i < t->n; i++) {
-    const transcript_step *s = &t->steps[i];
-    if (s->kind == TRANSCRIPT_COMMENT && s->len > 9 &&
-        !memcmp(s->data, " policy: ", 9)) {
-      char err[128];
-      CHECK(model_policy_parse(&p, (const char *)s->data + 9, err, sizeof(err)) == 0);
-    }
+  size_t len;
+  const char *v = header_value(t, "policy:", &len);
+  if (v) {
+    char spec[256], err[128];
+    snprintf(spec, sizeof(spec), "%.*s", (int)len, v);
+    CHECK(model_policy_parse(&p, spec, err, sizeof(err)) == 0);
   }
   return model_config_make(MODEL_PROFILE_DEFAULT, &p);
 }
 
+/* parse_inv_list fills |set| from "INV[,INV...]" (spaces allowed after a
+ * comma); an unknown name is a test failure. Returns the number named. */
+static size_t parse_inv_list(const char *file, const char *v, size_t len,
+                             bool set[ORACLE_INVARIANT_COUNT]) {
+  size_t named = 0;
+  memset(set, 0, ORACLE_INVARIANT_COUNT * sizeof(bool));
+  while (len) {
+    while (len && (*v == ' ' || *v == ','))
+      v++, len--;
+    size_t k = 0;
+    while (k < len && v[k] != ',' && v[k] != ' ')
+      k++;
+    if (k == 0)
+      break;
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)k, v);
+    int inv = oracle_invariant_from_name(name);
+    if (inv < 0)
+      fprintf(stderr, "%s: unknown invariant '%s' in header\n", file, name);
+    CHECK(inv >= 0);
+    if (inv >= 0) {
+      set[inv] = true;
+      named++;
+    }
+    v += k, len -= k;
+  }
+  return named;
+}
+
+static void format_set(const bool set[ORACLE_INVARIANT_COUNT], char *buf, size_t n) {
+  size_t off = 0;
+  buf[0] = 0;
+  for (int i = 0; i < ORACLE_INVARIANT_COUNT && off < n; i++)
+    if (set[i]) {
+      int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "",
+                       oracle_invariant_name((oracle_invariant)i));
+      if (w < 0)
+        return;
+      off += (size_t)w;
+    }
+}
+
 static void dump(const transcript *t) { transcript_print_text(t, stderr); }
 
-static bool covered_inv[ORACLE_INVARIANT_COUNT];
+static bool violated_by_file[ORACLE_INVARIANT_COUNT];  /* some violate/ file breaks it */
+static bool exercised_by_pass[ORACLE_INVARIANT_COUNT]; /* some pass/ file exercises it */
 
+/* check_file judges one file with --all semantics. A pass/ file must be OK
+ * and name what it exercises in "# exercises: INV,..."; a violate/ file must
+ * report exactly the invariants of its "# expect: INV,..." header, which
+ * includes the one its name starts with. */
 static void check_file(const char *dir, const char *name, bool pass) {
   char path[2048], err[512];
   snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -52,6 +119,14 @@ static void check_file(const char *dir, const char *name, bool pass) {
   for (size_t i = 0; i < t.n; i++)
     oracle_step(o, &t.steps[i]);
   size_t n = oracle_finish(o);
+  bool listed[ORACLE_INVARIANT_COUNT];
+  size_t hlen = 0;
+  const char *h = header_value(&t, pass ? "exercises:" : "expect:", &hlen);
+  if (!h)
+    fprintf(stderr, "%s: no '# %s' header\n", name, pass ? "exercises:" : "expect:");
+  CHECK(h != NULL);
+  size_t named = h ? parse_inv_list(name, h, hlen, listed) : 0;
+  CHECK(named > 0);
   if (pass) {
     if (n) {
       char line[1024];
@@ -60,23 +135,34 @@ static void check_file(const char *dir, const char *name, bool pass) {
       dump(&t);
     }
     CHECK_EQ_INT(n, 0);
+    for (int i = 0; h && n == 0 && i < ORACLE_INVARIANT_COUNT; i++)
+      exercised_by_pass[i] |= listed[i];
   } else {
     char want[64];
     size_t k = strcspn(name, "-");
     snprintf(want, sizeof(want), "%.*s", (int)k, name);
     int inv = oracle_invariant_from_name(want);
     CHECK(inv >= 0);
-    bool found = false;
-    for (size_t i = 0; i < n; i++)
-      if ((int)oracle_violation_at(o, i)->inv == inv)
-        found = true;
-    if (!found) {
-      fprintf(stderr, "%s: %s not reported (%zu violations)\n", name, want, n);
-      dump(&t);
+    bool got[ORACLE_INVARIANT_COUNT];
+    memset(got, 0, sizeof(got));
+    for (size_t i = 0; i < n; i++) {
+      const oracle_violation *v = oracle_violation_at(o, i);
+      if (v)
+        got[v->inv] = true;
     }
-    CHECK(found);
-    if (inv >= 0 && found)
-      covered_inv[inv] = true;
+    if (h && memcmp(got, listed, sizeof(got))) {
+      char gs[512], ws[512];
+      format_set(got, gs, sizeof(gs));
+      format_set(listed, ws, sizeof(ws));
+      fprintf(stderr, "%s: --all reports {%s}, '# expect:' says {%s}\n", name, gs, ws);
+      dump(&t);
+      CHECK(0);
+    }
+    if (inv >= 0 && h && !listed[inv])
+      fprintf(stderr, "%s: '# expect:' does not name %s\n", name, want);
+    CHECK(inv >= 0 && h && listed[inv]);
+    for (int i = 0; h && i < ORACLE_INVARIANT_COUNT; i++)
+      violated_by_file[i] |= got[i] && listed[i];
     /* first-violation mode stops at exactly one */
     oracle_violation first;
     CHECK_EQ_INT(oracle_check_transcript(&t, &cfg, false, &first), 1);
@@ -238,9 +324,13 @@ int main(void) {
   CHECK(check_dir("tests/oracle/pass", true) >= 10);
   CHECK(check_dir("tests/oracle/violate", false) >= ORACLE_INVARIANT_COUNT);
   for (int i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
-    if (!covered_inv[i])
-      fprintf(stderr, "no violating transcript for %s\n", oracle_invariant_name(i));
-    CHECK(covered_inv[i]);
+    const char *name = oracle_invariant_name((oracle_invariant)i);
+    if (!violated_by_file[i])
+      fprintf(stderr, "no violating transcript expects %s\n", name);
+    CHECK(violated_by_file[i]);
+    if (!exercised_by_pass[i])
+      fprintf(stderr, "no passing transcript's '# exercises:' names %s\n", name);
+    CHECK(exercised_by_pass[i]);
     CHECK(oracle_invariant_severity(i) ==
           (i <= ORACLE_NO_SECRET_ECHO ? ORACLE_SECURITY : ORACLE_CONFORMANCE));
   }

@@ -482,9 +482,10 @@ static int has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* check_fts_file: files under examples/ must be valid canonical .fts and
- * round trip byte-identically; under tests/ a file may be a deliberately bad
- * or non-canonical input, so only what parses is checked through binary. */
+/* check_fts_file: files under examples/ and corpus/seeds/ must be valid
+ * canonical .fts and round trip byte-identically; under tests/ (and
+ * corpus/regressions/) a file may be a deliberately bad or non-canonical
+ * input, so only what parses is checked through binary. */
 static void check_fts_file(const char *path, int strict, unsigned *count) {
   uint8_t *buf = NULL;
   size_t len = 0;
@@ -499,7 +500,7 @@ static void check_fts_file(const char *path, int strict, unsigned *count) {
   }
   if (transcript_parse_text(&t, (const char *)buf, len, path, err, sizeof(err)) != 0) {
     if (strict) {
-      fprintf(stderr, "example does not parse: %s\n", err);
+      fprintf(stderr, "does not parse (examples/ and corpus/seeds/ must): %s\n", err);
       CHECK(0);
     } else {
       printf("note: skipping %s (does not parse: %s)\n", path, err);
@@ -514,7 +515,7 @@ static void check_fts_file(const char *path, int strict, unsigned *count) {
   if (plen == len && memcmp(printed, buf, len) == 0) {
     roundtrip(path, (const char *)buf, len);
   } else if (strict) {
-    fprintf(stderr, "example is not canonical .fts: %s\n", path);
+    fprintf(stderr, "not canonical .fts (examples/ and corpus/seeds/ must be): %s\n", path);
     CHECK_MEM(printed, plen, buf, len);
   } else {
     printf("note: %s is not canonical; checking its canonical form\n", path);
@@ -557,7 +558,19 @@ static void test_roundtrip_files(void) {
   walk_fts(dir, 1, 0, &count);
   snprintf(dir, sizeof(dir), "%s", testlib_source_path("tests"));
   walk_fts(dir, 0, 0, &count);
-  printf("round-tripped %u .fts files from examples/ and tests/\n", count);
+  /* corpus/seeds/ holds generated (so canonical) scripts, e.g. the committed
+   * cover set in corpus/seeds/scripts/; regressions may be odd inputs. */
+  unsigned seeds = 0;
+  snprintf(dir, sizeof(dir), "%s", testlib_source_path("corpus/seeds"));
+  walk_fts(dir, 1, 0, &seeds);
+  CHECK(seeds > 0);
+  count += seeds;
+  snprintf(dir, sizeof(dir), "%s", testlib_source_path("corpus/regressions"));
+  walk_fts(dir, 0, 0, &count);
+  snprintf(dir, sizeof(dir), "%s", testlib_source_path("corpus/open"));
+  walk_fts(dir, 0, 0, &count);
+  printf("round-tripped %u .fts files from examples/, tests/ and corpus/ (%u seeds)\n", count,
+         seeds);
 }
 
 /* ---- binary decoding of bad input ---- */
