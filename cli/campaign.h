@@ -64,6 +64,10 @@ typedef struct campaign_run_h {
   long long execs, execs_per_s, edges, corpus, findings;
   long long seeds, corpus_final;
   long trans_covered, trans_total; /* model transitions, -1 n/a */
+  bool has_stability;              /* AFL++ reported a stability */
+  double stability;                /* its lowest over the instances, in percent
+                                    * (the share of edges that come out the same
+                                    * when an input runs again; goal >= 90) */
   campaign_strs finding_lines;     /* "<regression path>: <report line>" */
   size_t new_regressions;
   char note[256];                  /* what went wrong, if anything */
@@ -111,7 +115,8 @@ double campaign_report_coverage(const campaign_opts *o, campaign_run_h *runs, si
                                 char *note, size_t note_len);
 
 /* campaign_report_write prints the summary table and writes
- * <report>/summary.json. Returns 0 or -1. */
+ * <report>/summary.json (per harness "stability_pct": AFL++'s lowest
+ * stability over the instances, null under libFuzzer). Returns 0 or -1. */
 int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, size_t n,
                           double wall_s, double line_cov, const char *cov_note,
                           const char *model_note);

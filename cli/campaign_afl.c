@@ -5,8 +5,9 @@
  * the budget (-V). The harness is the afl preset's build: afl-clang-fast
  * with libAFLDriver (persistent mode, shared-memory input). poll() reads each
  * instance's fuzzer_stats - which AFL++ 4.04c rewrites only about once a
- * minute, so execs and edges lag in the progress lines of a short campaign -
- * and counts the queue, crashes and hangs directories, which are live;
+ * minute, so execs and edges lag in the progress lines of a short campaign;
+ * the report takes the lowest "stability" of the instances (issue 6's goal:
+ * >= 90%) - and counts the queue, crashes and hangs directories, which are live;
  * merge() runs afl-cmin over every queue; minimize() runs afl-tmin. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,24 +70,33 @@ static int afl_start(const campaign_opts *o, campaign_run_h *run) {
   return 0;
 }
 
-/* stat_value reads "key : value" from a fuzzer_stats file, -1 if absent. */
-static long long stat_value(const char *text, const char *key) {
+/* stat_number reads "key : value" from a fuzzer_stats file (the value may
+ * end in '%', as "stability : 97.31%" does); -1 if absent. */
+static double stat_number(const char *text, const char *key) {
   size_t klen = strlen(key);
   for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
     if (strncmp(p, key, klen) != 0 || (p[klen] != ' ' && p[klen] != ':'))
       continue;
     const char *v = strchr(p, ':');
-    if (v == NULL)
+    const char *eol = strchr(p, '\n');
+    if (v == NULL || (eol != NULL && v > eol))
       return -1;
-    return (long long)strtod(v + 1, NULL);
+    char *end = NULL;
+    double d = strtod(v + 1, &end);
+    return end == v + 1 ? -1 : d;
   }
   return -1;
+}
+
+static long long stat_value(const char *text, const char *key) {
+  return (long long)stat_number(text, key);
 }
 
 static int every_instance(const campaign_run_h *run, const char *sub, campaign_strs *out);
 
 static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
   long long execs = 0, eps = 0, edges = -1, corpus = -1, findings = 0;
+  double stability = -1;
   bool any = false;
   for (unsigned j = 0; j < o->jobs && j < CAMPAIGN_JOBS_MAX; j++) {
     char path[CAMPAIGN_PATH_MAX];
@@ -113,6 +123,10 @@ static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
       findings += v;
     if ((v = stat_value(t, "saved_hangs")) > 0)
       findings += v;
+    /* the least stable instance speaks for the harness */
+    double st = stat_number(t, "stability");
+    if (st >= 0 && (stability < 0 || st < stability))
+      stability = st;
     free(text);
   }
   /* the directories are live; the stats file lags */
@@ -130,6 +144,10 @@ static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
     run->execs = execs;
     run->execs_per_s = eps;
     run->edges = edges;
+  }
+  if (stability >= 0) {
+    run->has_stability = true;
+    run->stability = stability;
   }
   run->corpus = corpus;
   run->findings = findings;

@@ -338,11 +338,11 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
       campaign_path(html, sizeof(html), "%s/coverage/index.html", o->report) != 0)
     return -1;
 
-  printf("\n%-18s %6s %12s %9s %7s %8s %9s %12s\n", "harness", "time", "execs", "execs/s",
-         "edges", "corpus", "findings", "transitions");
+  printf("\n%-18s %6s %12s %9s %7s %8s %9s %12s %9s\n", "harness", "time", "execs", "execs/s",
+         "edges", "corpus", "findings", "transitions", "stability");
   for (size_t i = 0; i < n; i++) {
     const campaign_run_h *r = &runs[i];
-    char ex[32], eps[32], ed[32], co[32], fi[32], tr[32], tm[16];
+    char ex[32], eps[32], ed[32], co[32], fi[32], tr[32], tm[16], st[16];
     fmt_count(ex, sizeof(ex), r->execs);
     fmt_count(eps, sizeof(eps), r->execs_per_s);
     fmt_count(ed, sizeof(ed), r->edges);
@@ -353,8 +353,13 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
     else
       snprintf(tr, sizeof(tr), "-");
     snprintf(tm, sizeof(tm), "%.0fs", r->elapsed);
-    printf("%-18s %6s %12s %9s %7s %8s %9s %12s%s%s\n", r->name, r->ran ? tm : "-", ex, eps, ed,
-           co, fi, tr, r->note[0] ? "  " : "", r->note);
+    /* AFL++ only: libFuzzer has no stability figure */
+    if (r->has_stability)
+      snprintf(st, sizeof(st), "%.2f%%", r->stability);
+    else
+      snprintf(st, sizeof(st), "-");
+    printf("%-18s %6s %12s %9s %7s %8s %9s %12s %9s%s%s\n", r->name, r->ran ? tm : "-", ex, eps,
+           ed, co, fi, tr, st, r->note[0] ? "  " : "", r->note);
     for (size_t k = 0; k < r->finding_lines.n; k++)
       printf("    finding: %s\n", r->finding_lines.v[k]);
   }
@@ -401,6 +406,10 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
               r->trans_total);
     else
       fprintf(f, "\"transitions_covered\": null, \"transitions_total\": null, ");
+    if (r->has_stability)
+      fprintf(f, "\"stability_pct\": %.2f, ", r->stability);
+    else
+      fprintf(f, "\"stability_pct\": null, ");
     fprintf(f, "\"note\": ");
     json_str(f, r->note);
     fprintf(f, ", \"finding_reports\": [");

@@ -14,7 +14,11 @@
  * (or as raw bytes).
  *
  * Input: byte 0 flags, then the attacker's program, or for client 3 the raw
- * bytes the data client sends.
+ * bytes the data client sends. A program whose length is not a multiple of 4
+ * ends in a partial operation, which the attacker ignores; its first byte
+ * holds more flags (so every older input keeps its meaning):
+ *   bit 0     the policy's require_tls_reuse off (else on, as built in): a
+ *             data connection may then use a fresh session
  *   bits 0-1  data client: 0 resumes the control connection's session;
  *             1 a fresh session (no resumption); 2 offers a session of a
  *             DIFFERENT control connection (made once per process);
@@ -23,17 +27,22 @@
  *   bits 3-4  RETR /pub/hello.txt, STOR /upload/new.txt, LIST /pub, NLST /pub
  *   bit 5     connect the data connection after the command (else before)
  *   bits 6-7  client data deliveries in pieces of 0 (whole) 1 7 64 bytes
+ * Whether the policy requires reuse follows from the input alone, never from
+ * BoringSSL's randomness (see fuzz_tls_attack.h).
  * Checks: fuzz_tls.h's on the control connection, plus
  *   SETUP               the login and PASV get 331 230 200 200 200 227
  *   PROT_P_DATA_IS_TLS  every byte the server sends on the data connection
  *                       is a TLS record; a client without TLS gets 425/426
  *                       and no file is stored
- *   TLS_REUSE           without resumption of this control connection's
- *                       session (clients 1, 2) the transfer gets 522 (425 or
- *                       426 when the attacker broke the handshake), moves no
- *                       data and stores nothing
- *   TRANSFER            with resumption and only benign operations the
- *                       transfer succeeds (226) with the right bytes; a
+ *   TLS_REUSE           under require_tls_reuse, without resumption of this
+ *                       control connection's session (clients 1, 2) the
+ *                       transfer gets 522 (425 or 426 when the attacker broke
+ *                       the handshake), moves no data and stores nothing;
+ *                       under either policy a data connection never resumes
+ *                       another control connection's session (client 2)
+ *   TRANSFER            with resumption, or with any session when
+ *                       require_tls_reuse is off, and only benign operations
+ *                       the transfer succeeds (226) with the right bytes; a
  *                       stored upload is never other than what was sent
  *   CONTROL_UNAFFECTED  afterwards NOOP gets 200 on a control connection
  *                       that is still open
@@ -359,7 +368,7 @@ static long stored_upload(uint8_t *out, size_t cap) {
   return (long)total;
 }
 
-static void check_transfer(dconn *d, int fin, int op) {
+static void check_transfer(dconn *d, int fin, int op, bool reuse_required) {
   ctl *c = d->c;
   fuzz_tls_effect worst = fuzz_tls_attack_worst(&d->atk, -1, false);
   fuzz_tls_effect app = fuzz_tls_attack_worst(&d->atk, -1, true);
@@ -381,7 +390,11 @@ static void check_transfer(dconn *d, int fin, int op) {
                     "a data client without TLS under PROT P stored %ld bytes", up);
     return;
   }
-  if (d->kind != 0) {
+  /* Tickets are keyed per control connection (ftps_tls.h). */
+  if (d->kind == 2 && d->cli_done && tls_client_session_reused(d->cli))
+    fuzz_finding("TLS_REUSE", "a data connection resumed the session of a different control "
+                 "connection", &c->log);
+  if (d->kind != 0 && reuse_required) {
     if (fin != 522 && fin != 425 && fin != 426)
       fuzz_findingf("TLS_REUSE", &c->log, "a data connection without resumption got %d", fin);
     if (worst <= FUZZ_TLS_BENIGN && fin != 522)
@@ -395,7 +408,8 @@ static void check_transfer(dconn *d, int fin, int op) {
                     "a data connection without resumption stored %ld bytes", up);
     return;
   }
-  /* Resumption: an upload stored is exactly what was sent. */
+  /* Resumption, or any session the policy allows: an upload stored is
+   * exactly what was sent. */
   if (up >= 0 && ((size_t)up != sizeof(kUpload) - 1 || memcmp(stored, kUpload, (size_t)up) != 0))
     fuzz_findingf("TRANSFER", &c->log, "the stored upload differs from what was sent (%ld bytes)",
                   up);
@@ -404,8 +418,8 @@ static void check_transfer(dconn *d, int fin, int op) {
   if (worst > FUZZ_TLS_BENIGN)
     return;
   if (fin != 226)
-    fuzz_findingf("TRANSFER", &c->log, "a resumed data connection without tampering got %d",
-                  fin);
+    fuzz_findingf("TRANSFER", &c->log, "a %s data connection without tampering got %d",
+                  d->kind == 0 ? "resumed" : "fresh (require_tls_reuse off)", fin);
   if (op == 0 && (d->got.len != 6 || memcmp(d->got.data, "hello\n", 6) != 0))
     fuzz_findingf("TRANSFER", &c->log, "RETR delivered %zu bytes, not \"hello\\n\"",
                   d->got.len);
@@ -432,9 +446,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t flags = data[0];
   int kind = flags & 3, op = (flags >> 3) & 3;
   bool tls12 = flags & 4;
+  size_t prog_len = size - 1, whole = prog_len - prog_len % 4;
+  uint8_t more = kind != 3 && whole < prog_len ? data[1 + whole] : 0;
   cfg = fuzz_config(); /* a fresh tree: no /upload/new.txt */
+  /* Per input, and put back after it: the bench links every harness into
+   * one process sharing this configuration. */
+  bool reuse_before = cfg->server.policy.require_tls_reuse;
+  cfg->server.policy.require_tls_reuse = !(more & 0x01);
   ctl_open(&c, tls12);
-  fuzz_tls_logf(&c.log, " fuzz_data_tls: flags 0x%02x", flags);
+  fuzz_tls_logf(&c.log, " fuzz_data_tls: flags 0x%02x 0x%02x (require_tls_reuse %s)", flags,
+                more, cfg->server.policy.require_tls_reuse ? "on" : "off");
 
   memset(&d, 0, sizeof(d));
   d.c = &c;
@@ -442,7 +463,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   d.upload = op == 1;
   d.chunk = chunks[flags >> 6];
   ftps_buf_init(&d.got, DATA_GOT_MAX);
-  fuzz_tls_attack_init(&d.atk, kind == 3 ? NULL : data + 1, kind == 3 ? 0 : size - 1);
+  fuzz_tls_attack_init(&d.atk, kind == 3 ? NULL : data + 1, kind == 3 ? 0 : whole);
   for (int i = 0; i < 2; i++)
     fuzz_tls_framer_init(&d.fr[i]);
   for (size_t i = 0; i < FUZZ_TLS_BATCH_MAX; i++)
@@ -488,7 +509,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     data_pump(&d);
     fin = c.rep.n > before && before < FUZZ_TLS_CODES_MAX ? c.rep.codes[before] : -1;
   }
-  check_transfer(&d, fin, op);
+  check_transfer(&d, fin, op, cfg->server.policy.require_tls_reuse);
   int noop = ctl_cmd(&c, "NOOP");
   if (noop != 200 || c.srv.closed || c.srv.failed)
     fuzz_findingf("CONTROL_UNAFFECTED", &c.log,
@@ -506,5 +527,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_tls_writes_cleanup(&d.c2s_w);
   fuzz_tls_writes_cleanup(&d.s2c_q);
   ftps_buf_cleanup(&d.got);
+  cfg->server.policy.require_tls_reuse = reuse_before;
   return 0;
 }

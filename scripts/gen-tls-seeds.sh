@@ -39,7 +39,9 @@ for flags in (0x00, 0x01):
 put("fuzz_tls_mitm", bytes([0x00]) + op(8, False, 1, 1, 0) + op(9, True, 2) + op(5, False, 3))
 
 # fuzz_data_tls: byte 0 flags (bits 0-1 client, bit 2 TLS 1.2, bits 3-4
-# transfer, bit 5 connect after the command, bits 6-7 chunking), then ops.
+# transfer, bit 5 connect after the command, bits 6-7 chunking), then ops,
+# then optionally a partial operation whose first byte is more flags (bit 0
+# require_tls_reuse off).
 for kind in range(3):
     for tls12 in (0, 4):
         for xfer in range(4):
@@ -52,4 +54,13 @@ for code in range(16):
     put("fuzz_data_tls", bytes([0x04]) + op(code, True, 2, 40, 0x04))
 put("fuzz_data_tls", b"\x03USER alice\r\nhello in the clear\n")
 put("fuzz_data_tls", b"\x0bplaintext upload\n")
+# require_tls_reuse off: one byte after the whole operations, bit 0 set; a
+# fresh session (and another connection's, which cannot resume) then succeeds.
+for kind in range(3):
+    for tls12 in (0, 4):
+        for xfer in range(4):
+            put("fuzz_data_tls", bytes([kind | tls12 | xfer << 3, 0x01]))
+for code in range(16):
+    put("fuzz_data_tls", bytes([0x01]) + op(code, False, 0, 12, 0x10) + b"\x01")
+    put("fuzz_data_tls", bytes([0x0d]) + op(code, True, 2, 40, 0x04) + b"\x01")
 PY

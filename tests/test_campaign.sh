@@ -5,7 +5,9 @@
 # copied, not written; the finding is minimized to "BUG", copied to the
 # regressions directory with a README.md line; summary.json has the figures;
 # `ftpsfuzz replay` on a libFuzzer build names the finding; Ctrl-C stops the
-# engine, still writes the report, and leaves no process behind.
+# engine, still writes the report, and leaves no process behind. The AFL++
+# path's stability figure is checked with stand-in afl-fuzz/afl-cmin scripts
+# that write fixture fuzzer_stats files (the lowest instance is reported).
 # usage: test_campaign.sh FTPSFUZZ
 set -uo pipefail
 ftpsfuzz=${1:?usage: $0 FTPSFUZZ}
@@ -58,9 +60,12 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 h = d["harnesses"][0]
 sys.exit(0 if h["name"] == "fuzz_fake" and h["execs"] > 0 and h["findings"] > 0
-         and h["new_regressions"] == 1 and d["engine"] == "libfuzzer" else 1)
+         and h["new_regressions"] == 1 and d["engine"] == "libfuzzer"
+         and h["stability_pct"] is None else 1)
 PY
 echo $?)
+check "libFuzzer: no stability in the table" \
+  $(echo "$out" | grep -Eq '^fuzz_fake +[0-9]+s( +[0-9-]+){5} +- +-( |$)'; echo $?)
 reg=$(find "$tmp/reg/fuzz_fake" -type f ! -name README.md)
 check "one regression file, minimized to BUG" \
   $([ "$(echo "$reg" | wc -l)" -eq 1 ] && [ "$(cat "$reg")" = "BUG" ]; echo $?)
@@ -93,6 +98,71 @@ check "report written after Ctrl-C" \
   $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["interrupted"] else 1)' \
     "$tmp/out2/report/summary.json"; echo $?)
 check "no engine left running after Ctrl-C" $(! pgrep -f "$hd/fuzz_fake" >/dev/null; echo $?)
+
+# AFL++: stand-ins for afl-fuzz (writes a fixture fuzzer_stats per instance,
+# main 97.31%, s1 88.12%) and afl-cmin (copies the queue) on PATH.
+bin=$tmp/fakebin ad=$tmp/build/afl/harnesses
+mkdir -p "$bin" "$ad"
+cp "$hd/harnesses.list" "$hd/fuzz_fake" "$ad/"
+cat >"$bin/afl-fuzz" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+  case $1 in
+  -o) o=$2; shift ;;
+  -M | -S) name=$2; shift ;;
+  --) break ;;
+  esac
+  shift
+done
+stab=97.31
+[ "$name" = main ] || stab=88.12
+mkdir -p "$o/$name/queue" "$o/$name/crashes" "$o/$name/hangs"
+printf 'seed' >"$o/$name/queue/id:000000,time:0,execs:0,orig:seed2"
+cat >"$o/$name/fuzzer_stats" <<EOF
+start_time        : 1700000000
+last_update       : 1700000003
+run_time          : 3
+fuzzer_pid        : $$
+cycles_done       : 0
+execs_done        : 600
+execs_per_sec     : 200.00
+corpus_count      : 1
+corpus_variable   : 1
+stability         : $stab%
+bitmap_cvg        : 0.01%
+saved_crashes     : 0
+saved_hangs       : 0
+edges_found       : 7
+var_byte_count    : 1
+afl_version       : ++4.04c
+target_mode       : shmem_testcase default
+EOF
+sleep 2
+SH
+cat >"$bin/afl-cmin" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+  case $1 in
+  -i) i=$2; shift ;;
+  -o) o=$2; shift ;;
+  --) break ;;
+  esac
+  shift
+done
+mkdir -p "$o" && cp "$i"/* "$o"/
+SH
+chmod +x "$bin/afl-fuzz" "$bin/afl-cmin"
+out=$(PATH="$bin:$PATH" "$ftpsfuzz" fuzz --engine afl --jobs 2 --no-build --no-coverage \
+  --source "$src" --build-root "$tmp/build" --harness fuzz_fake --time 3 --out "$tmp/out4" \
+  --no-regressions 2>&1); rc=$?
+echo "$out"
+check "afl: exit 0" $([ $rc -eq 0 ]; echo $?)
+check "afl: the lowest instance's stability in the table" \
+  $(echo "$out" | grep -Eq '^fuzz_fake +[0-9]+s( +[0-9-]+){5} +- +88\.12%( |$)'; echo $?)
+check "afl: the lowest instance's stability in summary.json" \
+  $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); h=d["harnesses"][0]
+sys.exit(0 if d["engine"] == "afl" and h["stability_pct"] == 88.12 and h["execs"] == 1200 else 1)' \
+    "$tmp/out4/report/summary.json"; echo $?)
 
 "$ftpsfuzz" fuzz --engine honggfuzz >/dev/null 2>&1; rc=$?
 check "bad engine: exit 2" $([ $rc -eq 2 ]; echo $?)
