@@ -2,10 +2,16 @@
  * with BoringSSL on both ends: the ceiling for a PROT P transfer, measured
  * on the same machine in the same run as bench_transfer.sh's curl figures.
  *
- * usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE [--http]]
+ * usage: bench_tls_pair [--bytes N] [--tls12] [--upload [--sink FILE]]
+ *                       [--port-file FILE [--http]]
  * The server (this process) sends N bytes (default 1 GiB) in 16 KiB
  * SSL_write calls; a forked client reads them. Prints one line:
  *   cipher=<name> bytes=<N> seconds=<s> MBps=<MB/s>
+ * --upload turns the direction round (the client writes, the server reads
+ * to the client's close_notify), and --sink writes what the server read to
+ * FILE and fsyncs it before the clock stops: what STOR must do at least to
+ * keep an upload (ftps_vfs_posix.c), without any FTP. FILE is removed.
+ * With --http, --sink does the same with a PUT's body.
  * With --port-file no client is forked: the port is written to FILE and one
  * external client (e.g. openssl s_client, the TLS library curl uses) is
  * served, then the connection is closed with close_notify. --http makes
@@ -18,6 +24,7 @@
  * choice and settings are those of `ftpsfuzz serve`. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -41,6 +48,59 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* upload_client writes |total| bytes and ends with close_notify. */
+static int upload_client(uint16_t port, uint64_t total, bool tls12) {
+  int rc = 1;
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL *ssl = NULL;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (!ctx || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+    goto out;
+  if (tls12)
+    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  ssl = SSL_new(ctx);
+  if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
+    goto out;
+  static uint8_t buf[CHUNK];
+  memset(buf, 'x', sizeof(buf));
+  for (uint64_t sent = 0; sent < total;) {
+    int n = total - sent < CHUNK ? (int)(total - sent) : CHUNK;
+    if (SSL_write(ssl, buf, n) != n)
+      goto out;
+    sent += (uint64_t)n;
+  }
+  SSL_shutdown(ssl);
+  rc = 0;
+out:
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+/* read_upload reads to the client's close_notify into |sink| (-1: none),
+ * fsyncs it, and prints the figure line. Returns 0 on success. */
+static int read_upload(SSL *ssl, int sink) {
+  static uint8_t buf[CHUNK];
+  uint64_t got = 0;
+  double t0 = now_s();
+  int n;
+  while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
+    if (sink >= 0 && write(sink, buf, (size_t)n) != n)
+      return -1;
+    got += (uint64_t)n;
+  }
+  if (SSL_get_error(ssl, n) != SSL_ERROR_ZERO_RETURN || (sink >= 0 && fsync(sink) != 0))
+    return -1;
+  double dt = now_s() - t0;
+  printf("cipher=%s bytes=%llu seconds=%.3f MBps=%.1f\n", SSL_get_cipher_name(ssl),
+         (unsigned long long)got, dt, (double)got / dt / 1e6);
+  return 0;
 }
 
 static int run_client(uint16_t port, uint64_t total, bool tls12, int report_fd) {
@@ -104,8 +164,9 @@ static bool ssl_write_all(SSL *ssl, const void *p, size_t n) {
 }
 
 /* serve_http answers one HTTPS request: GET with |total| bytes, PUT read
- * to the end of its body. Returns 0 on success. */
-static int serve_http(SSL *ssl, uint64_t total) {
+ * to the end of its body (written to |sink| and fsynced when it is not -1).
+ * Returns 0 on success. */
+static int serve_http(SSL *ssl, uint64_t total, int sink) {
   static char head[65536];
   size_t got;
   long hl = http_request(ssl, head, sizeof(head), &got);
@@ -117,13 +178,17 @@ static int serve_http(SSL *ssl, uint64_t total) {
     if (strcasestr(head, "\r\nexpect: 100-continue"))
       ssl_write_all(ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     uint64_t have = got - (size_t)hl;
-    static uint8_t sink[CHUNK];
+    if (sink >= 0 && have > 0 && write(sink, head + hl, (size_t)have) != (ssize_t)have)
+      return -1;
+    static uint8_t in[CHUNK];
     while (have < body) {
-      int n = SSL_read(ssl, sink, sizeof(sink));
-      if (n <= 0)
+      int n = SSL_read(ssl, in, sizeof(in));
+      if (n <= 0 || (sink >= 0 && write(sink, in, (size_t)n) != n))
         return -1;
       have += (uint64_t)n;
     }
+    if (sink >= 0 && fsync(sink) != 0)
+      return -1;
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     return ssl_write_all(ssl, ok, sizeof(ok) - 1) ? 0 : -1;
   }
@@ -147,8 +212,8 @@ static int serve_http(SSL *ssl, uint64_t total) {
 int main(int argc, char **argv) {
   uint64_t total = 1ull << 30;
   bool tls12 = false;
-  const char *port_file = NULL;
-  bool http = false;
+  const char *port_file = NULL, *sink_path = NULL;
+  bool http = false, upload = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--bytes") && i + 1 < argc) {
       total = strtoull(argv[++i], NULL, 10);
@@ -158,14 +223,28 @@ int main(int argc, char **argv) {
       port_file = argv[++i];
     } else if (!strcmp(argv[i], "--http")) {
       http = true;
+    } else if (!strcmp(argv[i], "--upload")) {
+      upload = true;
+    } else if (!strcmp(argv[i], "--sink") && i + 1 < argc) {
+      sink_path = argv[++i];
     } else {
-      fprintf(stderr, "usage: bench_tls_pair [--bytes N] [--tls12] [--port-file FILE [--http]]\n");
+      fprintf(stderr, "usage: bench_tls_pair [--bytes N] [--tls12] [--upload [--sink FILE]] "
+                      "[--port-file FILE [--http]]\n");
       return 2;
     }
   }
   if (http && !port_file) {
     fprintf(stderr, "bench_tls_pair: --http goes with --port-file\n");
     return 2;
+  }
+  if ((upload && port_file) || (sink_path && !upload && !http)) {
+    fprintf(stderr, "bench_tls_pair: --sink goes with --upload (its own client) or --http\n");
+    return 2;
+  }
+  int sink = -1;
+  if (sink_path && (sink = open(sink_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+    fprintf(stderr, "bench_tls_pair: %s: %s\n", sink_path, strerror(errno));
+    return 1;
   }
   signal(SIGPIPE, SIG_IGN);
   SSL_CTX *ctx = ftps_tls_server_ctx_new_self_signed("localhost");
@@ -191,7 +270,8 @@ int main(int argc, char **argv) {
     }
   } else if ((pid = fork()) == 0) {
     close(pipefd[0]);
-    _exit(run_client(ntohs(sa.sin_port), total, tls12, pipefd[1]));
+    _exit(upload ? upload_client(ntohs(sa.sin_port), total, tls12)
+                 : run_client(ntohs(sa.sin_port), total, tls12, pipefd[1]));
   }
   close(pipefd[1]);
   int fd = accept(lfd, NULL, NULL);
@@ -201,15 +281,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_tls_pair: handshake failed\n");
     goto out;
   }
-  if (http) {
-    rc = serve_http(ssl, total);
-    if (rc != 0)
-      fprintf(stderr, "bench_tls_pair: HTTPS exchange failed\n");
-    SSL_shutdown(ssl);
+  if (upload) {
+    rc = read_upload(ssl, sink);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "bench_tls_pair: upload failed\n");
+      rc = 1;
+    }
     goto out;
   }
   if (http) {
-    rc = serve_http(ssl, total);
+    rc = serve_http(ssl, total, sink);
     if (rc != 0)
       fprintf(stderr, "bench_tls_pair: HTTPS exchange failed\n");
     SSL_shutdown(ssl);
@@ -248,5 +331,9 @@ out:
   close(lfd);
   close(pipefd[0]);
   SSL_CTX_free(ctx);
+  if (sink >= 0) {
+    close(sink);
+    unlink(sink_path);
+  }
   return rc;
 }
