@@ -50,39 +50,6 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* upload_client writes |total| bytes and ends with close_notify. */
-static int upload_client(uint16_t port, uint64_t total, bool tls12) {
-  int rc = 1;
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-  SSL *ssl = NULL;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (!ctx || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-    goto out;
-  if (tls12)
-    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-  ssl = SSL_new(ctx);
-  if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
-    goto out;
-  static uint8_t buf[CHUNK];
-  memset(buf, 'x', sizeof(buf));
-  for (uint64_t sent = 0; sent < total;) {
-    int n = total - sent < CHUNK ? (int)(total - sent) : CHUNK;
-    if (SSL_write(ssl, buf, n) != n)
-      goto out;
-    sent += (uint64_t)n;
-  }
-  SSL_shutdown(ssl);
-  rc = 0;
-out:
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  if (fd >= 0)
-    close(fd);
-  return rc;
-}
-
 /* read_upload reads to the client's close_notify into |sink| (-1: none),
  * fsyncs it, and prints the figure line. Returns 0 on success. */
 static int read_upload(SSL *ssl, int sink) {
@@ -103,7 +70,10 @@ static int read_upload(SSL *ssl, int sink) {
   return 0;
 }
 
-static int run_client(uint16_t port, uint64_t total, bool tls12, int report_fd) {
+/* run_client connects as the forked client: with |upload| it writes |total|
+ * bytes and ends with close_notify; else it reads |total| bytes and writes
+ * the figure line to |report_fd|. */
+static int run_client(uint16_t port, uint64_t total, bool tls12, bool upload, int report_fd) {
   int rc = 1;
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   SSL *ssl = NULL;
@@ -117,7 +87,19 @@ static int run_client(uint16_t port, uint64_t total, bool tls12, int report_fd) 
   ssl = SSL_new(ctx);
   if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
     goto out;
-  uint8_t buf[CHUNK];
+  static uint8_t buf[CHUNK];
+  if (upload) {
+    memset(buf, 'x', sizeof(buf));
+    for (uint64_t sent = 0; sent < total;) {
+      int n = total - sent < CHUNK ? (int)(total - sent) : CHUNK;
+      if (SSL_write(ssl, buf, n) != n)
+        goto out;
+      sent += (uint64_t)n;
+    }
+    SSL_shutdown(ssl);
+    rc = 0;
+    goto out;
+  }
   uint64_t got = 0;
   double t0 = now_s();
   while (got < total) {
@@ -270,8 +252,7 @@ int main(int argc, char **argv) {
     }
   } else if ((pid = fork()) == 0) {
     close(pipefd[0]);
-    _exit(upload ? upload_client(ntohs(sa.sin_port), total, tls12)
-                 : run_client(ntohs(sa.sin_port), total, tls12, pipefd[1]));
+    _exit(run_client(ntohs(sa.sin_port), total, tls12, upload, pipefd[1]));
   }
   close(pipefd[1]);
   int fd = accept(lfd, NULL, NULL);
