@@ -239,7 +239,9 @@ static void produce(ftps_session *s) {
 /* Upload bytes: decrypt under TLS, convert under TYPE A, write. */
 static void consume(ftps_session *s) {
   ftps_data *d = &s->data;
-  uint8_t plain[CHUNK], dec[CHUNK];
+  /* dec: a CR held back from the previous chunk comes out in front of this
+   * one's bytes (ascii_decode), so one more than a chunk. */
+  uint8_t plain[CHUNK], dec[CHUNK + 1];
   for (;;) {
     size_t n = 0;
     if (d->ssl) {

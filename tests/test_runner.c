@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "ftps_session.h"
 #include "runner.h"
 #include "test_config.h"
@@ -405,6 +407,46 @@ static void test_data_rules(void) {
   transcript_cleanup(&out);
 }
 
+/* A TYPE A upload whose first TLS record ends in CR and whose next, full
+ * 16 KiB record does not begin with LF: the held CR comes out in front of
+ * the record's bytes, one more than the record (a one-byte stack overflow
+ * of the decode buffer, found by UBSan in CI). The file keeps every byte. */
+static void test_ascii_upload_cr_at_record_end(void) {
+  enum { REC = 16384 };
+  static uint8_t body[2 * REC];
+  memset(body, 'a', REC - 1);
+  body[REC - 1] = '\r';
+  memset(body + REC, 'b', REC);
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256(body, sizeof(body), md);
+  char hex[2 * SHA256_DIGEST_LENGTH + 1];
+  for (size_t i = 0; i < sizeof(md); i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  /* the script: D: send with the CR escaped */
+  size_t cap = sizeof(body) + 1024;
+  char *script = malloc(cap);
+  CHECK(script != NULL);
+  int n = snprintf(script, cap, LOGIN_P "C: TYPE A\nC: EPSV\nD: open\nC: STOR /upload/cr.txt\nD: send ");
+  memset(script + n, 'a', REC - 1);
+  n += REC - 1;
+  memcpy(script + n, "\\r", 2);
+  n += 2;
+  memset(script + n, 'b', REC);
+  n += REC;
+  snprintf(script + n, cap - (size_t)n,
+           "\nD: close\nC: TYPE I\nC: EPSV\nD: open\nC: RETR /upload/cr.txt\n");
+  int rc;
+  runner_result res;
+  char *text = run_text(script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  char want[256];
+  snprintf(want, sizeof(want), "E: data tls %u bytes sha256=%s\nS: 226 Transfer complete.\n",
+           (unsigned)sizeof(body), hex);
+  CHECK(text != NULL && strstr(text, want) != NULL);
+  free(text);
+  free(script);
+}
+
 static void test_config_directives(void) {
   test_config cfg;
   transcript t;
@@ -569,6 +611,7 @@ int main(void) {
   test_events_and_clock();
   test_rules();
   test_data_rules();
+  test_ascii_upload_cr_at_record_end();
   test_config_directives();
   test_config_file();
   test_cli();
