@@ -8,9 +8,9 @@
  * rest is the byte stream. The stream is framed three ways:
  *   whole    one ftps_linebuf_feed loop over the whole stream
  *   split    the same stream fed in the chosen chunks
- *   model    a direct reading of the contract in ftps_cmdline.h (Telnet IAC
- *            removal, LF ends a line, a CR right before it is dropped,
- *            > FTPS_LINE_MAX is TOO_LONG, else NUL is HAS_NUL)
+ *   model    the oracle's framer (oracle_framer_feed, model/oracle_frame.c),
+ *            the one reference reading of the contract in ftps_cmdline.h,
+ *            then > FTPS_LINE_MAX is TOO_LONG, else NUL is HAS_NUL
  * and the three sequences of (status, line) must be identical (FRAMING), and
  * every finished line is checked (LINE): at most FTPS_LINE_MAX bytes, no LF,
  * no NUL; ftps_cmd_parse accepts it exactly when it starts with 3 or 4
@@ -24,6 +24,7 @@
 #include "ftps_buf.h"
 #include "ftps_cmdline.h"
 #include "fuzz_driver.h"
+#include "oracle.h"
 
 /* A framed sequence is serialized as records: status byte, u32 length, line
  * bytes (OK lines only). Bounded: the input is bounded. */
@@ -114,43 +115,27 @@ static void frame_feed(ftps_linebuf *lb, const uint8_t *p, size_t n, ftps_buf *o
   }
 }
 
-/* model_frame reads the stream as ftps_cmdline.h describes it. */
+/* The reference framer is the oracle's (model/oracle_frame.c): the one
+ * reading of the framing contract in ftps_cmdline.h that the oracle also
+ * judges every server with, so the harness and the oracle can never drift
+ * apart from each other. Its line limit is MODEL_LINE_MAX; the server's
+ * FTPS_LINE_MAX is applied on top. */
+_Static_assert(MODEL_LINE_MAX >= FTPS_LINE_MAX, "the oracle framer must see every server line");
+
+static void reference_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
+  ftps_buf *out = ctx;
+  if (overlong || len > FTPS_LINE_MAX)
+    put_frame(out, FTPS_LINE_TOO_LONG, NULL, 0);
+  else if (memchr(line, '\0', len) != NULL)
+    put_frame(out, FTPS_LINE_HAS_NUL, NULL, 0);
+  else
+    put_frame(out, FTPS_LINE_OK, line, len);
+}
+
 static void model_frame(const uint8_t *p, size_t n, ftps_buf *out) {
-  enum { DATA, SEEN, OPTION } iac = DATA;
-  static uint8_t line[FTPS_LINE_MAX + 1];
-  size_t total = 0; /* data bytes of the line so far, CR included */
-  for (size_t i = 0; i < n; i++) {
-    uint8_t c = p[i];
-    if (iac == SEEN) {
-      iac = c == 0xFF ? DATA : (c >= 251 && c <= 254) ? OPTION : DATA;
-      if (c != 0xFF)
-        continue; /* IAC <cmd> dropped; IAC IAC is data 0xFF */
-    } else if (iac == OPTION) {
-      iac = DATA;
-      continue;
-    } else if (c == 0xFF) {
-      iac = SEEN;
-      continue;
-    }
-    if (c != '\n') {
-      if (total < sizeof(line))
-        line[total] = c;
-      total++;
-      continue;
-    }
-    size_t len = total;
-    if (len > 0 && len <= sizeof(line) && line[len - 1] == '\r')
-      len--; /* the CR of CRLF */
-    else if (len > sizeof(line))
-      len--; /* over the limit either way; only the length matters */
-    if (len > FTPS_LINE_MAX)
-      put_frame(out, FTPS_LINE_TOO_LONG, NULL, 0);
-    else if (memchr(line, '\0', len) != NULL)
-      put_frame(out, FTPS_LINE_HAS_NUL, NULL, 0);
-    else
-      put_frame(out, FTPS_LINE_OK, line, len);
-    total = 0;
-  }
+  static oracle_framer f; /* large: not on the stack */
+  oracle_framer_reset(&f);
+  oracle_framer_feed(&f, p, n, reference_line, out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,11 +1,25 @@
 /* ftps_cmdline.h - framing control-connection bytes into command lines, and
  * splitting a line into verb and argument.
  *
- * Framing depends only on the byte stream, never on how it was split into
- * reads. Lines end in CRLF; a bare LF is tolerated; a CR not followed by LF is
- * kept as data (RFC 959 4.1.3 reserves CR LF as the end of line). Telnet IAC
- * sequences (RFC 854) are removed: IAC IAC is a literal 0xFF, IAC WILL/WONT/
- * DO/DONT <opt> and IAC <cmd> are dropped, also across reads. */
+ * THE FRAMING CONTRACT. Every reading of client bytes into command lines
+ * follows it: this framer, the oracle's (model/oracle_frame.c, which
+ * fuzz_cmdline uses as its reference) and tests/test_framing_contract.c,
+ * which feeds the corner cases to both. Framing depends only on the byte
+ * stream, never on how it was split into reads. Two layers:
+ *   1. Telnet (RFC 854) first, giving data bytes:
+ *      - IAC IAC is the data byte 0xFF;
+ *      - IAC followed by a command byte 240..254 drops both; after IAC
+ *        WILL/WONT/DO/DONT (251..254) the next byte, the option, is dropped
+ *        too, unless it is CR or LF: a line end is never eaten as an option
+ *        (it is then data for layer 2);
+ *      - IAC followed by a byte below 240 (no Telnet command) drops the IAC
+ *        and keeps the byte as data, so IAC never eats a line end either.
+ *   2. Lines of data bytes: LF ends a line; a CR directly before that LF
+ *      (in data bytes, so Telnet commands between them do not count) is
+ *      part of the line end; any other CR is data (RFC 959 4.1.3 reserves
+ *      CR LF as the end of line; a bare LF is tolerated).
+ * A line longer than FTPS_LINE_MAX data bytes is FTPS_LINE_TOO_LONG, else a
+ * line holding NUL is FTPS_LINE_HAS_NUL. */
 #ifndef FTPS_CMDLINE_H
 #define FTPS_CMDLINE_H
 
