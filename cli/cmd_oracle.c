@@ -4,7 +4,9 @@
 
 #include "cli.h"
 #include "model.h"
+#include "judge.h"
 #include "oracle.h"
+#include "test_config.h"
 #include "transcript.h"
 
 static int usage(FILE *out) {
@@ -14,7 +16,8 @@ static int usage(FILE *out) {
           " [--all]\n"
           "Prints OK, or VIOLATION <INVARIANT> step <n>: <why> (the first one; every one with\n"
           "--all). The default profile starts from the built-in test policy (TLS required for\n"
-          "login and data, anonymous off, CCC off); the rfc profile ignores --policy.\n"
+          "login and data, anonymous off, CCC off); the rfc profile ignores --policy. The\n"
+          "transcript's own '# config: key=value' lines apply on top, as when it was played.\n"
           "Exit: 0 OK, 1 violation, 2 bad usage or malformed transcript.\n");
   return CLI_USAGE;
 }
@@ -63,24 +66,30 @@ int cmd_oracle(int argc, char **argv) {
     transcript_cleanup(&t);
     return CLI_USAGE;
   }
-  model_config cfg = model_config_make(profile, &policy);
+  /* The one judge (judge.h): the transcript's own "# config:" lines apply
+   * on top of --profile/--policy, and the built-in account's password is
+   * the secret, as when `run --oracle` judged the same exchange. */
+  judge_config jc = judge_config_default();
+  jc.profile = profile;
+  jc.policy = policy;
+  jc.all = all;
+  jc.secret = TEST_CONFIG_PASSWORD;
+  jc.secret_len = sizeof(TEST_CONFIG_PASSWORD) - 1;
+  judge_result jr;
   int rc = CLI_USAGE;
-  oracle *o = oracle_new(&cfg, all);
-  if (!o) {
-    fprintf(stderr, "ftpsfuzz oracle: out of memory\n");
+  int r = judge_transcript(&jc, &t, file, &jr, err, sizeof(err));
+  if (r != JUDGE_OK) {
+    fprintf(stderr, "ftpsfuzz oracle: %s\n", err);
     goto out;
   }
-  for (size_t i = 0; i < t.n; i++)
-    if (oracle_step(o, &t.steps[i]))
-      break;
-  size_t n = oracle_finish(o);
+  size_t n = jr.violations;
   if (n == 0) {
     printf("OK\n");
     rc = CLI_OK;
     goto out;
   }
   for (size_t i = 0; i < n; i++) {
-    const oracle_violation *v = oracle_violation_at(o, i);
+    const oracle_violation *v = oracle_violation_at(jr.o, i);
     char line[1024];
     if (!v) {
       printf("... %zu more violation(s) not stored\n", n - i);
@@ -91,7 +100,7 @@ int cmd_oracle(int argc, char **argv) {
   }
   rc = CLI_FINDING;
 out:
-  oracle_free(o);
+  judge_result_cleanup(&jr);
   transcript_cleanup(&t);
   return rc;
 }

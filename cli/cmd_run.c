@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "model.h"
 #include "oracle.h"
+#include "play.h"
 #include "runner.h"
 #include "test_config.h"
 #include "transcript.h"
@@ -96,31 +97,6 @@ static int parse_hostport(const char *s, char *host, size_t host_len, char *port
   return 0;
 }
 
-/* judge runs the oracle over |t| with the model policy matching the server's
- * policy. Returns 0 (OK), 1 (a violation, printed) or -1 (out of memory). */
-static int judge(const transcript *t, const ftps_policy *p) {
-  model_policy mp = model_policy_default();
-  mp.tls_login = p->tls_required_login;
-  mp.tls_data = p->tls_required_data;
-  mp.anon = p->anonymous;
-  mp.ccc = p->ccc_allowed;
-  model_config mc = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
-  oracle_violation v;
-  long n = oracle_check_transcript(t, &mc, false, &v);
-  if (n < 0) {
-    fprintf(stderr, "ftpsfuzz run: out of memory in the oracle\n");
-    return -1;
-  }
-  if (n == 0) {
-    fprintf(stderr, "oracle: OK\n");
-    return 0;
-  }
-  char line[768];
-  oracle_format_violation(&v, line, sizeof(line));
-  fprintf(stderr, "%s\n", line);
-  return 1;
-}
-
 int cmd_run(int argc, char **argv) {
   const char *path = NULL, *config = NULL, *connect = NULL;
   char host[256], port[8];
@@ -130,6 +106,8 @@ int cmd_run(int argc, char **argv) {
   test_config cfg;
   bool cfg_ready = false, use_oracle = false;
   int rc = CLI_USAGE;
+  play_result pr;
+  memset(&pr, 0, sizeof(pr));
 
   transcript_init(&script);
   transcript_init(&out);
@@ -205,16 +183,18 @@ int cmd_run(int argc, char **argv) {
     fprintf(stderr, "%s\n", err);
     goto out;
   }
-  if (test_config_apply_directives(&cfg, &script, path, err, sizeof(err)) != 0) {
-    fprintf(stderr, "%s\n", err);
-    goto out;
-  }
-
   runner_result res;
   opt.script_name = path;
   opt.diag = stderr;
-  int r = connect != NULL ? runner_run_tcp(host, port, &script, &opt, &out, &res)
-                          : runner_run(&cfg.server, &script, &opt, &out, &res);
+  play_target target = {.server = connect != NULL ? NULL : &cfg, .host = host, .port = port};
+  judge_config jc = play_judge_config(&target);
+  int r = play_script(&target, &opt, use_oracle ? &jc : NULL, &script, path, &out, &pr, err,
+                      sizeof(err));
+  res = pr.run;
+  if (r == RUNNER_ERR_INVAL && err[0]) {
+    fprintf(stderr, "%s\n", err);
+    goto out;
+  }
   if (transcript_print_text(&out, stdout) != 0 || fflush(stdout) != 0) {
     fprintf(stderr, "ftpsfuzz run: cannot write the transcript\n");
     rc = CLI_USAGE;
@@ -248,9 +228,18 @@ int cmd_run(int argc, char **argv) {
     rc = CLI_USAGE;
     break;
   }
-  if (use_oracle && r >= 0 && judge(&out, &cfg.server.policy) != 0 && rc == CLI_OK)
-    rc = CLI_FINDING;
+  if (use_oracle && r >= 0) {
+    char line[768];
+    if (judge_first_violation(&pr.judged, line, sizeof(line))) {
+      fprintf(stderr, "%s\n", line);
+      if (rc == CLI_OK)
+        rc = CLI_FINDING;
+    } else {
+      fprintf(stderr, "oracle: OK\n");
+    }
+  }
 out:
+  play_result_cleanup(&pr);
   if (cfg_ready)
     test_config_cleanup(&cfg);
   transcript_cleanup(&script);

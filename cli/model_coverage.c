@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "judge.h"
+#include "model_export.h"
+#include "play.h"
 #include "runner.h"
 #include "test_config.h"
 #include "transcript.h"
@@ -141,40 +144,43 @@ int cli_cover_dir(model_cover *cov, const char *dir, FILE *diag, cli_cover_stats
     }
     char err[512];
     cfg.server.policy = base;
-    if (test_config_apply_directives(&cfg, &t, path, err, sizeof(err)) != 0) {
-      fprintf(diag, "%s (skipped)\n", err);
-      stats->skipped++;
-      goto next;
-    }
-    const transcript *judged = &t;
+    play_target target = {.server = &cfg};
+    judge_config jc = play_judge_config(&target);
+    jc.all = true; /* every violation is followed past, so coverage goes on */
+    model_cover_fn(cov, &jc.cover_fn, &jc.cover_ctx);
+    play_result pr;
+    memset(&pr, 0, sizeof(pr));
+    int r;
     if (!has_server_lines(&t)) {
       runner_options opt = runner_options_default();
       opt.script_name = path;
-      if (test_config_reset(&cfg) != 0) {
-        lr = -1;
-        goto next;
-      }
-      int r = runner_run(&cfg.server, &t, &opt, &played, NULL);
-      if (r == RUNNER_ERR_NOMEM) {
-        lr = -1;
-        goto next;
-      }
-      if (r < 0) {
-        fprintf(diag, "%s: the runner cannot play this script (skipped)\n", path);
-        stats->skipped++;
-        goto next;
-      }
-      judged = &played;
-      stats->played++;
+      r = play_script(&target, &opt, &jc, &t, path, &played, &pr, err, sizeof(err));
+      if (r >= 0)
+        stats->played++;
+    } else {
+      /* a transcript: judged as it is, under its own "# config:" lines */
+      r = judge_transcript(&jc, &t, path, &pr.judged, err, sizeof(err));
+      r = r == JUDGE_ERR_NOMEM ? RUNNER_ERR_NOMEM : r == JUDGE_OK ? RUNNER_OK : RUNNER_ERR_INVAL;
     }
-    model_config mc = test_config_model(&cfg.server.policy);
-    long v = model_cover_judge(cov, judged, &mc);
-    if (v < 0) {
+    if (r == RUNNER_ERR_NOMEM) {
+      play_result_cleanup(&pr);
       lr = -1;
       goto next;
     }
+    if (r < 0) {
+      if (err[0])
+        fprintf(diag, "%s (skipped)\n", err);
+      else
+        fprintf(diag, "%s: the runner cannot play this script (skipped)\n", path);
+      stats->skipped++;
+      play_result_cleanup(&pr);
+      goto next;
+    }
+    model_cover_count(cov);
+    size_t v = pr.judged.violations;
+    play_result_cleanup(&pr);
+    stats->violations += v;
     stats->files++;
-    stats->violations += (size_t)v;
   next:
     transcript_cleanup(&t);
     transcript_cleanup(&played);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "oracle.h"
-#include "runner.h"
+#include "play.h"
 
 int gen_player_init(gen_player *p, const model_config *model) {
   memset(p, 0, sizeof(*p));
@@ -29,7 +29,8 @@ void gen_player_cleanup(gen_player *p) {
     p->ready = false;
 }
 
-static void on_row(void *ctx, int row) {
+static void on_row(void *ctx, const oracle *o, int row) {
+  (void)o;
   gen_play_result *res = ctx;
   if (row < 0)
     return;
@@ -45,31 +46,24 @@ int gen_player_play_out(gen_player *p, const transcript *script, gen_play_result
   transcript out;
   char err[512];
   int rc = -1;
-  oracle *o = NULL;
+  play_result pr;
+  memset(&pr, 0, sizeof(pr));
   transcript_init(&out);
   memset(res, 0, sizeof(*res));
-  if (!p->ready || test_config_reset(&p->cfg) != 0)
+  if (!p->ready)
     goto done;
   p->cfg.server.policy = p->policy;
-  if (test_config_apply_directives(&p->cfg, script, "script", err, sizeof(err)) != 0)
+  play_target t = {.server = &p->cfg};
+  judge_config jc = play_judge_config(&t);
+  jc.profile = p->model.profile;
+  jc.cover_fn = on_row;
+  jc.cover_ctx = res;
+  if (play_script(&t, NULL, &jc, script, "script", &out, &pr, err, sizeof(err)) < 0)
     goto done;
-  int r = runner_run(&p->cfg.server, script, NULL, &out, NULL);
-  if (r < 0)
-    goto done;
-  o = oracle_new(&p->model, false);
-  if (!o)
-    goto done;
-  oracle_set_cover_fn(o, on_row, res);
-  for (size_t i = 0; i < out.n; i++)
-    if (oracle_step(o, &out.steps[i]))
-      break;
-  res->violations = oracle_finish(o);
-  if (res->violations) {
-    const oracle_violation *v = oracle_violation_at(o, 0);
-    if (v)
-      oracle_format_violation(v, res->violation, sizeof(res->violation));
-  }
-  res->state = *oracle_state(o);
+  res->violations = pr.judged.violations;
+  if (res->violations)
+    judge_first_violation(&pr.judged, res->violation, sizeof(res->violation));
+  res->state = *oracle_state(pr.judged.o);
   for (size_t i = 0; i < out.n; i++) {
     const transcript_step *st = &out.steps[i];
     if (st->kind == TRANSCRIPT_E && st->len > 10 &&
@@ -80,7 +74,7 @@ int gen_player_play_out(gen_player *p, const transcript *script, gen_play_result
     goto done;
   rc = 0;
 done:
-  oracle_free(o);
+  play_result_cleanup(&pr);
   transcript_cleanup(&out);
   return rc;
 }

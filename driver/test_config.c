@@ -12,6 +12,7 @@
 
 #include "ftps_err.h"
 #include "ftps_tls.h"
+#include "judge.h"
 #include "test_config_int.h"
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
@@ -86,112 +87,38 @@ void test_config_cleanup(test_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
 }
 
-/* parse_switch reads "on"/"off" (|len| bytes at |v|). */
-static bool parse_switch(const char *v, size_t len, bool *out) {
-  if (len == 2 && memcmp(v, "on", 2) == 0) {
-    *out = true;
-    return true;
+/* apply_item applies one parsed "key=value" (judge.h: one parser of the
+ * keys for the server and the oracle) to a server policy. */
+static int apply_item(void *ctx, judge_config_key key, unsigned long value) {
+  ftps_policy *p = ctx;
+  switch (key) {
+  case JUDGE_KEY_CCC: p->ccc_allowed = value != 0; break;
+  case JUDGE_KEY_ANONYMOUS: p->anonymous = value != 0; break;
+  case JUDGE_KEY_TLS_LOGIN: p->tls_required_login = value != 0; break;
+  case JUDGE_KEY_TLS_DATA: p->tls_required_data = value != 0; break;
+  case JUDGE_KEY_TLS_REUSE: p->require_tls_reuse = value != 0; break;
+  case JUDGE_KEY_MAX_FAILURES: p->max_login_failures = (unsigned)value; break;
+  case JUDGE_KEY_FAIL_DELAY: p->login_fail_delay_ms = (uint32_t)value; break;
   }
-  if (len == 3 && memcmp(v, "off", 3) == 0) {
-    *out = false;
-    return true;
-  }
-  return false;
+  return 0;
 }
-
-static bool parse_uint(const char *v, size_t len, unsigned long max, unsigned long *out) {
-  unsigned long n = 0;
-  if (len == 0 || len > 9)
-    return false;
-  for (size_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9')
-      return false;
-    n = n * 10 + (unsigned long)(v[i] - '0');
-  }
-  if (n > max)
-    return false;
-  *out = n;
-  return true;
-}
-
-/* The keys apply_one takes, for error messages. */
-static const char kPolicyKeys[] =
-    "ccc|anonymous|tls_login|tls_data|tls_reuse=on|off, max_failures=1..1000, fail_delay=MS";
 
 /* apply_one applies "key=value" (|len| bytes). */
 static bool apply_one(ftps_policy *p, const char *kv, size_t len) {
-  const char *eq = memchr(kv, '=', len);
-  if (eq == NULL)
+  judge_config_key key;
+  unsigned long value;
+  if (!judge_parse_config_item(kv, len, &key, &value))
     return false;
-  size_t klen = (size_t)(eq - kv);
-  const char *v = eq + 1;
-  size_t vlen = len - klen - 1;
-  static const struct {
-    const char *key;
-    size_t off;
-  } switches[] = {
-      {"ccc", offsetof(ftps_policy, ccc_allowed)},
-      {"anonymous", offsetof(ftps_policy, anonymous)},
-      {"tls_login", offsetof(ftps_policy, tls_required_login)},
-      {"tls_data", offsetof(ftps_policy, tls_required_data)},
-      {"tls_reuse", offsetof(ftps_policy, require_tls_reuse)},
-  };
-  for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++)
-    if (strlen(switches[i].key) == klen && memcmp(switches[i].key, kv, klen) == 0)
-      return parse_switch(v, vlen, (bool *)((char *)p + switches[i].off));
-  unsigned long n;
-  if (klen == 12 && memcmp(kv, "max_failures", 12) == 0) {
-    if (!parse_uint(v, vlen, 1000, &n) || n == 0)
-      return false;
-    p->max_login_failures = (unsigned)n;
-    return true;
-  }
-  if (klen == 10 && memcmp(kv, "fail_delay", 10) == 0) {
-    if (!parse_uint(v, vlen, 86400000, &n))
-      return false;
-    p->login_fail_delay_ms = (uint32_t)n;
-    return true;
-  }
-  return false;
+  apply_item(p, key, value);
+  return true;
 }
 
 int test_config_apply_directives(test_config *cfg, const transcript *script, const char *name,
                                  char *err, size_t err_len) {
-  static const char tag[] = "config:";
-  for (size_t i = 0; i < script->n; i++) {
-    const transcript_step *st = &script->steps[i];
-    if (st->kind != TRANSCRIPT_COMMENT)
-      continue;
-    const char *s = (const char *)st->data;
-    size_t len = st->len, pos = 0;
-    while (pos < len && s[pos] == ' ')
-      pos++;
-    if (len - pos < sizeof(tag) - 1 || memcmp(s + pos, tag, sizeof(tag) - 1) != 0)
-      continue;
-    pos += sizeof(tag) - 1;
-    bool any = false;
-    for (;;) {
-      while (pos < len && s[pos] == ' ')
-        pos++;
-      if (pos == len)
-        break;
-      size_t start = pos;
-      while (pos < len && s[pos] != ' ')
-        pos++;
-      if (!apply_one(&cfg->server.policy, s + start, pos - start)) {
-        snprintf(err, err_len, "%s:%u: expected config directive key=value (%s), got '%.*s'",
-                 name, st->line, kPolicyKeys, (int)(pos - start > 64 ? 64 : pos - start),
-                 s + start);
-        return FTPS_ERR_INVAL;
-      }
-      any = true;
-    }
-    if (!any) {
-      snprintf(err, err_len, "%s:%u: expected at least one key=value after 'config:'", name,
-               st->line);
-      return FTPS_ERR_INVAL;
-    }
-  }
+  ftps_policy p = cfg->server.policy;
+  if (judge_for_each_config_item(script, name, apply_item, &p, err, err_len) != 0)
+    return FTPS_ERR_INVAL;
+  cfg->server.policy = p; /* all or nothing */
   return 0;
 }
 
@@ -330,7 +257,7 @@ static int load_line(config_load *l, unsigned ln, const char *line, size_t len) 
   }
   snprintf(l->err, l->err_len,
            "%s:%u: expected key=value (%s, users=PATH, tree=PATH, greeting=TEXT), got '%.*s'",
-           l->path, ln, kPolicyKeys, (int)(len > 64 ? 64 : len), line);
+           l->path, ln, JUDGE_CONFIG_KEYS, (int)(len > 64 ? 64 : len), line);
   return FTPS_ERR_INVAL;
 }
 
@@ -412,6 +339,7 @@ int test_config_load_file(test_config *cfg, const char *path, FILE *notes, char 
   if (l.users != NULL) {
     ftps_users_free(cfg->users);
     cfg->users = l.users;
+    cfg->users_loaded = true;
     cfg->server.users = l.users;
   }
   if (l.tree != NULL) {
@@ -436,4 +364,13 @@ model_config test_config_model(const ftps_policy *policy) {
   mp.anon = policy->anonymous;
   mp.ccc = policy->ccc_allowed;
   return model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+}
+
+const char *test_config_secret(const test_config *cfg, size_t *out_len) {
+  if (cfg->users_loaded) {
+    *out_len = 0;
+    return NULL; /* only hashes are known */
+  }
+  *out_len = sizeof(TEST_CONFIG_PASSWORD) - 1;
+  return TEST_CONFIG_PASSWORD;
 }

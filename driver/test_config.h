@@ -31,6 +31,7 @@
 #ifndef TEST_CONFIG_H
 #define TEST_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -61,6 +62,7 @@ typedef struct test_config {
   ftps_vfs *vfs;
   test_config_tree *tree; /* a loaded tree= fixture; NULL: the built-in one */
   char *greeting;         /* a loaded greeting=; NULL: the server's default */
+  bool users_loaded;      /* users= replaced the built-in account */
 } test_config;
 
 /* test_config_tls_ctx returns the process-wide server SSL_CTX
@@ -89,6 +91,11 @@ void test_config_cleanup(test_config *cfg);
  * (|name| is the script's file name). */
 int test_config_apply_directives(test_config *cfg, const transcript *script, const char *name,
                                  char *err, size_t err_len);
+
+/* test_config_secret returns the built-in account's password (the oracle
+ * looks for it in every reply, NO_SECRET_ECHO), or NULL with |*out_len| 0
+ * when a users= file replaced that account (only hashes are known). */
+const char *test_config_secret(const test_config *cfg, size_t *out_len);
 
 /* test_config_model returns the model configuration (default profile) that
  * judges a server running |policy|: the model's policy parameters are the

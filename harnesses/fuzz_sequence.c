@@ -29,7 +29,7 @@
 #include "model.h"
 #include "mutate.h"
 #include "oracle.h"
-#include "runner.h"
+#include "play.h"
 #include "sequence_mutator.h"
 #include "state_feedback.h"
 #include "tls_client.h"
@@ -70,40 +70,32 @@ static int client_script(const transcript *in, transcript *out) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   transcript in, script, out;
   char err[256];
+  play_result pr;
+  memset(&pr, 0, sizeof(pr));
   transcript_init(&in);
   transcript_init(&script);
   transcript_init(&out);
-  test_config *cfg = fuzz_config();
-  const ftps_policy saved = cfg->server.policy;
   if (transcript_decode_binary(&in, data, size, err, sizeof(err)) != 0 ||
-      client_script(&in, &script) != 0 ||
-      test_config_apply_directives(cfg, &script, "input", err, sizeof(err)) != 0)
+      client_script(&in, &script) != 0)
     goto out;
 
-  runner_result res;
-  if (runner_run(&cfg->server, &script, NULL, &out, &res) < 0)
+  /* The one play-and-judge path (driver/play.h): the input's "# config:"
+   * lines set the server's policy and the model's; the account's real
+   * password is the secret no reply may contain. */
+  play_target target = {.server = fuzz_config()};
+  judge_config jc = play_judge_config(&target);
+  state_feedback_cover_fn(&jc.cover_fn, &jc.cover_ctx);
+  if (play_script(&target, NULL, &jc, &script, "input", &out, &pr, err, sizeof(err)) < 0)
     goto out;
-
-  model_config mc = test_config_model(&cfg->server.policy);
-  oracle *o = oracle_new(&mc, false);
-  if (!o)
-    goto out;
-  state_feedback_attach(o);
-  /* The account's real password: no reply may contain it. */
-  oracle_set_secret(o, TEST_CONFIG_PASSWORD, sizeof(TEST_CONFIG_PASSWORD) - 1);
-  for (size_t i = 0; i < out.n && oracle_step(o, &out.steps[i]) == 0; i++)
-    ;
-  oracle_finish(o);
-  if (oracle_violation_count(o) > 0) {
+  if (pr.judged.violations > 0) {
     char why[1024];
-    const oracle_violation *v = oracle_violation_at(o, 0);
+    const oracle_violation *v = oracle_violation_at(pr.judged.o, 0);
     oracle_format_violation(v, why, sizeof(why));
     fuzz_finding(oracle_invariant_name(v->inv), why, &out);
   }
-  oracle_free(o);
 out:
   transition_goal_input_done();
-  cfg->server.policy = saved;
+  play_result_cleanup(&pr);
   transcript_cleanup(&in);
   transcript_cleanup(&script);
   transcript_cleanup(&out);

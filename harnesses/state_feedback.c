@@ -32,8 +32,9 @@ void state_feedback_hit(unsigned key) {
 }
 
 /* key = row (7 bits) | sec (2) | login (2) | prot (1): 12 bits. */
-static void on_row(void *ctx, int row) {
-  const model_state *st = oracle_state((const oracle *)ctx);
+static void on_row(void *ctx, const oracle *o, int row) {
+  (void)ctx;
+  const model_state *st = oracle_state(o);
   unsigned key = ((unsigned)row & 127u) << 5;
   key |= ((unsigned)st->sec & 3u) << 3;
   key |= ((unsigned)st->login & 3u) << 1;
@@ -42,4 +43,9 @@ static void on_row(void *ctx, int row) {
   transition_goal_row(row);
 }
 
-void state_feedback_attach(oracle *o) { oracle_set_cover_fn(o, on_row, o); }
+void state_feedback_attach(oracle *o) { oracle_set_cover_fn(o, on_row, NULL); }
+
+void state_feedback_cover_fn(oracle_cover_fn *out_fn, void **out_ctx) {
+  *out_fn = on_row;
+  *out_ctx = NULL;
+}

@@ -21,5 +21,7 @@ void state_feedback_hit(unsigned key);
 /* state_feedback_attach makes |o| report every transition it takes, keyed
  * by row and the state the oracle is in, and tell transition_goal.h. */
 void state_feedback_attach(oracle *o);
+/* state_feedback_cover_fn gives the same callback for a judge_config. */
+void state_feedback_cover_fn(oracle_cover_fn *out_fn, void **out_ctx);
 
 #endif

@@ -102,43 +102,24 @@ void model_cover_free(model_cover *c) { free(c); }
 
 size_t model_cover_transcripts(const model_cover *c) { return c ? c->transcripts : 0; }
 
-typedef struct cover_ctx {
-  model_cover *c;
-  const oracle *o;
-  model_state pre; /* the state the next row is taken from */
-} cover_ctx;
-
-/* Called by the oracle after it applied |row|: |pre| still holds the state
- * before, and the state after becomes the "before" of a next row in the same
- * step. */
-static void on_cover(void *ctx, int row) {
-  cover_ctx *x = ctx;
-  uint8_t n = node_of(&x->pre);
+/* Called by the oracle after it applied |row|. */
+static void on_cover(void *ctx, const oracle *o, int row) {
+  model_cover *c = ctx;
+  uint8_t n = node_of(oracle_state_before(o));
   if (row >= 0 && row < MODEL_ROW_COUNT) {
-    if (x->c->rows[row] < UINT32_MAX)
-      x->c->rows[row]++;
-    if (n != NO_NODE && x->c->cell[n][row] < UINT32_MAX)
-      x->c->cell[n][row]++;
+    if (c->rows[row] < UINT32_MAX)
+      c->rows[row]++;
+    if (n != NO_NODE && c->cell[n][row] < UINT32_MAX)
+      c->cell[n][row]++;
   }
-  x->pre = *oracle_state(x->o);
 }
 
-long model_cover_judge(model_cover *c, const transcript *t, const model_config *cfg) {
-  oracle *o = oracle_new(cfg, true);
-  if (!o)
-    return -1;
-  cover_ctx x = {.c = c, .o = o};
-  oracle_set_cover_fn(o, on_cover, &x);
-  for (size_t i = 0; i < t->n; i++) {
-    x.pre = *oracle_state(o);
-    oracle_step(o, &t->steps[i]);
-  }
-  x.pre = *oracle_state(o);
-  long n = (long)oracle_finish(o);
-  oracle_free(o);
-  c->transcripts++;
-  return n;
+void model_cover_fn(model_cover *c, oracle_cover_fn *out_fn, void **out_ctx) {
+  *out_fn = on_cover;
+  *out_ctx = c;
 }
+
+void model_cover_count(model_cover *c) { c->transcripts++; }
 
 /* --- the reachable graph --- */
 

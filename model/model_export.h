@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "model.h"
+#include "oracle.h"
 #include "transcript.h"
 
 /* --- coverage of a corpus, for the picture --- */
@@ -24,11 +25,11 @@ typedef struct model_cover model_cover;
 model_cover *model_cover_new(void);
 void model_cover_free(model_cover *c); /* accepts NULL */
 
-/* model_cover_judge runs the oracle for |cfg| over the whole of |t| (every
- * violation is followed past, so coverage goes on) and records each
- * transition taken. Returns the number of violations found (they do not
- * stop the recording), or -1 if out of memory. */
-long model_cover_judge(model_cover *c, const transcript *t, const model_config *cfg);
+/* model_cover_fn gives the oracle callback that records in |c| each
+ * transition taken (judge_config's cover_fn/cover_ctx); model_cover_count
+ * counts one more transcript judged. */
+void model_cover_fn(model_cover *c, oracle_cover_fn *out_fn, void **out_ctx);
+void model_cover_count(model_cover *c);
 
 /* model_cover_transcripts returns how many transcripts were judged. */
 size_t model_cover_transcripts(const model_cover *c);

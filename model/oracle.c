@@ -33,6 +33,7 @@ struct oracle {
   model_config permissive; /* the rfc profile: to follow a server past a violation */
   bool all, done;
   model_state st;
+  model_state st_before; /* where the next row is taken from (oracle_state_before) */
   size_t step;
 
   pending queue[QUEUE_MAX];
@@ -56,9 +57,14 @@ struct oracle {
    * the transfer command gets 2xx (see the "data" event). */
   bool clear_data;
 
-  uint8_t secret[SECRET_MAX];
+  uint8_t secret[SECRET_MAX]; /* the argument of the last PASS accepted */
   size_t secret_len;
-  bool secret_fixed; /* oracle_set_secret: judge this password, not PASS's */
+  uint8_t cand[SECRET_MAX]; /* the argument of the last PASS, until its reply */
+  size_t cand_len;
+  bool cand_said;
+  uint8_t fixed[SECRET_MAX]; /* oracle_set_secret: the account's password */
+  size_t fixed_len;
+  bool fixed_said; /* the client wrote it in a command other than PASS */
   /* NO_SECRET_ECHO judges leaks, not echoes: once the client itself sent
    * the secret in another command (MKD <password>, USER <password>), the
    * server may name it back. |said| keeps the text of the non-PASS lines,
@@ -165,6 +171,7 @@ const oracle_violation *oracle_violation_at(const oracle *o, size_t i) {
 }
 
 const model_state *oracle_state(const oracle *o) { return &o->st; }
+const model_state *oracle_state_before(const oracle *o) { return &o->st_before; }
 const uint32_t *oracle_coverage(const oracle *o) { return o->cover; }
 
 void oracle_set_cover_fn(oracle *o, oracle_cover_fn fn, void *ctx) {
@@ -178,7 +185,8 @@ static void covered(oracle *o, int row) {
   if (o->cover[row] < UINT32_MAX)
     o->cover[row]++;
   if (o->cover_fn)
-    o->cover_fn(o->cover_ctx, row);
+    o->cover_fn(o->cover_ctx, o, row);
+  o->st_before = o->st; /* a next row in the same step starts here */
 }
 
 /* --- reporting --- */
@@ -224,8 +232,12 @@ static void remember_said(oracle *o, const uint8_t *line, size_t len) {
   if (o->secret_len >= SECRET_MIN && len >= o->secret_len &&
       memmem(line, len, o->secret, o->secret_len))
     o->secret_said = true;
-  if (o->secret_fixed || o->said_lost || len == 0)
-    return; /* a fixed secret is judged line by line above */
+  if (o->cand_len >= SECRET_MIN && len >= o->cand_len && memmem(line, len, o->cand, o->cand_len))
+    o->cand_said = true;
+  if (o->fixed_len >= SECRET_MIN && len >= o->fixed_len && memmem(line, len, o->fixed, o->fixed_len))
+    o->fixed_said = true;
+  if (o->said_lost || len == 0)
+    return;
   if (len + 1 > SAID_MAX - o->said_len) {
     o->said_lost = true;
     return;
@@ -255,17 +267,17 @@ static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
   if (overlong)
     cmd.ev = MODEL_EV_BADLINE;
   if (cmd.ev == MODEL_EV_PASS) {
-    if (!o->secret_fixed) {
-      /* NO_SECRET_ECHO: remember the last password sent */
-      size_t n = cmd.arg ? cmd.arg_len : 0;
-      if (n > SECRET_MAX)
-        n = SECRET_MAX;
-      if (n)
-        memcpy(o->secret, cmd.arg, n);
-      o->secret_len = n;
-      o->secret_said = o->said_lost || (o->said_len >= n && n > 0 &&
-                                        memmem(o->said, o->said_len, o->secret, n) != NULL);
-    }
+    /* NO_SECRET_ECHO: the password sent becomes a secret once the server
+     * accepts it (final_reply); a refused one may be any word, and a
+     * server's own text ("530 TLS required") must not match it. */
+    size_t n = cmd.arg ? cmd.arg_len : 0;
+    if (n > SECRET_MAX)
+      n = SECRET_MAX;
+    if (n)
+      memcpy(o->cand, cmd.arg, n);
+    o->cand_len = n;
+    o->cand_said = o->said_lost || (o->said_len >= n && n > 0 &&
+                                    memmem(o->said, o->said_len, o->cand, n) != NULL);
   } else {
     remember_said(o, line, len);
   }
@@ -496,6 +508,11 @@ static void final_reply(oracle *o, unsigned code) {
   /* A correct reply after the handshake: the server did not run what was
    * pipelined before it (unless more replies come). */
   after_take(o, ev, code, row, before);
+  if (ev == MODEL_EV_PASS && code / 100 == 2 && o->cand_len > 0) {
+    memcpy(o->secret, o->cand, o->cand_len);
+    o->secret_len = o->cand_len;
+    o->secret_said = o->cand_said;
+  }
 }
 
 static void prelim_reply(oracle *o, unsigned code) {
@@ -554,7 +571,10 @@ static void server_line(oracle *o, const uint8_t *p, size_t n) {
   }
   if (o->secret_len >= SECRET_MIN && n >= o->secret_len && !o->secret_said &&
       memmem(p, n, o->secret, o->secret_len))
-    violation(o, ORACLE_NO_SECRET_ECHO, NULL, "a reply contains the password sent with PASS");
+    violation(o, ORACLE_NO_SECRET_ECHO, NULL, "a reply contains the password PASS logged in with");
+  else if (o->fixed_len >= SECRET_MIN && n >= o->fixed_len && !o->fixed_said &&
+           memmem(p, n, o->fixed, o->fixed_len))
+    violation(o, ORACLE_NO_SECRET_ECHO, NULL, "a reply contains the account's password");
   if (mentions_fallback(p, n))
     o->reply_fallback = true;
   bool coded = n >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]);
@@ -721,15 +741,16 @@ static void tls_action(oracle *o, const transcript_step *st) {
 void oracle_set_secret(oracle *o, const void *secret, size_t len) {
   if (len > SECRET_MAX)
     len = SECRET_MAX;
-  memcpy(o->secret, secret, len);
-  o->secret_len = len;
-  o->secret_fixed = true;
+  memcpy(o->fixed, secret, len);
+  o->fixed_len = len;
+  o->fixed_said = o->said_len >= len && len > 0 && memmem(o->said, o->said_len, o->fixed, len);
 }
 
 int oracle_step(oracle *o, const transcript_step *st) {
   if (o->done)
     return 1;
   o->step++;
+  o->st_before = o->st;
   switch (st->kind) {
   case TRANSCRIPT_C: client_bytes(o, st->data, st->len, true); break;
   case TRANSCRIPT_R: client_bytes(o, st->data, st->len, false); break;

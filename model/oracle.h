@@ -73,12 +73,13 @@ typedef struct oracle oracle;
 oracle *oracle_new(const model_config *cfg, bool all);
 void oracle_free(oracle *o); /* accepts NULL */
 
-/* oracle_set_secret makes NO_SECRET_ECHO look for this password (the
- * account's real secret, |len| bytes) in every reply, instead of for the
- * argument of the last PASS. Without it the oracle judges what PASS sent,
- * which is all an offline transcript offers, and a short or common-word
- * password can then match a server's own text by chance ("PASS TLS" and
- * "530 TLS required"); with the real secret that cannot happen. */
+/* oracle_set_secret adds the account's real password (|len| bytes) to what
+ * NO_SECRET_ECHO looks for in every reply. Besides it, the argument of a
+ * PASS the server accepted (2xx) is a secret from then on. A refused PASS
+ * argument is not judged: it may be any word, and a server's own text can
+ * hold it by chance ("PASS TLS" and "530 TLS required"). A secret the
+ * client itself wrote in another command (USER <password>, MKD <password>)
+ * may be named back. */
 void oracle_set_secret(oracle *o, const void *secret, size_t len);
 
 /* oracle_step feeds the next step. Returns 1 once the oracle is done (a
@@ -94,12 +95,15 @@ size_t oracle_violation_count(const oracle *o);
 const oracle_violation *oracle_violation_at(const oracle *o, size_t i);
 /* oracle_state returns the model state the oracle has reached. */
 const model_state *oracle_state(const oracle *o);
+/* oracle_state_before, inside a cover callback, returns the state the row
+ * was taken from (a step may take several rows, one after another). */
+const model_state *oracle_state_before(const oracle *o);
 
 /* Coverage: the number of times each model row (transition) was taken, an
  * array of MODEL_ROW_COUNT counters owned by the oracle; and an optional
  * callback called for each row taken. */
 const uint32_t *oracle_coverage(const oracle *o);
-typedef void (*oracle_cover_fn)(void *ctx, int row);
+typedef void (*oracle_cover_fn)(void *ctx, const oracle *o, int row);
 void oracle_set_cover_fn(oracle *o, oracle_cover_fn fn, void *ctx);
 
 /* oracle_format_violation writes "VIOLATION NAME step N: why (state: ...;
