@@ -48,6 +48,7 @@ struct oracle {
   bool reply_fallback; /* a line of this reply says "fallback" */
 
   unsigned injected; /* commands sent before the handshake finished */
+  bool failed_went_on;     /* HANDSHAKE_FAIL_CLOSES reported for a reply */
   bool hs_failed, hs_421_seen, hs_closes_reported;
   bool server_ended_tls; /* "E: tls shutdown": the server's close_notify came */
   close_reason closing;
@@ -292,7 +293,9 @@ static void client_bytes(oracle *o, const uint8_t *p, size_t n, bool add_crlf) {
   drop_stale(o);
   if (o->st.sec == MODEL_SEC_NEGOTIATING) {
     /* Between 234 and the end of the handshake the client's bytes belong to
-     * the TLS stream; a plaintext command line here must never run. */
+     * the TLS stream; a plaintext command line here must never run. Bytes
+     * that are no TLS handshake record fail the handshake on the server's
+     * side (RFC 4217 section 10.1 then allows one unprotected 421). */
     if (add_crlf || memchr(p, '\n', n))
       o->injected++;
     return;
@@ -547,8 +550,24 @@ static void reply_done(oracle *o, unsigned code) {
   o->reply_fallback = false;
 }
 
+static void take_event(oracle *o, model_event ev);
+
 /* first_line_checks runs on the first line of every reply. */
 static void first_line_checks(oracle *o, unsigned code) {
+  if (o->st.sec == MODEL_SEC_NEGOTIATING && code == 421 && !o->hs_421_seen) {
+    /* A plaintext 421 while the handshake is due: the server failed it (on
+     * bytes that were no ClientHello - the client wrote plaintext, or
+     * pipelined it behind AUTH - or on a ClientHello it refused, before the
+     * client saw the failure) and RFC 4217 section 10.1 allows one
+     * unprotected 421 before the close. From here on it is a failed
+     * handshake: anything but the close breaks HANDSHAKE_FAIL_CLOSES. */
+    o->hs_421_seen = true;
+    drop_poisoned(o);
+    take_event(o, MODEL_EV_TLS_FAIL);
+    o->hs_failed = true;
+    o->closing = CLOSE_HS_FAILED;
+    return;
+  }
   if (o->st.sec == MODEL_SEC_NEGOTIATING) {
     violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
               "plaintext reply %u after 234, before the handshake finished", code);
@@ -556,11 +575,21 @@ static void first_line_checks(oracle *o, unsigned code) {
   }
   if (o->hs_failed) {
     /* RFC 4217 section 10.1: a single unprotected 421 may precede the close */
-    if (code == 421 && !o->hs_421_seen)
+    if (code == 421 && !o->hs_421_seen) {
       o->hs_421_seen = true;
-    else
-      violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
-                "plaintext reply %u after a failed handshake", code);
+      return;
+    }
+    violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
+              "plaintext reply %u after a failed handshake", code);
+    if (!o->failed_went_on && !o->hs_closes_reported && o->q_len > 0) {
+      /* a command sent after the failure was answered: the server went on
+       * with the session instead of closing */
+      o->failed_went_on = true;
+      o->hs_closes_reported = true;
+      violation(o, ORACLE_HANDSHAKE_FAIL_CLOSES, NULL,
+                "reply %u to a command after a failed handshake: the server did not close",
+                code);
+    }
   }
 }
 
@@ -637,6 +666,13 @@ static void server_closed(oracle *o) {
 static void event(oracle *o, const transcript_step *st) {
   if (starts(st, "closed")) {
     server_closed(o);
+  } else if (starts(st, "timeout")) {
+    /* The client gave up waiting (TCP). After a 421 the server should have
+     * closed (RFC 959: "closing control connection"), not kept it open. */
+    if (o->closing == CLOSE_421 && o->st.close == MODEL_CLOSING)
+      violation(o, ORACLE_REPLY_421_CLOSES, NULL,
+                "after a 421 the server kept the connection open until the client's step "
+                "timeout");
   } else if (starts(st, "tls shutdown")) {
     o->server_ended_tls = o->st.sec == MODEL_SEC_SECURE;
     /* The server ended TLS (after REIN or CCC): what is still queued came
