@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "transcript_event.h"
+
 typedef struct seen {
   bool tls;            /* the client believes the control connection is under TLS */
   bool prot_p_sent;    /* a PROT P was sent (and no REIN/AUTH since) */
@@ -112,17 +114,23 @@ static void note_applies(const model_config *cfg, const transcript *got, bool *a
         s.data_tls_forced = memmem(st->data, st->len, "data_prot=tls", 13) != NULL;
       break;
     case TRANSCRIPT_E:
-      if (step_is(st, "data ") && s.data_tls_forced && !s.prot_p_sent)
+    {
+      transcript_event ev;
+      transcript_event_parse(st, &ev);
+      bool data_ev = ev.kind == TRANSCRIPT_EV_DATA_TLS || ev.kind == TRANSCRIPT_EV_DATA_CLEAR;
+      if ((data_ev || ev.kind == TRANSCRIPT_EV_DATA_FAILED) && s.data_tls_forced &&
+          !s.prot_p_sent)
         s.forced_data = true;
-      if (step_is(st, "handshake ok"))
+      if (ev.kind == TRANSCRIPT_EV_HANDSHAKE_OK)
         s.tls = true;
-      else if (step_is(st, "handshake failed"))
+      else if (ev.kind == TRANSCRIPT_EV_HANDSHAKE_FAILED)
         s.hs_failed = true;
-      else if (step_is(st, "tls shutdown"))
+      else if (ev.kind == TRANSCRIPT_EV_TLS_SHUTDOWN)
         s.tls = false;
-      else if ((step_is(st, "data tls") || step_is(st, "data clear")) && s.prot_p_sent)
+      else if (data_ev && s.prot_p_sent)
         s.prot_p_data = true;
       break;
+    }
     default: break;
     }
   }
@@ -174,7 +182,8 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
      * (Pure-FTPd after "534 Fallback to [C]"). The runner records that as
      * "data failed wrong_version_number", which the oracle does not judge. */
     if (st->kind == TRANSCRIPT_E && oracle_state(o)->prot == MODEL_PROT_P &&
-        step_is(st, "data failed wrong_version_number") && !clear_under_p) {
+        transcript_event_is(st, TRANSCRIPT_EV_DATA_FAILED) &&
+        memmem(st->data, st->len, "wrong_version_number", 20) != NULL && !clear_under_p) {
       clear_under_p = true;
       if (why)
         snprintf(why[ORACLE_PROT_P_DATA_IS_TLS], sizeof(why[0]),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runner.h"
+#include "transcript_event.h"
 
 static const char *const files[] = {"/pub/hello.txt",  "/pub/renamed.txt",    "/pub/missing.txt",
                                     "/upload/new.txt", "/upload/missing.txt", "/upload/x"};
@@ -20,9 +21,9 @@ static bool step_is(const transcript_step *st, transcript_kind k, const char *w)
   return st->kind == k && st->len >= n && !memcmp(st->data, w, n);
 }
 
-static bool has_event(const transcript *t, const char *w) {
+static bool has_event(const transcript *t, transcript_event_kind kind) {
   for (size_t i = 0; i < t->n; i++)
-    if (step_is(&t->steps[i], TRANSCRIPT_E, w))
+    if (transcript_event_is(&t->steps[i], kind))
       return true;
   return false;
 }
@@ -119,7 +120,7 @@ int check_site_setup(check_site *s, const char *dirname, char *note, size_t note
       transcript_cleanup(&got);
       return -2;
     }
-    if (s->tls && !has_event(&got, "handshake ok")) {
+    if (s->tls && !has_event(&got, TRANSCRIPT_EV_HANDSHAKE_OK)) {
       snprintf(note, note_len, "setup: the TLS handshake on the control connection failed");
       transcript_cleanup(&script);
       transcript_cleanup(&got);

@@ -6,6 +6,7 @@
 
 #include "oracle.h"
 #include "play.h"
+#include "transcript_event.h"
 
 int gen_player_init(gen_player *p, const model_config *model) {
   memset(p, 0, sizeof(*p));
@@ -66,8 +67,8 @@ int gen_player_play_out(gen_player *p, const transcript *script, gen_play_result
   res->state = *oracle_state(pr.judged.o);
   for (size_t i = 0; i < out.n; i++) {
     const transcript_step *st = &out.steps[i];
-    if (st->kind == TRANSCRIPT_E && st->len > 10 &&
-        (!memcmp(st->data, "data tls ", 9) || !memcmp(st->data, "data clear ", 11)))
+    if (transcript_event_is(st, TRANSCRIPT_EV_DATA_TLS) ||
+        transcript_event_is(st, TRANSCRIPT_EV_DATA_CLEAR))
       res->data_moved++;
   }
   if (keep && gen_copy_steps(keep, &out) != 0)

@@ -12,18 +12,10 @@
 
 #include "ftps_buf.h"
 #include "ftps_err.h"
+#include "ftps_tls.h"
 #include "runner_int.h"
 #include "tls_client.h"
-
-/* Largest TLSCiphertext.length (RFC 8446 section 5.2: 2^14 + 256; TLS 1.2
- * allows 2^14 + 2048). A header claiming more is not a record. */
-#define RECORD_BODY_MAX (16384 + 2048)
-
-static bool is_record_type(uint8_t b) {
-  /* change_cipher_spec(20) alert(21) handshake(22) application_data(23)
-   * heartbeat(24) */
-  return b >= 0x14 && b <= 0x18;
-}
+#include "transcript_event.h"
 
 /* ---- recording ---- */
 
@@ -63,13 +55,19 @@ void runner_rec_comment(runner *r, const char *text) {
   runner_rec(r, TRANSCRIPT_COMMENT, text, strlen(text));
 }
 
-__attribute__((format(printf, 3, 0)))
-static void rec_vevent(runner *r, bool direct, const char *fmt, va_list ap) {
-  char buf[256];
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  if (n < 0)
-    return;
-  size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+__attribute__((format(printf, 4, 0)))
+static void rec_vevent(runner *r, bool direct, transcript_event_kind kind, const char *fmt,
+                       va_list ap) {
+  char rest[TRANSCRIPT_EVENT_MAX];
+  uint8_t buf[TRANSCRIPT_EVENT_MAX];
+  size_t rest_len = 0;
+  if (fmt != NULL) {
+    int n = vsnprintf(rest, sizeof(rest), fmt, ap);
+    if (n < 0)
+      return;
+    rest_len = (size_t)n < sizeof(rest) ? (size_t)n : sizeof(rest) - 1;
+  }
+  size_t len = transcript_event_format(buf, sizeof(buf), kind, rest, rest_len);
   if (direct)
     runner_rec(r, TRANSCRIPT_E, buf, len);
   else
@@ -77,10 +75,19 @@ static void rec_vevent(runner *r, bool direct, const char *fmt, va_list ap) {
 }
 
 /* runner_rec_event records an event in stream order (after held replies). */
-void runner_rec_event(runner *r, const char *fmt, ...) {
+void runner_rec_event(runner *r, transcript_event_kind kind, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  rec_vevent(r, false, fmt, ap);
+  rec_vevent(r, false, kind, fmt, ap);
+  va_end(ap);
+}
+
+/* runner_rec_event_now records an event ahead of held replies (a data
+ * connection's end, which the held reply follows). */
+void runner_rec_event_now(runner *r, transcript_event_kind kind, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  rec_vevent(r, true, kind, fmt, ap);
   va_end(ap);
 }
 
@@ -106,7 +113,7 @@ void runner_give_up_limit(runner *r, const char *what) {
   if (r->line.len > 0 && r->line.len < r->line.max)
     emit_line(r, false); /* what the client saw before it gave up */
   runner_release_hold(r);
-  runner_rec_event(r, "limit %s", what);
+  runner_rec_event(r, TRANSCRIPT_EV_LIMIT, "%s", what);
   r->gave_up = true;
   snprintf(r->res->limit, sizeof(r->res->limit), "%s", what);
 }
@@ -117,7 +124,7 @@ void runner_timeout(runner *r) {
   if (r->line.len > 0 && r->line.len < r->line.max)
     emit_line(r, false);
   runner_release_hold(r);
-  runner_rec_event(r, "timeout");
+  runner_rec_event(r, TRANSCRIPT_EV_TIMEOUT, NULL);
   r->gave_up = true;
   r->res->timed_out = true;
 }
@@ -208,7 +215,8 @@ SSL_SESSION *runner_ctl_session(runner *r) {
 static void handshake_failed(runner *r, const char *reason) {
   /* |reason| may live in the TLS client, which tls_drop() frees. */
   bool stalled = strcmp(reason, "stalled") == 0;
-  runner_rec_event(r, "handshake failed %s", reason[0] != '\0' ? reason : "unknown");
+  runner_rec_event(r, TRANSCRIPT_EV_HANDSHAKE_FAILED, "%s",
+                   reason[0] != '\0' ? reason : "unknown");
   tls_drop(r);
   /* Whatever else of the failed handshake arrives is dropped; a plaintext
    * line (the unprotected 421 of RFC 4217 section 10.1) is still recorded. */
@@ -234,20 +242,18 @@ static bool looks_like_reply(const uint8_t *p, size_t n) {
  * most RUNNER_PLAINTEXT_SHOWN; the text form escapes them), which the oracle
  * judges. Anything else keeps "tls error <reason>". */
 static void rec_tls_error(runner *r) {
-  static const char tag[] = "tls error plaintext ";
   const uint8_t *p = r->not_record;
   size_t n = r->not_record_len;
   if (p == NULL || !looks_like_reply(p, n)) {
-    runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
+    runner_rec_event(r, TRANSCRIPT_EV_TLS_ERROR, "%s", tls_client_reason(r->tls));
     return;
   }
-  uint8_t ev[sizeof(tag) - 1 + RUNNER_PLAINTEXT_SHOWN];
+  uint8_t ev[TRANSCRIPT_EVENT_MAX];
   size_t len = 0;
   while (len < n && len < RUNNER_PLAINTEXT_SHOWN && p[len] != '\r' && p[len] != '\n')
     len++;
-  memcpy(ev, tag, sizeof(tag) - 1);
-  memcpy(ev + sizeof(tag) - 1, p, len);
-  rec_client(r, TRANSCRIPT_E, ev, sizeof(tag) - 1 + len);
+  len = transcript_event_format(ev, sizeof(ev), TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT, p, len);
+  rec_client(r, TRANSCRIPT_E, ev, len);
 }
 
 /* drain_app reads decrypted application data into reply lines. */
@@ -261,7 +267,7 @@ static void drain_app(runner *r) {
     if (rc == TLS_CLIENT_CLOSED) {
       /* The server's close_notify: the control connection is plaintext
        * again (CCC, REIN). The client does not answer an unsolicited one. */
-      runner_rec_event(r, "tls shutdown");
+      runner_rec_event(r, TRANSCRIPT_EV_TLS_SHUTDOWN, NULL);
       tls_drop(r);
       r->mode = RX_PLAIN;
       return;
@@ -297,7 +303,7 @@ static void record_to_client(runner *r, const uint8_t *p, size_t n) {
     }
     if (rc != TLS_CLIENT_DONE)
       return;
-    runner_rec_event(r, "handshake ok");
+    runner_rec_event(r, TRANSCRIPT_EV_HANDSHAKE_OK, NULL);
     r->mode = RX_TLS;
   }
   drain_app(r);
@@ -308,8 +314,10 @@ static void rx_process(runner *r) {
   while (r->rx.len > 0 && !runner_stopped(r)) {
     const uint8_t *p = r->rx.data;
     size_t n = r->rx.len, take;
+    size_t hdr = n < FTPS_TLS_RECORD_HEADER ? n : FTPS_TLS_RECORD_HEADER;
     bool plain = r->mode == RX_PLAIN ||
-                 (r->mode == RX_SWITCHING && (r->line.len > 0 || !is_record_type(p[0])));
+                 (r->mode == RX_SWITCHING &&
+                  (r->line.len > 0 || !ftps_tls_record_header_ok(p, hdr)));
     if (plain) {
       /* One line at a time: a 234 line changes how the next byte is read. */
       const uint8_t *lf = memchr(p, '\n', n);
@@ -318,10 +326,10 @@ static void rx_process(runner *r) {
       ftps_buf_consume(&r->rx, take);
       continue;
     }
-    if (n < 5)
+    if (n < FTPS_TLS_RECORD_HEADER)
       return;
     size_t body = ((size_t)p[3] << 8) | p[4];
-    bool not_record = r->mode == RX_TLS && (!is_record_type(p[0]) || body > RECORD_BODY_MAX);
+    bool not_record = r->mode == RX_TLS && !ftps_tls_record_header_ok(p, FTPS_TLS_RECORD_HEADER);
     if (not_record) {
       take = n; /* not a record: the client fails on it */
     } else {
@@ -395,7 +403,7 @@ static void settle(runner *r) {
     return;
   line_flush(r);
   runner_release_hold(r);
-  runner_rec_event(r, "closed");
+  runner_rec_event(r, TRANSCRIPT_EV_CLOSED, NULL);
   r->closed_recorded = true;
   r->res->closed = true;
   tls_drop(r);
@@ -406,8 +414,8 @@ static void client_write(runner *r, const uint8_t *p, size_t n) {
   runner_track_client(r, p, n);
   if (r->tls != NULL && tls_client_handshake_done(r->tls) && !tls_client_sent_close_notify(r->tls)) {
     if (tls_client_write(r->tls, p, n) != 0) {
-      runner_rec_event(r, "tls error %s", tls_client_reason(r->tls)[0] ? tls_client_reason(r->tls)
-                                                                       : "write");
+      runner_rec_event(r, TRANSCRIPT_EV_TLS_ERROR, "%s",
+                       tls_client_reason(r->tls)[0] ? tls_client_reason(r->tls) : "write");
       tls_drop(r);
       r->gave_up = true;
     }
@@ -478,7 +486,7 @@ static void play_close_notify(runner *r) {
     return;
   }
   if (tls_client_close_notify(r->tls) != 0) {
-    runner_rec_event(r, "tls error %s", tls_client_reason(r->tls));
+    runner_rec_event(r, TRANSCRIPT_EV_TLS_ERROR, "%s", tls_client_reason(r->tls));
     tls_drop(r);
     r->gave_up = true;
   }

@@ -28,9 +28,11 @@
  *   unterminated tail is recorded as it is when the connection closes or the
  *   run ends.
  * - After a plaintext "234 " line the connection is switching to TLS: from
- *   then on a server byte that starts a unit (not inside a plaintext line) and
- *   looks like a TLS record (content type 0x14..0x18) starts a record that is
- *   held for the TLS client; anything else is plaintext and recorded as S:.
+ *   then on server bytes that start a unit (not inside a plaintext line) and
+ *   look like a TLS record header (ftps_tls_record_header_ok: content type
+ *   20..23, version 3.x, a length within bounds; judged on the bytes
+ *   present) start a record that is held for the TLS client; anything else
+ *   is plaintext and recorded as S:.
  * - T: handshake starts a TLS client (whatever the state: a client may send a
  *   ClientHello without AUTH), hands it the held records and pumps both sides
  *   until it is done or failed: "E: handshake ok" or "E: handshake failed

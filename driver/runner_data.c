@@ -2,7 +2,6 @@
  * client knows from its commands and the server's replies: the protection
  * level, the offered data connection, which replies are still due. The
  * rules are in runner.h. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -344,24 +343,11 @@ bool runner_replies_due(const runner *r) {
 
 /* ---- the data connection ---- */
 
-/* rec_data records a data event where it happened in the stream (ahead of
- * a reply held for this connection's close). */
-static void rec_data(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rec_data(runner *r, const char *fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    runner_rec(r, TRANSCRIPT_E, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 static void dtls_failed(runner *r) {
   if (r->dfailed)
     return;
   const char *why = tls_client_reason(r->dtls);
-  rec_data(r, "data failed %s", why[0] != '\0' ? why : "tls");
+  runner_rec_event_now(r, TRANSCRIPT_EV_DATA_FAILED, "%s", why[0] != '\0' ? why : "tls");
   r->dfailed = true;
   /* A client whose data TLS failed closes that connection. */
   r->deof_wanted = true;
@@ -527,12 +513,10 @@ void runner_on_data_closed(runner *r) {
     }
     if (!r->dfailed && !runner_stopped(r)) {
       uint8_t md[SHA256_DIGEST_LENGTH];
-      char hex[2 * SHA256_DIGEST_LENGTH + 1];
+      uint8_t ev[TRANSCRIPT_EVENT_MAX];
       SHA256_Final(md, &r->dhash);
-      for (size_t i = 0; i < sizeof(md); i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-      rec_data(r, "data %s %llu bytes sha256=%s", r->dtls != NULL ? "tls" : "clear",
-               (unsigned long long)r->dbytes, hex);
+      size_t len = transcript_event_format_data(ev, r->dtls != NULL, r->dbytes, md);
+      runner_rec(r, TRANSCRIPT_E, ev, len);
     }
   }
   /* The transfer's final reply is due now, however late it comes. */
@@ -552,7 +536,7 @@ void runner_play_data(runner *r, const uint8_t *p, size_t n) {
       return;
     }
     if (r->offer == OFFER_NONE) {
-      rec_data(r, "data failed no data connection offered");
+      runner_rec_event_now(r, TRANSCRIPT_EV_DATA_FAILED, "no data connection offered");
       return;
     }
     const char *why = "refused";
@@ -562,7 +546,7 @@ void runner_play_data(runner *r, const uint8_t *p, size_t n) {
     else if (rc == TRANSPORT_DATA_PENDING)
       r->dc = DC_PENDING;
     else
-      rec_data(r, "data failed %s", why);
+      runner_rec_event_now(r, TRANSCRIPT_EV_DATA_FAILED, "%s", why);
     return;
   }
   if (r->dc == DC_NONE) {

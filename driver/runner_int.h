@@ -14,6 +14,7 @@
 #include "runner.h"
 #include "runner_transport.h"
 #include "tls_client.h"
+#include "transcript_event.h"
 
 /* Commands whose replies the client tracks; more pipelined ones are counted
  * but not told apart. */
@@ -125,7 +126,14 @@ struct runner {
 /* recording (runner.c) */
 bool runner_stopped(const runner *r);
 void runner_rec(runner *r, transcript_kind kind, const void *data, size_t len);
-void runner_rec_event(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* runner_rec_event records an E: line of |kind| (transcript_event.h) whose
+ * rest is |fmt| formatted (NULL: the name alone), in stream order: behind
+ * replies held for a data connection's close. runner_rec_event_now records
+ * it ahead of them (what happened on the data connection). */
+void runner_rec_event(runner *r, transcript_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void runner_rec_event_now(runner *r, transcript_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void runner_rec_comment(runner *r, const char *text);
 void runner_give_up_limit(runner *r, const char *what);
 /* runner_timeout records "E: timeout" and gives up (TCP). */

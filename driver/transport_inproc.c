@@ -51,7 +51,7 @@ static void drain_data(inproc *t, runner *r) {
 
 static void attach(inproc *t, runner *r, const ftps_addr *peer) {
   if (ftps_session_data_attach(t->s, peer) != 0) {
-    runner_rec_event(r, "data failed refused");
+    runner_rec_event(r, TRANSCRIPT_EV_DATA_FAILED, "refused");
     return;
   }
   t->attached = true;

@@ -8,13 +8,12 @@
 #include "ftps_err.h"
 #include "ftps_reply.h"
 #include "fuzz_driver.h"
+#include "transcript_event.h"
 
 /* The session may pass its pause threshold by one burst (ftps_session.c). */
 #define OUTPUT_LIMIT ((size_t)FTPS_SESSION_OUTPUT_MAX + 64 * 1024)
 /* "xyz-" + text + CRLF. */
 #define REPLY_LINE_CAP (FTPS_REPLY_TEXT_MAX + 6)
-/* RFC 5246 6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes. */
-#define RECORD_BODY_MAX (16384 + 2048)
 
 static void oom(void) {
   fprintf(stderr, "fuzz_conn: out of memory\n");
@@ -29,6 +28,11 @@ static void log_step(fuzz_conn *c, transcript_kind kind, const void *p, size_t n
     c->log_cut = true;
     (void)transcript_addf(&c->log, TRANSCRIPT_COMMENT, " (log cut here)");
   }
+}
+
+static void log_event(fuzz_conn *c, transcript_event_kind kind) {
+  uint8_t ev[TRANSCRIPT_EVENT_MAX];
+  log_step(c, TRANSCRIPT_E, ev, transcript_event_format(ev, sizeof(ev), kind, NULL, 0));
 }
 
 static void log_comment(fuzz_conn *c, const char *text) {
@@ -168,30 +172,9 @@ static void walk_fail(fuzz_conn *c, const uint8_t *p, size_t n) {
 }
 
 static void walk_feed(fuzz_conn *c, const uint8_t *p, size_t n) {
-  fuzz_record_walk *w = &c->walk;
-  size_t i = 0;
-  while (i < n) {
-    if (w->body_left > 0) {
-      size_t take = n - i < w->body_left ? n - i : w->body_left;
-      i += take;
-      w->body_left -= take;
-      continue;
-    }
-    w->hdr[w->hdr_len++] = p[i++];
-    /* RFC 8446 5.1: ContentType change_cipher_spec(20) .. application_data(23). */
-    if (w->hdr_len == 1 && (w->hdr[0] < 0x14 || w->hdr[0] > 0x17))
-      walk_fail(c, p + i - 1, n - i + 1);
-    if (w->hdr_len == 2 && w->hdr[1] != 0x03)
-      walk_fail(c, w->hdr, w->hdr_len);
-    if (w->hdr_len < 5)
-      continue;
-    size_t len = (size_t)w->hdr[3] << 8 | w->hdr[4];
-    if (len > RECORD_BODY_MAX)
-      walk_fail(c, w->hdr, w->hdr_len);
-    w->body_left = len;
-    w->hdr_len = 0;
-    w->records++;
-  }
+  size_t bad = 0;
+  if (!fuzz_tls_walk_feed(&c->walk, p, n, &bad))
+    walk_fail(c, p + bad, n - bad);
 }
 
 /* --- the session ------------------------------------------------------- */
@@ -264,7 +247,7 @@ static bool client_step(fuzz_conn *c) {
     int r = tls_client_read(c->tls, buf, sizeof(buf), &got);
     if (r == TLS_CLIENT_CLOSED) {
       c->tls_closed = true;
-      log_step(c, TRANSCRIPT_E, "tls shutdown", 12);
+      log_event(c, TRANSCRIPT_EV_TLS_SHUTDOWN);
       break;
     }
     if (r != 0)
@@ -389,7 +372,7 @@ void fuzz_conn_start_tls(fuzz_conn *c) {
   if (!tls_up(c))
     fuzz_findingf("TLS_UPGRADE", &c->log, "the handshake did not complete (%s)",
                   tls_client_reason(c->tls));
-  log_step(c, TRANSCRIPT_E, "handshake ok", 12);
+  log_event(c, TRANSCRIPT_EV_HANDSHAKE_OK);
 }
 
 void fuzz_conn_send(fuzz_conn *c, const uint8_t *data, size_t len) {
@@ -418,7 +401,7 @@ void fuzz_conn_finish(fuzz_conn *c) {
   pump(c);
   reply_end(c, &c->plain);
   if (c->records) {
-    if (c->walk.hdr_len != 0 || c->walk.body_left != 0)
+    if (!fuzz_tls_walk_boundary(&c->walk))
       fuzz_findingf("TLS_STREAM", &c->log, "server output ends inside TLS record %lu",
                     c->walk.records + 1);
     reply_end(c, &c->secure);

@@ -17,8 +17,8 @@
  *                           text; a line fits FTPS_REPLY_TEXT_MAX; no reply is
  *                           left unfinished once the session is quiet
  *   NO_PLAINTEXT_AFTER_234  after a plaintext "234 " line every server byte
- *                           belongs to a TLS record (type 0x14..0x17, version
- *                           3.x, length <= 2^14 + 2048)
+ *                           belongs to a TLS record
+ *                           (ftps_tls_record_header_ok, fuzz_tls_walk)
  *   NO_SECOND_234           no 234 reply inside TLS
  *   TLS_REQUIRED_LOGIN      no FTPS_EV_LOGIN unless the client's handshake is
  *                           complete (the built-in policy requires TLS)
@@ -44,6 +44,7 @@
 
 #include "ftps_buf.h"
 #include "ftps_session.h"
+#include "fuzz_tls.h"
 #include "tls_client.h"
 #include "transcript.h"
 
@@ -60,14 +61,6 @@ typedef struct fuzz_reply_check {
   unsigned long lines;    /* lines checked */
 } fuzz_reply_check;
 
-/* Incremental TLS record framing checker. */
-typedef struct fuzz_record_walk {
-  uint8_t hdr[5];
-  size_t hdr_len;
-  size_t body_left;
-  unsigned long records;
-} fuzz_record_walk;
-
 typedef struct fuzz_conn {
   ftps_session *s;
   size_t chunk;
@@ -77,7 +70,7 @@ typedef struct fuzz_conn {
   bool records;           /* a plaintext "234 " was seen: server bytes are TLS records */
   bool tls_closed;        /* the server's close_notify was read */
   fuzz_reply_check plain, secure;
-  fuzz_record_walk walk;
+  fuzz_tls_walk walk;     /* server bytes after the 234 */
   transcript log;         /* what happened, printed with a finding */
   bool log_cut;
 } fuzz_conn;

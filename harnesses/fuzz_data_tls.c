@@ -84,7 +84,7 @@ static void ctl_pump(ctl *c) {
     bool progress = false;
     if (!c->done && tls_client_handshake(c->cli) == TLS_CLIENT_DONE) {
       c->done = true;
-      fuzz_tls_log(&c->log, TRANSCRIPT_E, "handshake ok", 12);
+      fuzz_tls_log_event(&c->log, TRANSCRIPT_EV_HANDSHAKE_OK);
     }
     if (c->done) {
       unsigned before = c->rep.n + c->rep.prelim;

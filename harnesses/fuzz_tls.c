@@ -37,18 +37,11 @@ bool fuzz_tls_walk_feed(fuzz_tls_walk *w, const uint8_t *p, size_t n, size_t *ou
     }
     *out_bad = i;
     w->hdr[w->hdr_len++] = p[i++];
-    /* RFC 8446 5.1: change_cipher_spec(20) .. application_data(23); the
-     * server never sends heartbeat(24) records. */
-    if (w->hdr_len == 1 && (w->hdr[0] < FUZZ_TLS_CCS || w->hdr[0] > FUZZ_TLS_APPDATA))
-      return false;
-    if (w->hdr_len == 2 && w->hdr[1] != 0x03)
+    if (!ftps_tls_record_header_ok(w->hdr, w->hdr_len))
       return false;
     if (w->hdr_len < FUZZ_TLS_HDR)
       continue;
-    size_t len = (size_t)w->hdr[3] << 8 | w->hdr[4];
-    if (len > FUZZ_TLS_RECORD_BODY_MAX)
-      return false;
-    w->body_left = len;
+    w->body_left = (size_t)w->hdr[3] << 8 | w->hdr[4];
     w->hdr_len = 0;
     w->records++;
   }
@@ -103,6 +96,11 @@ bool fuzz_tls_framer_flush(fuzz_tls_framer *f, ftps_buf *out) {
 }
 
 /* --- log ------------------------------------------------------------------- */
+
+void fuzz_tls_log_event(transcript *t, transcript_event_kind kind) {
+  uint8_t ev[TRANSCRIPT_EVENT_MAX];
+  fuzz_tls_log(t, TRANSCRIPT_E, ev, transcript_event_format(ev, sizeof(ev), kind, NULL, 0));
+}
 
 void fuzz_tls_log(transcript *t, transcript_kind kind, const void *p, size_t n) {
   if (t == NULL || t->n >= FUZZ_TLS_LOG_STEPS)

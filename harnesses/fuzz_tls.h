@@ -6,10 +6,10 @@
  * Every violated check calls fuzz_finding()/fuzz_findingf() with the log
  * kept so far:
  *   NO_PLAINTEXT_AFTER_234  after the plaintext "234 " line every server byte
- *                           belongs to a TLS record: type 0x14..0x17
- *                           (never 0x18 heartbeat), version 0x03xx, length
- *                           <= 2^14 + 2048 (RFC 5246 6.2.3); output ends on a
- *                           record boundary
+ *                           belongs to a TLS record
+ *                           (ftps_tls_record_header_ok: types 20..23,
+ *                           version 3.x, length <= 2^14 + 2048); output ends
+ *                           on a record boundary
  *   REPLY_SYNTAX            a plaintext reply line before the 234 is
  *                           "[1-5][0-9][0-9][ -]..." + CRLF, at most 512 bytes
  *   OUTPUT_BOUNDED          ftps_session_output never holds more than
@@ -36,13 +36,15 @@
 
 #include "ftps_buf.h"
 #include "ftps_session.h"
+#include "ftps_tls.h"
 #include "fuzz_driver.h"
 #include "tls_client.h"
 #include "transcript.h"
+#include "transcript_event.h"
 
-/* RFC 5246 6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes. */
-#define FUZZ_TLS_RECORD_BODY_MAX (16384 + 2048)
-#define FUZZ_TLS_HDR 5
+/* The record header and body bounds (server/ftps_tls.h). */
+#define FUZZ_TLS_RECORD_BODY_MAX FTPS_TLS_RECORD_BODY_MAX
+#define FUZZ_TLS_HDR FTPS_TLS_RECORD_HEADER
 /* Rounds of one feed/pump before BOUNDED_LOOP. */
 #define FUZZ_TLS_ROUNDS_MAX 4096u
 /* Server bytes kept for the peer (the peer reads them as they come). */
@@ -101,6 +103,8 @@ bool fuzz_tls_framer_flush(fuzz_tls_framer *f, ftps_buf *out);
  * |t| may be NULL); fuzz_tls_logf adds a formatted comment. */
 void fuzz_tls_log(transcript *t, transcript_kind kind, const void *p, size_t n);
 void fuzz_tls_logf(transcript *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* fuzz_tls_log_event adds the E: event |kind| (transcript_event.h, no rest). */
+void fuzz_tls_log_event(transcript *t, transcript_event_kind kind);
 
 /* --- the server end ------------------------------------------------------ */
 

@@ -185,7 +185,7 @@ static bool client_step(mitm *m) {
     int r = tls_client_handshake(m->cli);
     if (r == TLS_CLIENT_DONE) {
       m->cli_done = true;
-      fuzz_tls_log(&m->log, TRANSCRIPT_E, "handshake ok", 12);
+      fuzz_tls_log_event(&m->log, TRANSCRIPT_EV_HANDSHAKE_OK);
       return true;
     }
     if (r == TLS_CLIENT_FAILED) {

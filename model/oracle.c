@@ -1,5 +1,6 @@
 /* oracle.c - the transcript monitor (see oracle.h). */
 #include "oracle.h"
+#include "transcript_event.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -637,11 +638,6 @@ static void server_line(oracle *o, const uint8_t *p, size_t n) {
 
 /* --- events --- */
 
-static bool starts(const transcript_step *st, const char *w) {
-  size_t n = strlen(w);
-  return st->len >= n && !memcmp(st->data, w, n) && (st->len == n || st->data[n] == ' ');
-}
-
 static void take_event(oracle *o, model_event ev) {
   int row = model_take(&o->cfg, &o->st, ev, 0, false);
   covered(o, row);
@@ -664,16 +660,22 @@ static void server_closed(oracle *o) {
 }
 
 static void event(oracle *o, const transcript_step *st) {
-  if (starts(st, "closed")) {
+  transcript_event ev;
+  if (transcript_event_parse(st, &ev) != 0)
+    return;
+  switch (ev.kind) {
+  case TRANSCRIPT_EV_CLOSED:
     server_closed(o);
-  } else if (starts(st, "timeout")) {
+    break;
+  case TRANSCRIPT_EV_TIMEOUT:
     /* The client gave up waiting (TCP). After a 421 the server should have
      * closed (RFC 959: "closing control connection"), not kept it open. */
     if (o->closing == CLOSE_421 && o->st.close == MODEL_CLOSING)
       violation(o, ORACLE_REPLY_421_CLOSES, NULL,
                 "after a 421 the server kept the connection open until the client's step "
                 "timeout");
-  } else if (starts(st, "tls shutdown")) {
+    break;
+  case TRANSCRIPT_EV_TLS_SHUTDOWN:
     o->server_ended_tls = o->st.sec == MODEL_SEC_SECURE;
     /* The server ended TLS (after REIN or CCC): what is still queued came
      * in the TLS stream it ended, and the rest of a line in that stream
@@ -681,8 +683,10 @@ static void event(oracle *o, const transcript_step *st) {
     for (size_t i = 0; i < o->q_len; i++)
       o->queue[(o->q_head + i) % QUEUE_MAX].stale = true;
     oracle_framer_reset(&o->framer);
-  } else if (starts(st, "handshake")) {
-    bool ok = st->len >= 12 && !memcmp(st->data, "handshake ok", 12);
+    break;
+  case TRANSCRIPT_EV_HANDSHAKE_OK:
+  case TRANSCRIPT_EV_HANDSHAKE_FAILED: {
+    bool ok = ev.kind == TRANSCRIPT_EV_HANDSHAKE_OK;
     if (o->hs_failed && ok) {
       o->hs_closes_reported = true;
       violation(o, ORACLE_HANDSHAKE_FAIL_CLOSES, NULL,
@@ -696,7 +700,7 @@ static void event(oracle *o, const transcript_step *st) {
     if (ok) {
       take_event(o, MODEL_EV_TLS_OK);
       o->server_ended_tls = false;
-    } else if (st->len >= 24 && !memcmp(st->data, "handshake failed stalled", 24)) {
+    } else if (ev.rest_len >= 7 && !memcmp(ev.rest, "stalled", 7)) {
       /* The client gave up waiting; the server failed nothing and may still
        * be waiting for the rest of a record. Nothing after this is judged. */
       o->done = true;
@@ -705,32 +709,33 @@ static void event(oracle *o, const transcript_step *st) {
       o->hs_failed = true;
       o->closing = CLOSE_HS_FAILED;
     }
-  } else if (starts(st, "tls")) {
+    break;
+  }
+  case TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT:
+  case TRANSCRIPT_EV_TLS_ERROR:
     /* "tls error plaintext <line>": the server wrote a reply in plaintext
      * where a TLS record belonged. Only after a failed handshake may one
      * unprotected 421 come (RFC 4217 section 10.1, judged in
      * first_line_checks); once SECURE there is no exception. After CCC or
      * a close_notify the state is PLAIN and plaintext is expected. */
-    static const char plain[] = "tls error plaintext ";
-    size_t pl = sizeof(plain) - 1;
-    if (o->st.sec == MODEL_SEC_SECURE && st->len >= pl && !memcmp(st->data, plain, pl)) {
-      size_t shown = st->len - pl < 60 ? st->len - pl : 60;
+    if (o->st.sec == MODEL_SEC_SECURE && ev.kind == TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT) {
+      size_t shown = ev.rest_len < 60 ? ev.rest_len : 60;
       violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
                 "a reply in plaintext while TLS is on: \"%.*s\"", (int)shown,
-                (const char *)st->data + pl);
+                (const char *)ev.rest);
     }
     if (o->st.sec == MODEL_SEC_SECURE || o->st.sec == MODEL_SEC_NEGOTIATING) {
       take_event(o, MODEL_EV_TLS_ERROR);
       o->closing = CLOSE_TLS_ERROR;
     }
-  } else if (starts(st, "data")) {
+    break;
+  case TRANSCRIPT_EV_DATA_TLS:
+  case TRANSCRIPT_EV_DATA_CLEAR: {
     /* "data clear <n> bytes ...": only bytes that moved count; a connection
      * opened under PROT C and closed empty after PROT P carried nothing. */
-    bool clear = st->len >= 11 && !memcmp(st->data, "data clear ", 11);
-    bool empty = clear && st->len >= 13 && !memcmp(st->data + 11, "0 ", 2);
-    bool tls = st->len >= 9 && !memcmp(st->data, "data tls ", 9);
-    bool tls_empty = tls && st->len >= 11 && !memcmp(st->data + 9, "0 ", 2);
-    if (tls && !tls_empty && o->st.prot == MODEL_PROT_C && !o->prot_kept_reported) {
+    bool moved = !ev.bytes_known || ev.bytes > 0;
+    if (ev.kind == TRANSCRIPT_EV_DATA_TLS && moved && o->st.prot == MODEL_PROT_C &&
+        !o->prot_kept_reported) {
       /* The mirror of clear data under P: a server that protects data
        * while PROT is C changed the level by itself (vsftpd and ProFTPD
        * after AUTH SSL / AUTH TLS-P). A compliant server sends in clear,
@@ -739,7 +744,7 @@ static void event(oracle *o, const transcript_step *st) {
       violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
                 "data protected while PROT is C: the level changed without an accepted PROT");
     }
-    if (clear && !empty && o->st.prot == MODEL_PROT_P) {
+    if (ev.kind == TRANSCRIPT_EV_DATA_CLEAR && moved && o->st.prot == MODEL_PROT_P) {
       /* Judged by the transfer's final reply: bytes in clear are data the
        * server delivered or accepted only if the transfer succeeded (2xx).
        * A failed one says they were not: the server's TLS alert after a
@@ -747,6 +752,13 @@ static void event(oracle *o, const transcript_step *st) {
        * file data in clear and then reports failure is not caught here.) */
       o->clear_data = true;
     }
+    break;
+  }
+  case TRANSCRIPT_EV_DATA_FAILED:
+  case TRANSCRIPT_EV_LIMIT:
+  case TRANSCRIPT_EV_UNKNOWN:
+  case TRANSCRIPT_EV_COUNT:
+    break;
   }
 }
 

@@ -16,9 +16,8 @@
  *   D  "open" | "close" | "send <bytes>"
  *   S  one reply line without its CRLF; if the payload ends in LF the line
  *      arrived with that bare LF and no CRLF is implied
- *   E  an event: "closed", "handshake ok", "handshake failed <reason>",
- *      "tls error <reason>", "data tls <n> bytes sha256=<hex>",
- *      "data clear <n> bytes sha256=<hex>", "data failed <reason>", ...
+ *   E  an event: "closed", "handshake ok", "handshake failed <reason>", ...
+ *      (the one list of names and its parser: transcript_event.h)
  *   #  comment text after '#' (verbatim, not unescaped)
  *   blank line: empty payload
  *

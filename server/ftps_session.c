@@ -458,13 +458,13 @@ static bool step_handshake(ftps_session *s) {
 
 static bool step_shutdown(ftps_session *s) {
   if (!s->shutdown_is_tls) {
-    /* The first byte decides: a TLS record (content types 20..23, the
-     * client's close_notify is an alert, 21) or plaintext. */
+    /* The first bytes decide: a TLS record (the client's close_notify is
+     * an alert) or plaintext. */
     const uint8_t *peek;
     size_t avail;
     if (!BIO_mem_contents(s->net_in, &peek, &avail) || avail == 0)
       return false;
-    if (peek[0] < 20 || peek[0] > 23) {
+    if (!ftps_tls_record_header_ok(peek, avail)) {
       finish_tls_shutdown(s);
       return true;
     }

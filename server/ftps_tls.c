@@ -290,3 +290,14 @@ out:
   X509_free(cert);
   return ctx;
 }
+
+bool ftps_tls_record_header_ok(const uint8_t *p, size_t n) {
+  /* change_cipher_spec(20) .. application_data(23); why not 24: ftps_tls.h */
+  if (n >= 1 && (p[0] < 20 || p[0] > 23))
+    return false;
+  if (n >= 2 && p[1] != 3)
+    return false;
+  if (n >= FTPS_TLS_RECORD_HEADER && (((size_t)p[3] << 8) | p[4]) > FTPS_TLS_RECORD_BODY_MAX)
+    return false;
+  return true;
+}

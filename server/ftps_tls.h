@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/base.h>
 
@@ -84,5 +85,31 @@ SSL *ftps_tls_new_server_ssl(SSL_CTX *ctx, ftps_tls_ticket_keys *keys, BIO **out
 /* ftps_tls_error_string writes the oldest queued BoringSSL error (or
  * |fallback|) into |out| and clears the error queue. */
 void ftps_tls_error_string(char *out, size_t out_len, const char *fallback);
+
+/* TLS record framing, the one test every reader of a byte stream uses to
+ * tell TLS records from plaintext (the session after CCC/REIN, the runner's
+ * client after 234, the harnesses' record walkers).
+ *
+ * A record starts with a 5-byte header (RFC 8446 section 5.1, RFC 5246
+ * section 6.2.1): ContentType, legacy_record_version (major byte 3 for SSL
+ * 3.0 through TLS 1.3), uint16 length.
+ * Content types accepted: change_cipher_spec(20), alert(21), handshake(22)
+ * and application_data(23). heartbeat(24) (RFC 6520) is left out: it may be
+ * sent only after both ends negotiated the heartbeat extension, which
+ * BoringSSL never does (neither our server nor our client), so on these
+ * connections a 24 is not a record anyone may send - RFC 8446 section 5:
+ * "If a TLS implementation receives an unexpected record type, it MUST
+ * terminate the connection with an unexpected_message alert" - and counting
+ * it as a record would let a server's stray 0x18 pass the "only records after
+ * 234" checks.
+ * Length: at most 2^14 + 2048 (RFC 5246 section 6.2.3, TLSCiphertext; TLS
+ * 1.3 allows only 2^14 + 256, but a TLS 1.2 peer may send more). */
+#define FTPS_TLS_RECORD_HEADER 5u
+#define FTPS_TLS_RECORD_BODY_MAX (16384u + 2048u)
+
+/* ftps_tls_record_header_ok: the first min(|n|, FTPS_TLS_RECORD_HEADER)
+ * bytes of |p| can begin a TLS record (content type, version major byte,
+ * length, as far as they are present). n == 0 is true. */
+bool ftps_tls_record_header_ok(const uint8_t *p, size_t n);
 
 #endif

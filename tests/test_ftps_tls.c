@@ -964,6 +964,48 @@ out:
   test_config_cleanup(&cfg);
 }
 
+/* The one TLS-record test: content types 20..23 (not heartbeat 24),
+ * version major byte 3, a length up to 2^14 + 2048, judged on the bytes
+ * present; a real ClientHello passes. */
+static void test_record_header(void) {
+  static const uint8_t ok[] = {0x16, 0x03, 0x01, 0x48, 0x00};
+  CHECK(ftps_tls_record_header_ok(ok, 0));
+  for (size_t n = 1; n <= sizeof(ok); n++)
+    CHECK(ftps_tls_record_header_ok(ok, n));
+  for (unsigned t = 0; t < 256; t++) {
+    uint8_t h[5] = {(uint8_t)t, 0x03, 0x03, 0x00, 0x10};
+    CHECK_EQ_INT(ftps_tls_record_header_ok(h, 5), t >= 20 && t <= 23);
+    CHECK_EQ_INT(ftps_tls_record_header_ok(h, 1), t >= 20 && t <= 23);
+  }
+  uint8_t v[5] = {0x17, 0x02, 0x03, 0x00, 0x10};
+  CHECK(!ftps_tls_record_header_ok(v, 2));
+  CHECK(ftps_tls_record_header_ok(v, 1)); /* only the type is present */
+  uint8_t len_max[5] = {0x17, 0x03, 0x03, (FTPS_TLS_RECORD_BODY_MAX >> 8) & 0xff,
+                        FTPS_TLS_RECORD_BODY_MAX & 0xff};
+  CHECK(ftps_tls_record_header_ok(len_max, 5));
+  len_max[4]++;
+  CHECK(!ftps_tls_record_header_ok(len_max, 5));
+  CHECK(ftps_tls_record_header_ok(len_max, 4));
+  CHECK(!ftps_tls_record_header_ok((const uint8_t *)"220 ready\r\n", 11));
+
+  SSL_CTX *cctx = SSL_CTX_new(TLS_method());
+  SSL *c = cctx != NULL ? SSL_new(cctx) : NULL;
+  CHECK(c != NULL);
+  if (c != NULL) {
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    SSL_set_bio(c, rb, wb);
+    SSL_set_connect_state(c);
+    SSL_do_handshake(c);
+    const uint8_t *hello;
+    size_t hello_len;
+    CHECK(BIO_mem_contents(wb, &hello, &hello_len) && hello_len > 5);
+    CHECK(ftps_tls_record_header_ok(hello, hello_len));
+    SSL_free(c);
+  }
+  SSL_CTX_free(cctx);
+  ERR_clear_error();
+}
+
 int main(void) {
   SSL_CTX *sctx = ftps_tls_server_ctx_new_self_signed("localhost");
   CHECK(sctx != NULL);
@@ -976,6 +1018,7 @@ int main(void) {
     test_tickets(sctx);
   }
   test_ciphers_rsa();
+  test_record_header();
   pki p;
   bool pki_ok = pki_init(&p);
   CHECK(pki_ok);

@@ -12,6 +12,7 @@
 
 #include "testlib.h"
 #include "transcript.h"
+#include "transcript_event.h"
 
 /* ---- helpers ---- */
 
@@ -967,6 +968,93 @@ static void test_cli(void) {
   CHECK_EQ_INT(rmdir(dir), 0);
 }
 
+/* Every E: name parses back to its kind, the longest name wins, the rest
+ * and a data event's count and hash are taken apart, and near misses are
+ * not events. */
+static void test_events(void) {
+  transcript_step st;
+  transcript_event ev;
+  uint8_t buf[TRANSCRIPT_EVENT_MAX];
+  memset(&st, 0, sizeof(st));
+  st.kind = TRANSCRIPT_E;
+  for (unsigned k = 1; k < TRANSCRIPT_EV_COUNT; k++) {
+    const char *name = transcript_event_name((transcript_event_kind)k);
+    CHECK(name[0] != '\0');
+    st.len = transcript_event_format(buf, sizeof(buf), (transcript_event_kind)k, "why", 3);
+    st.data = buf;
+    CHECK_EQ_INT(st.len, strlen(name) + 4);
+    CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+    CHECK_EQ_INT(ev.kind, k);
+    CHECK_MEM(ev.rest, ev.rest_len, "why", 3);
+    st.len = transcript_event_format(buf, sizeof(buf), (transcript_event_kind)k, NULL, 0);
+    CHECK_MEM(buf, st.len, name, strlen(name));
+    CHECK(transcript_event_is(&st, (transcript_event_kind)k));
+    CHECK_EQ_INT(ev.kind, k);
+  }
+  CHECK_STR(transcript_event_name(TRANSCRIPT_EV_COUNT), "");
+  CHECK_EQ_INT(transcript_event_format(buf, sizeof(buf), TRANSCRIPT_EV_UNKNOWN, "x", 1), 0);
+
+  static const struct {
+    const char *text;
+    transcript_event_kind kind;
+    const char *rest;
+  } cases[] = {
+      {"tls error plaintext 211-x", TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT, "211-x"},
+      {"tls error plaintextual", TRANSCRIPT_EV_TLS_ERROR, "plaintextual"},
+      {"tls error bad_record_mac", TRANSCRIPT_EV_TLS_ERROR, "bad_record_mac"},
+      {"handshake failed stalled", TRANSCRIPT_EV_HANDSHAKE_FAILED, "stalled"},
+      {"closed", TRANSCRIPT_EV_CLOSED, ""},
+      {"closedx", TRANSCRIPT_EV_UNKNOWN, ""},
+      {"handshake", TRANSCRIPT_EV_UNKNOWN, ""},
+      {"data", TRANSCRIPT_EV_UNKNOWN, ""},
+      {"limit output", TRANSCRIPT_EV_LIMIT, "output"},
+      {"", TRANSCRIPT_EV_UNKNOWN, ""},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    st.data = (uint8_t *)cases[i].text;
+    st.len = strlen(cases[i].text);
+    CHECK_EQ_INT(transcript_event_parse(&st, &ev), cases[i].kind ? 0 : -1);
+    CHECK_EQ_INT(ev.kind, cases[i].kind);
+    CHECK_MEM(ev.rest, ev.rest_len, cases[i].rest, strlen(cases[i].rest));
+  }
+  st.kind = TRANSCRIPT_S; /* only E: steps are events */
+  st.data = (uint8_t *)"closed";
+  st.len = 6;
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), -1);
+  st.kind = TRANSCRIPT_E;
+
+  /* data events: count and hash */
+  uint8_t md[32];
+  for (int i = 0; i < 32; i++)
+    md[i] = (uint8_t)(i * 7 + 1);
+  st.len = transcript_event_format_data(buf, false, 18446744073709551615ull, md);
+  st.data = buf;
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+  CHECK_EQ_INT(ev.kind, TRANSCRIPT_EV_DATA_CLEAR);
+  CHECK(ev.bytes_known && ev.bytes == 18446744073709551615ull);
+  CHECK_MEM(buf, 37, "data clear 18446744073709551615 bytes", 37);
+  CHECK_EQ_INT(ev.sha256_len, 64);
+  CHECK_MEM(ev.sha256, 8, "01080f16", 8);
+  st.len = transcript_event_format_data(buf, true, 0, md);
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+  CHECK_EQ_INT(ev.kind, TRANSCRIPT_EV_DATA_TLS);
+  CHECK(ev.bytes_known && ev.bytes == 0);
+  /* hand-written forms: a short hash, or no count at all */
+  st.data = (uint8_t *)"data tls 42 bytes sha256=00";
+  st.len = strlen((char *)st.data);
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+  CHECK(ev.bytes_known && ev.bytes == 42);
+  CHECK_MEM(ev.sha256, ev.sha256_len, "00", 2);
+  st.data = (uint8_t *)"data clear lots";
+  st.len = strlen((char *)st.data);
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+  CHECK(!ev.bytes_known);
+  st.data = (uint8_t *)"data clear 99999999999999999999 bytes";
+  st.len = strlen((char *)st.data);
+  CHECK_EQ_INT(transcript_event_parse(&st, &ev), 0);
+  CHECK(!ev.bytes_known); /* does not fit in 64 bits */
+}
+
 int main(void) {
   test_tags();
   test_storage();
@@ -981,5 +1069,6 @@ int main(void) {
   test_decode_truncations();
   test_decode_random();
   test_cli();
+  test_events();
   return testlib_finish();
 }
