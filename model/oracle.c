@@ -479,6 +479,18 @@ static void final_reply(oracle *o, unsigned code) {
       clear_data_under_p(o, "data moved in clear under PROT P");
   }
   model_state before = o->st;
+  if (before.prot == MODEL_PROT_P && o->prot_refused_under_p && !o->prot_kept_reported && !pre &&
+      (model_event_flags(ev) & MODEL_F_XFER) && (code == 521 || code == 522 || code == 534)) {
+    /* What a reply reveals of hidden state: a transfer refused for its
+     * protection level right away, after a PROT was refused while P held,
+     * says the server's level is no longer P (a refused PROT must keep the
+     * level; the refusal itself may be allowed for other reasons). */
+    o->prot_kept_reported = true;
+    violation(o, ORACLE_PROT_LEVEL_KEPT, NULL,
+              "%s refused with %u (protection level) after a refused PROT: the level fell "
+              "back from P",
+              model_event_name(ev), code);
+  }
   int row = model_take(&o->cfg, &o->st, ev, code, pre);
   if (row < 0) {
     model_codes fin, after;
