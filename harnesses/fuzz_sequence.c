@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   oracle *o = oracle_new(&mc, false);
   if (!o)
     goto out;
-  state_feedback_attach(o);
+  state_feedback_attach(o, &mc);
   /* The account's real password: no reply may contain it. */
   oracle_set_secret(o, TEST_CONFIG_PASSWORD, sizeof(TEST_CONFIG_PASSWORD) - 1);
   for (size_t i = 0; i < out.n && oracle_step(o, &out.steps[i]) == 0; i++)
