@@ -6,6 +6,7 @@
 
 #include "gen_internal.h"
 #include "model.h"
+#include "mutate_internal.h"
 
 static const char *const op_names[MUTATE_OP_COUNT] = {
 #define X(name, what) #name,
@@ -181,16 +182,20 @@ static int op_swap(transcript *t, gen_rng *rng) {
   return MUTATE_NOT_APPLICABLE;
 }
 
+/* op_splice keeps the policy of |t|: its policy steps go first and are
+ * never cut, and |other|'s are left out (the policy changes only through
+ * POLICY). */
 static int op_splice(transcript *t, gen_rng *rng, const transcript *other) {
   if (!other || other->n == 0)
     return MUTATE_NOT_APPLICABLE;
-  size_t cut = gen_rng_below(rng, t->n + 1);
+  size_t lo = mutate_policy_to_front(t);
+  size_t cut = lo + gen_rng_below(rng, t->n - lo + 1);
   size_t from = gen_rng_below(rng, other->n);
   while (t->n > cut)
     remove_at(t, t->n - 1);
   for (size_t i = from; i < other->n; i++) {
     const transcript_step *st = &other->steps[i];
-    if (!is_client(st->kind) && st->kind != TRANSCRIPT_COMMENT)
+    if ((!is_client(st->kind) && st->kind != TRANSCRIPT_COMMENT) || mutate_is_policy_step(st))
       continue;
     if (transcript_add(t, st->kind, st->data, st->len) != 0)
       return MUTATE_ERR_NOMEM;
@@ -685,21 +690,29 @@ int mutate_apply(transcript *t, mutate_op op, gen_rng *rng, const transcript *ot
   case MUTATE_IAC: return op_iac(t, rng);
   case MUTATE_TOKEN: return op_token(t, rng);
   case MUTATE_NUMERIC: return op_numeric(t, rng);
+  case MUTATE_POLICY: return mutate_op_policy(t, rng);
   case MUTATE_OP_COUNT: break;
   }
   return MUTATE_NOT_APPLICABLE;
 }
 
-/* apply_random applies 1..4 random operators with |rng|. */
+/* apply_random applies 1..4 random operators with |rng|; the model-aware
+ * ones consult the policy the script runs under. */
 static int apply_random(transcript *t, gen_rng *rng, const transcript *other) {
   size_t want = 1 + gen_rng_below(rng, 4), done = 0;
+  model_policy mp = mutate_script_policy(t);
+  model_config cfg = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
   for (size_t tries = 0; done < want && tries < want * 8; tries++) {
     mutate_op op = (mutate_op)gen_rng_below(rng, MUTATE_OP_COUNT);
-    int rc = mutate_apply(t, op, rng, other, NULL);
+    int rc = mutate_apply(t, op, rng, other, &cfg);
     if (rc == MUTATE_ERR_NOMEM)
       return -1;
     if (rc == MUTATE_APPLIED)
       done++;
+    if (rc == MUTATE_APPLIED && op == MUTATE_POLICY) {
+      mp = mutate_script_policy(t);
+      cfg = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+    }
   }
   return (int)done;
 }

@@ -14,7 +14,14 @@
  * and the handshake, truncate the handshake. Line-level operators (on one
  * C: step): case flips, spacing, overlong line, NUL, bare LF, Telnet IAC
  * sequences, dictionary tokens, numeric edge values for PORT/EPRT/REST/PBSZ/
- * ALLO.
+ * ALLO. One policy operator (POLICY, one operator among the others, so
+ * most mutations stay on commands) changes the server policy the script
+ * runs under: the "# config:" step (DESIGN section 4; test_config.h).
+ *
+ * The policy is part of the input: a script has at most one policy step
+ * once mutated (the first step; POLICY rewrites every "# config:" line into
+ * one), the model-aware operators consult the model policy it sets, and a
+ * splice keeps the policy of the script it starts from.
  *
  * The binary entry points have libFuzzer's custom mutator shapes
  * (LLVMFuzzerCustomMutator / LLVMFuzzerCustomCrossOver), so a harness wraps
@@ -22,6 +29,7 @@
 #ifndef MUTATE_H
 #define MUTATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +54,8 @@
   X(BARE_LF, "end a line with a bare LF")                                  \
   X(IAC, "put Telnet IAC sequences in a line")                             \
   X(TOKEN, "replace a verb or argument by a dictionary token")             \
-  X(NUMERIC, "edge numeric argument for PORT/EPRT/REST/PBSZ/ALLO")
+  X(NUMERIC, "edge numeric argument for PORT/EPRT/REST/PBSZ/ALLO")         \
+  X(POLICY, "add, flip or remove one key of the \"# config:\" policy step")
 
 typedef enum mutate_op {
 #define MUTATE_X_ENUM(name, what) MUTATE_##name,
@@ -72,6 +81,28 @@ int mutate_apply(transcript *t, mutate_op op, gen_rng *rng, const transcript *ot
 /* mutate_transcript applies 1 to 4 operators chosen by |seed| (each retried
  * with another choice when not applicable). Returns the number applied or -1. */
 int mutate_transcript(transcript *t, uint64_t seed, const transcript *other);
+
+/* One key of the "# config:" policy step that POLICY writes, with the
+ * values it picks; values[0] is the built-in default (ftps_policy_default),
+ * so "add" picks another one. tests/test_mutate.c checks every pair against
+ * test_config_apply_directives. */
+typedef struct mutate_policy_key {
+  const char *key;
+  const char *const *values;
+  size_t n_values;
+} mutate_policy_key;
+
+extern const mutate_policy_key mutate_policy_keys[];
+extern const size_t mutate_policy_key_count;
+
+/* mutate_is_policy_step says whether |st| is a "# config:" comment. */
+bool mutate_is_policy_step(const transcript_step *st);
+
+/* mutate_script_policy returns the model policy the "# config:" steps of
+ * |t| set on top of the built-in one (model_policy_default), as the harness
+ * applies them: later keys win; server-only keys (tls_reuse, max_failures,
+ * fail_delay) and unknown ones leave it unchanged. */
+model_policy mutate_script_policy(const transcript *t);
 
 /* mutate_minimal appends the fallback script (AUTH TLS, handshake, login,
  * PBSZ, PROT P, QUIT) to |t|. Returns 0 or -1. */

@@ -174,6 +174,7 @@ const oracle_violation *oracle_violation_at(const oracle *o, size_t i) {
 
 const model_state *oracle_state(const oracle *o) { return &o->st; }
 const model_state *oracle_state_before(const oracle *o) { return &o->st_before; }
+const model_config *oracle_config(const oracle *o) { return &o->cfg; }
 const uint32_t *oracle_coverage(const oracle *o) { return o->cover; }
 
 void oracle_set_cover_fn(oracle *o, oracle_cover_fn fn, void *ctx) {

@@ -95,6 +95,8 @@ size_t oracle_violation_count(const oracle *o);
 const oracle_violation *oracle_violation_at(const oracle *o, size_t i);
 /* oracle_state returns the model state the oracle has reached. */
 const model_state *oracle_state(const oracle *o);
+/* oracle_config returns the configuration the oracle judges against. */
+const model_config *oracle_config(const oracle *o);
 /* oracle_state_before, inside a cover callback, returns the state the row
  * was taken from (a step may take several rows, one after another). */
 const model_state *oracle_state_before(const oracle *o);

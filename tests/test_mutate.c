@@ -1,6 +1,8 @@
 /* test_mutate.c - the mutator library (model/mutate.h): each operator does
  * what it says, is deterministic for a seed, and its output always encodes,
- * decodes and prints; the binary entry points respect max_size. */
+ * decodes and prints; the binary entry points respect max_size; the policy
+ * step POLICY writes is one the harness applies, and it survives
+ * crossover. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "gen_internal.h"
 #include "model.h"
 #include "mutate.h"
+#include "test_config.h"
 #include "testlib.h"
 #include "transcript.h"
 
@@ -146,6 +149,42 @@ static void despace(char *s, size_t *n) {
   *n = o;
 }
 
+/* policy_text returns the server policy |t|'s "# config:" steps set, as
+ * the harness applies them, in a comparable text (malloc'd; NULL if the
+ * harness refuses the steps). */
+static test_config g_cfg; /* built once: its users cost a password hash */
+static bool g_cfg_ready;
+
+/* harness_policy applies |t|'s policy steps as fuzz_sequence does, from the
+ * built-in policy. Returns the policy, or NULL (|err| says why). */
+static const ftps_policy *harness_policy(const transcript *t, char *err, size_t err_len) {
+  if (!g_cfg_ready && test_config_init(&g_cfg) != 0)
+    return NULL;
+  g_cfg_ready = true;
+  g_cfg.server.policy = ftps_policy_default();
+  if (test_config_apply_directives(&g_cfg, t, "mutated", err, err_len) != 0)
+    return NULL;
+  return &g_cfg.server.policy;
+}
+
+static char *policy_text(const transcript *t) {
+  char err[256] = "cannot build the test configuration", *out = NULL;
+  const ftps_policy *p = harness_policy(t, err, sizeof(err));
+  if (p != NULL) {
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (f) {
+      fprintf(f, "login=%d data=%d anon=%d ccc=%d reuse=%d fail=%u delay=%u",
+              p->tls_required_login, p->tls_required_data, p->anonymous, p->ccc_allowed,
+              p->require_tls_reuse, p->max_login_failures, (unsigned)p->login_fail_delay_ms);
+      fclose(f);
+    }
+  } else {
+    printf("harness refuses the policy: %s\n", err);
+  }
+  return out;
+}
+
 /* The property each operator promises, checked on its output. */
 static void check_effect(mutate_op op, const transcript *before, const transcript *after) {
   size_t cb = count_client(before), ca = count_client(after);
@@ -253,6 +292,23 @@ static void check_effect(mutate_op op, const transcript *before, const transcrip
         found = true;
     }
     CHECK(found);
+    break;
+  }
+  case MUTATE_POLICY: {
+    /* the commands are untouched; one policy step, first, or none; and the
+     * policy it sets is not the one before */
+    CHECK_EQ_INT(ca, cb);
+    size_t steps = 0;
+    for (size_t i = 0; i < after->n; i++)
+      if (mutate_is_policy_step(&after->steps[i])) {
+        steps++;
+        CHECK_EQ_INT(i, 0);
+      }
+    CHECK(steps <= 1);
+    char *a = policy_text(before), *b = policy_text(after);
+    CHECK(a && b && strcmp(a, b) != 0);
+    free(a);
+    free(b);
     break;
   }
   case MUTATE_OP_COUNT: break;
@@ -487,6 +543,158 @@ static void test_mutate_transcript(void) {
   transcript_cleanup(&o);
 }
 
+/* Every key and value POLICY writes is one the harness accepts; values[0]
+ * is the built-in default and the others change the policy. */
+static void test_policy_keys(void) {
+  char *dflt = NULL;
+  {
+    transcript empty;
+    transcript_init(&empty);
+    dflt = policy_text(&empty);
+    transcript_cleanup(&empty);
+  }
+  CHECK(dflt != NULL);
+  CHECK(mutate_policy_key_count >= 6);
+  for (size_t k = 0; k < mutate_policy_key_count && dflt; k++) {
+    const mutate_policy_key *key = &mutate_policy_keys[k];
+    CHECK(key->n_values >= 2);
+    for (size_t v = 0; v < key->n_values; v++) {
+      char line[128];
+      snprintf(line, sizeof(line), "# config: %s=%s\nC: NOOP\n", key->key, key->values[v]);
+      transcript t;
+      load(&t, line);
+      char *got = policy_text(&t);
+      CHECK(got != NULL);
+      if (got)
+        CHECK((strcmp(got, dflt) == 0) == (v == 0));
+      free(got);
+      transcript_cleanup(&t);
+    }
+  }
+  free(dflt);
+}
+
+/* mutate_script_policy reads the model policy as the harness applies it
+ * (test_config_model), for the generator's comments of all 16 policies and
+ * later-wins lines. */
+static void test_script_policy(void) {
+  for (unsigned m = 0; m < 16; m++) {
+    model_policy p = {.tls_login = m & 1, .tls_data = (m >> 1) & 1, .anon = (m >> 2) & 1,
+                      .ccc = (m >> 3) & 1};
+    char c[160], text[200];
+    gen_policy_comment(&p, c, sizeof(c));
+    snprintf(text, sizeof(text), "#%s\nC: NOOP\n", c);
+    transcript t;
+    load(&t, text);
+    model_policy got = mutate_script_policy(&t);
+    CHECK(got.tls_login == p.tls_login && got.tls_data == p.tls_data && got.anon == p.anon &&
+          got.ccc == p.ccc);
+    transcript_cleanup(&t);
+  }
+  transcript t;
+  load(&t, "# config: ccc=on tls_login=off\nC: NOOP\n# config: ccc=off max_failures=1\n");
+  model_policy got = mutate_script_policy(&t);
+  CHECK(!got.tls_login && got.tls_data && !got.anon && !got.ccc);
+  transcript_cleanup(&t);
+}
+
+/* Through the binary entry point: every output's policy is one the harness
+ * applies and the model policy the oracle gets matches what the mutator
+ * read; some mutations change the policy, most do not (they stay on the
+ * commands); over a run every key is written and every model policy
+ * reached. */
+static void test_policy_mutations(void) {
+  transcript base;
+  load(&base, base_text);
+  uint8_t *enc = NULL;
+  size_t elen = 0;
+  CHECK(transcript_encode_binary(&base, &enc, &elen) == 0);
+  char *before = policy_text(&base);
+  static uint8_t buf[1 << 16];
+  size_t changed = 0, runs = 400;
+  unsigned reached = 0;
+  bool keys[16] = {false};
+  for (unsigned seed = 1; seed <= runs && enc && before; seed++) {
+    /* chains of mutations, as a fuzzer's corpus grows */
+    size_t n = elen;
+    memcpy(buf, enc, elen);
+    for (unsigned round = 0; round < 1 + seed % 4; round++)
+      n = mutate_binary(buf, n, sizeof(buf), seed * 7919u + round);
+    transcript out;
+    char err[128];
+    transcript_init(&out);
+    CHECK(transcript_decode_binary(&out, buf, n, err, sizeof(err)) == 0);
+    char *now = policy_text(&out);
+    CHECK(now != NULL); /* the harness never refuses a mutated policy */
+    if (now && strcmp(now, before) != 0)
+      changed++;
+    free(now);
+    const ftps_policy *hp = harness_policy(&out, err, sizeof(err));
+    CHECK(hp != NULL);
+    if (hp) {
+      model_config want = test_config_model(hp);
+      model_policy got = mutate_script_policy(&out);
+      CHECK(got.tls_login == want.policy.tls_login && got.tls_data == want.policy.tls_data &&
+            got.anon == want.policy.anon && got.ccc == want.policy.ccc);
+      reached |= 1u << (got.tls_login | got.tls_data << 1 | got.anon << 2 | got.ccc << 3);
+    }
+    for (size_t i = 0; i < out.n; i++)
+      for (size_t k = 0; k < mutate_policy_key_count && mutate_is_policy_step(&out.steps[i]); k++)
+        if (strstr((const char *)out.steps[i].data, mutate_policy_keys[k].key))
+          keys[k] = true;
+    transcript_cleanup(&out);
+  }
+  printf("policy changed in %zu/%zu mutation chains\n", changed, runs);
+  CHECK(changed >= runs / 20);
+  CHECK(changed <= runs / 2);
+  for (size_t k = 0; k < mutate_policy_key_count; k++)
+    CHECK(keys[k]);
+  printf("model policies reached: %d/16 (mask %#x)\n", __builtin_popcount(reached), reached);
+  /* the base (login and data on) and each model key changed from it */
+  static const unsigned one_change[] = {1u << 3, 1u << 2, 1u << 1, 1u << 7, 1u << 11};
+  for (size_t i = 0; i < sizeof(one_change) / sizeof(one_change[0]); i++)
+    CHECK(reached & one_change[i]);
+  free(before);
+  free(enc);
+  transcript_cleanup(&base);
+}
+
+/* Crossover keeps the policy of the script it starts from, whatever the
+ * other one says, and writes one policy step. */
+static void test_policy_crossover(void) {
+  transcript a, b;
+  load(&a, "C: FEAT\n# config: ccc=on tls_login=off\nC: AUTH TLS\nT: handshake\n"
+           "C: USER alice\nC: PASS wonderland\nC: CCC\n");
+  load(&b, "# config: anonymous=on tls_data=off\nC: USER anonymous\nC: PASS x\n"
+           "# config: ccc=off\nC: LIST\n");
+  uint8_t *ea = NULL, *eb = NULL;
+  size_t la = 0, lb = 0;
+  CHECK(transcript_encode_binary(&a, &ea, &la) == 0);
+  CHECK(transcript_encode_binary(&b, &eb, &lb) == 0);
+  char *want = policy_text(&a);
+  static uint8_t buf[1 << 16];
+  for (unsigned seed = 0; seed < 100 && ea && eb && want; seed++) {
+    size_t n = mutate_crossover(ea, la, eb, lb, buf, sizeof(buf), seed);
+    transcript out;
+    char err[128];
+    transcript_init(&out);
+    CHECK(transcript_decode_binary(&out, buf, n, err, sizeof(err)) == 0);
+    size_t steps = 0;
+    for (size_t i = 0; i < out.n; i++)
+      steps += mutate_is_policy_step(&out.steps[i]);
+    CHECK_EQ_INT(steps, 1);
+    char *got = policy_text(&out);
+    CHECK(got && !strcmp(got, want));
+    free(got);
+    transcript_cleanup(&out);
+  }
+  free(want);
+  free(ea);
+  free(eb);
+  transcript_cleanup(&a);
+  transcript_cleanup(&b);
+}
+
 int main(void) {
   test_each_operator();
   test_not_applicable();
@@ -495,5 +703,11 @@ int main(void) {
   test_step_cap();
   test_binary();
   test_mutate_transcript();
+  test_policy_keys();
+  test_script_policy();
+  test_policy_mutations();
+  test_policy_crossover();
+  if (g_cfg_ready)
+    test_config_cleanup(&g_cfg);
   return testlib_finish();
 }
