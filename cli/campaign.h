@@ -117,7 +117,7 @@ typedef struct campaign_run_h {
  * run->start_seconds, resuming from <dir>/work (a new slice, or run->restarts
  * > 0: again after the engine stopped early, e.g. on a crash, when |restart|
  * is set; run->starts counts the starts before this one); poll() refreshes
- * the counters (cheap: called every second); merge() writes the final
+ * the counters (cheap: called four times a second); merge() writes the final
  * corpus to <dir>/corpus, which may already hold the previous campaign's
  * corpus, and sets added_inputs/added_edges if it can; list_findings() appends
  * the raw finding files; minimize() writes a minimized |in| to |out| (0, or

@@ -51,7 +51,10 @@ static int lf_start(const campaign_opts *o, campaign_run_h *run) {
     return -1;
   bool fork_mode = o->jobs > 1 || run->restarts > 0;
   snprintf(fork_flag, sizeof(fork_flag), "-fork=%u", o->jobs);
-  snprintf(time_flag, sizeof(time_flag), "-max_total_time=%u", run->start_seconds);
+  /* libFuzzer stops once more than -max_total_time whole seconds have
+   * passed, i.e. a second late: a slice asks for one second less */
+  snprintf(time_flag, sizeof(time_flag), "-max_total_time=%u",
+           run->start_seconds > 1 ? run->start_seconds - 1 : 1);
   snprintf(timeout_flag, sizeof(timeout_flag), "-timeout=%d", CAMPAIGN_TIMEOUT_S);
   snprintf(rss_flag, sizeof(rss_flag), "-rss_limit_mb=%d", CAMPAIGN_RSS_MB);
   char *fixed_fork[] = {run->bin, time_flag, timeout_flag, rss_flag, art, "-print_final_stats=1",

@@ -353,7 +353,7 @@ static long transitions_added(const campaign_run_h *r) {
 
 /* print_slices: one line per harness, "slices: 10s +52e, 20s +3e, ..." */
 static void print_slices(const campaign_run_h *r) {
-  if (r->nslices <= 1 && r->prev.found == false)
+  if (r->nslices == 0)
     return;
   printf("    %zu slice(s):", r->nslices);
   for (size_t k = 0; k < r->nslices; k++) {
