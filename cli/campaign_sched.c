@@ -37,8 +37,10 @@ static double gain_rate(const campaign_run_h *r) {
 
 static double score(const campaign_run_h *r) { return (double)r->weight * (1.0 + gain_rate(r)); }
 
-static unsigned fit(double want, double left) {
+static unsigned fit(double want, unsigned weight, double left) {
   double min = CAMPAIGN_SLICE_MIN_S;
+  if (want > (double)CAMPAIGN_SLICE_MAX_S * weight)
+    want = (double)CAMPAIGN_SLICE_MAX_S * weight;
   if (want < min)
     want = min;
   /* do not leave a remainder too short to be a slice */
@@ -62,7 +64,7 @@ int campaign_sched_next(campaign_sched *s, campaign_run_h *runs, size_t n, doubl
   }
   while (s->next_explore < s->norder) {
     size_t i = s->order[s->next_explore++];
-    *out_seconds = fit(s->unit_s * runs[i].weight, left);
+    *out_seconds = fit(s->unit_s * runs[i].weight, runs[i].weight, left);
     return (int)i;
   }
   /* exploit: the lowest pass; a harness that could not start is out */
@@ -76,7 +78,8 @@ int campaign_sched_next(campaign_sched *s, campaign_run_h *runs, size_t n, doubl
   }
   if (best < 0)
     return -1;
-  *out_seconds = fit(s->unit_s * EXPLOIT_SLICE_UNITS * runs[best].weight, left);
+  *out_seconds =
+      fit(s->unit_s * EXPLOIT_SLICE_UNITS * runs[best].weight, runs[best].weight, left);
   return best;
 }
 

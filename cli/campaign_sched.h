@@ -15,6 +15,8 @@
  *      slice), so time shifts to the harnesses still finding new edges and
  *      transitions, and a harness that stalls gets a slice again only when
  *      the others have had proportionally more.
+ * A slice lasts at least CAMPAIGN_SLICE_MIN_S (the engine reloads the
+ * corpus at each start) and at most CAMPAIGN_SLICE_MAX_S x weight.
  * One harness alone gets one slice of the whole budget (no restarts). */
 #ifndef FTPSFUZZ_CAMPAIGN_SCHED_H
 #define FTPSFUZZ_CAMPAIGN_SCHED_H
@@ -22,6 +24,7 @@
 #include "campaign.h"
 
 #define CAMPAIGN_SLICE_MIN_S 3u /* shorter slices spend their time reloading */
+#define CAMPAIGN_SLICE_MAX_S 300u /* per weight unit: long campaigns re-weigh often */
 #define CAMPAIGN_MODEL_WEIGHT 3u
 
 typedef struct campaign_sched {
