@@ -57,7 +57,9 @@ int campaign_sched_next(campaign_sched *s, campaign_run_h *runs, size_t n, doubl
   if (left < 1 || n == 0)
     return -1;
   if (n == 1) {
-    if (runs[0].nslices > 0 && (!runs[0].ran || runs[0].start_failed))
+    /* one harness: the whole budget; again only if the engine ended early */
+    if (runs[0].nslices > 0 &&
+        (!runs[0].ran || runs[0].start_failed || left < CAMPAIGN_SLICE_MIN_S))
       return -1;
     *out_seconds = (unsigned)(left + 0.5);
     return 0;
@@ -67,7 +69,10 @@ int campaign_sched_next(campaign_sched *s, campaign_run_h *runs, size_t n, doubl
     *out_seconds = fit(s->unit_s * runs[i].weight, runs[i].weight, left);
     return (int)i;
   }
-  /* exploit: the lowest pass; a harness that could not start is out */
+  /* exploit: the lowest pass; a harness that could not start is out; a
+   * remainder too short for a slice is left (the last slices overran) */
+  if (left < CAMPAIGN_SLICE_MIN_S)
+    return -1;
   int best = -1;
   for (size_t i = 0; i < n; i++) {
     if (!runs[i].ran || runs[i].start_failed)

@@ -152,6 +152,13 @@ static void test_one_harness(void) {
   sim_run(&s, 45);
   CHECK_EQ_INT(s.nslices, 1);
   CHECK_EQ_INT(s.secs[0], 45);
+  /* the engine ended 2 s early: no 2 s slice after it */
+  campaign_sched sc;
+  unsigned secs = 0;
+  campaign_sched_init(&sc, s.runs, 1, 45);
+  CHECK_EQ_INT(campaign_sched_next(&sc, s.runs, 1, 43, &secs), -1);
+  CHECK_EQ_INT(campaign_sched_next(&sc, s.runs, 1, 30, &secs), 0);
+  CHECK_EQ_INT(secs, 15);
 }
 
 static void test_tiny_budget(void) {
