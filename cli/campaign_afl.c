@@ -8,7 +8,8 @@
  * minute, so execs and edges lag in the progress lines of a short campaign;
  * the report takes the lowest "stability" of the instances (issue 6's goal:
  * >= 90%) - and counts the queue, crashes and hangs directories, which are live;
- * merge() runs afl-cmin over every queue; minimize() runs afl-tmin. */
+ * merge() runs afl-cmin over every queue; minimize() runs afl-tmin. A
+ * later campaign slice resumes the same -o directory (AFL_AUTORESUME). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ static char *afl_env[] = {"AFL_NO_UI=1",
                           /* the campaign directory is ours even under /tmp;
                            * without this afl-cmin refuses to run there */
                           "AFL_ALLOW_TMP=1",
+                          /* a later slice resumes the same -o directory */
+                          "AFL_AUTORESUME=1",
                           NULL};
 
 static int afl_start(const campaign_opts *o, campaign_run_h *run) {
@@ -32,6 +35,7 @@ static int afl_start(const campaign_opts *o, campaign_run_h *run) {
       campaign_path(engine, sizeof(engine), "%s/engine", run->dir) != 0)
     return -1;
   snprintf(secs, sizeof(secs), "%u", run->start_seconds);
+  run->slice_edges0 = run->slice_features0 = -1;
   snprintf(tmo, sizeof(tmo), "%d", CAMPAIGN_TIMEOUT_S * 1000);
   run->npids = 0;
   for (unsigned j = 0; j < o->jobs && j < CAMPAIGN_JOBS_MAX; j++) {
@@ -62,6 +66,8 @@ static int afl_start(const campaign_opts *o, campaign_run_h *run) {
     argv[n++] = "--";
     argv[n++] = run->bin;
     argv[n] = NULL;
+    if (j == 0)
+      snprintf(run->log, sizeof(run->log), "%s", log);
     pid_t pid = campaign_spawn(argv, log, afl_env, run->dir);
     if (pid < 0)
       return run->npids > 0 ? 0 : -1;
@@ -144,6 +150,8 @@ static void afl_poll(const campaign_opts *o, campaign_run_h *run) {
     run->execs = execs;
     run->execs_per_s = eps;
     run->edges = edges;
+    if (run->slice_edges0 < 0 && edges >= 0)
+      run->slice_edges0 = edges;
   }
   if (stability >= 0) {
     run->has_stability = true;

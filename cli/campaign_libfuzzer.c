@@ -10,12 +10,18 @@
  *   #4973: cov: 2122 ft: 2323 corp: 156 exec/s 255 oom/timeout/crash: 0/0/0 ...
  *   #65536  pulse  cov: 727 ft: 2366 corp: 189/23Kb lim: 187 exec/s: 256 rss: 166Mb
  * and the final "stat::number_of_executed_units:". Plain mode prints a line
- * for new coverage and at powers of two execs, so its figures lag between. */
+ * for new coverage and at powers of two execs, so its figures lag between.
+ * Every start (a campaign slice, or a restart after a finding) resumes from
+ * <dir>/work and logs to engine.log, then engine-1.log, engine-2.log, ...
+ * merge() merges work/ into corpus/, which holds the previous campaign's
+ * corpus already, and reads what that added from libFuzzer's last line:
+ *   MERGE-OUTER: 7 new files with 31 new features added; 4 new coverage edges */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaign.h"
+#include "campaign_corpus.h"
 #include "campaign_proc.h"
 
 #define ARGV_MAX 64
@@ -39,11 +45,16 @@ static int lf_start(const campaign_opts *o, campaign_run_h *run) {
   char art[CAMPAIGN_PATH_MAX], work[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX];
   if (campaign_path(art, sizeof(art), "-artifact_prefix=%s/engine/", run->dir) != 0 ||
       campaign_path(work, sizeof(work), "%s/work", run->dir) != 0 ||
-      campaign_path(log, sizeof(log), "%s/engine.log", run->dir) != 0)
+      (run->starts <= 1
+           ? campaign_path(log, sizeof(log), "%s/engine.log", run->dir)
+           : campaign_path(log, sizeof(log), "%s/engine-%u.log", run->dir, run->starts - 1)) != 0)
     return -1;
   bool fork_mode = o->jobs > 1 || run->restarts > 0;
   snprintf(fork_flag, sizeof(fork_flag), "-fork=%u", o->jobs);
-  snprintf(time_flag, sizeof(time_flag), "-max_total_time=%u", run->start_seconds);
+  /* libFuzzer stops once more than -max_total_time whole seconds have
+   * passed, i.e. a second late: a slice asks for one second less */
+  snprintf(time_flag, sizeof(time_flag), "-max_total_time=%u",
+           run->start_seconds > 1 ? run->start_seconds - 1 : 1);
   snprintf(timeout_flag, sizeof(timeout_flag), "-timeout=%d", CAMPAIGN_TIMEOUT_S);
   snprintf(rss_flag, sizeof(rss_flag), "-rss_limit_mb=%d", CAMPAIGN_RSS_MB);
   char *fixed_fork[] = {run->bin, time_flag, timeout_flag, rss_flag, art, "-print_final_stats=1",
@@ -57,11 +68,10 @@ static int lf_start(const campaign_opts *o, campaign_run_h *run) {
     n++;
   argv[n++] = work; /* the corpus: new inputs are written here */
   argv[n] = NULL;
-  /* a restart keeps the earlier processes' output */
-  if (run->restarts > 0 &&
-      campaign_path(log, sizeof(log), "%s/engine-%u.log", run->dir, run->restarts) != 0)
-    return -1;
+  /* each start has its own log: the earlier processes' output is kept */
+  snprintf(run->log, sizeof(run->log), "%s", log);
   run->log_off = 0;
+  run->slice_edges0 = run->slice_features0 = -1;
   pid_t pid = campaign_spawn(argv, log, NULL, run->dir);
   if (pid < 0)
     return -1;
@@ -95,8 +105,16 @@ static void parse_status(campaign_run_h *run, const char *line) {
   v = strtoll(line + 1, NULL, 10);
   if (v > 0)
     run->execs = run->execs_base + v;
-  if ((v = number_after(line, "cov: ")) >= 0)
+  if ((v = number_after(line, "cov: ")) >= 0) {
     run->edges = v;
+    if (run->slice_edges0 < 0)
+      run->slice_edges0 = v;
+  }
+  if ((v = number_after(line, "ft: ")) >= 0) {
+    run->features = v;
+    if (run->slice_features0 < 0)
+      run->slice_features0 = v;
+  }
   if ((v = number_after(line, "exec/s")) >= 0)
     run->execs_per_s = v;
 }
@@ -104,11 +122,7 @@ static void parse_status(campaign_run_h *run, const char *line) {
 static void lf_poll(const campaign_opts *o, campaign_run_h *run) {
   (void)o;
   char path[CAMPAIGN_PATH_MAX], line[1024];
-  if ((run->restarts == 0
-           ? campaign_path(path, sizeof(path), "%s/engine.log", run->dir)
-           : campaign_path(path, sizeof(path), "%s/engine-%u.log", run->dir, run->restarts)) != 0)
-    return;
-  FILE *f = fopen(path, "r");
+  FILE *f = run->log[0] ? fopen(run->log, "r") : NULL;
   if (f != NULL) {
     if (fseek(f, run->log_off, SEEK_SET) == 0) {
       /* whole lines only: a partial last line is read again next time */
@@ -133,8 +147,27 @@ static void lf_poll(const campaign_opts *o, campaign_run_h *run) {
                                 campaign_count_files(path, "leak-"));
 }
 
+/* read_merge_outer reads "MERGE-OUTER: N new files with F new features
+ * added; E new coverage edges" from the merge log. */
+static void read_merge_outer(const char *log, campaign_run_h *run) {
+  FILE *f = fopen(log, "r");
+  char line[1024];
+  long long files, feats, edges;
+  if (f == NULL)
+    return;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    const char *p = strstr(line, "MERGE-OUTER: ");
+    if (p != NULL &&
+        sscanf(p, "MERGE-OUTER: %lld new files with %lld new features added; %lld new coverage",
+               &files, &feats, &edges) == 3) {
+      run->added_inputs = files;
+      run->added_edges = edges;
+    }
+  }
+  fclose(f);
+}
+
 static int lf_merge(const campaign_opts *o, campaign_run_h *run) {
-  (void)o;
   char corpus[CAMPAIGN_PATH_MAX], work[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX];
   char timeout_flag[32], rss_flag[32];
   if (campaign_path(corpus, sizeof(corpus), "%s/corpus", run->dir) != 0 ||
@@ -144,9 +177,15 @@ static int lf_merge(const campaign_opts *o, campaign_run_h *run) {
     return -1;
   snprintf(timeout_flag, sizeof(timeout_flag), "-timeout=%d", CAMPAIGN_TIMEOUT_S);
   snprintf(rss_flag, sizeof(rss_flag), "-rss_limit_mb=%d", CAMPAIGN_RSS_MB);
-  /* -merge=1 keeps the inputs of |work| that add coverage to |corpus| */
+  /* -merge=1 keeps the inputs of |work| that add coverage to |corpus|,
+   * which starts as the previous campaign's corpus */
+  if (campaign_corpus_copy_prev(o, run, corpus) != 0)
+    return -1;
   char *argv[] = {run->bin, "-merge=1", timeout_flag, rss_flag, corpus, work, NULL};
-  return campaign_run_step(argv, log, NULL, run->dir);
+  if (campaign_run_step(argv, log, NULL, run->dir) != 0)
+    return -1;
+  read_merge_outer(log, run);
+  return 0;
 }
 
 static int lf_list_findings(const campaign_opts *o, const campaign_run_h *run,

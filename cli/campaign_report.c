@@ -328,6 +328,44 @@ static void fmt_count(char *out, size_t len, long long v) {
     snprintf(out, len, "%lld", v);
 }
 
+static void json_count(FILE *f, long long v) {
+  if (v < 0)
+    fprintf(f, "null");
+  else
+    fprintf(f, "%lld", v);
+}
+
+/* fmt_added: "+N" over the previous campaign, "new" without one */
+static void fmt_added(char *out, size_t len, const campaign_run_h *r, long long v) {
+  if (!r->prev.found)
+    snprintf(out, len, "new");
+  else if (v < 0)
+    snprintf(out, len, "-");
+  else
+    snprintf(out, len, "+%lld", v);
+}
+
+static long transitions_added(const campaign_run_h *r) {
+  if (!r->prev.found || r->prev.transitions < 0 || r->trans_total <= 0)
+    return -1;
+  return r->trans_covered > r->prev.transitions ? r->trans_covered - r->prev.transitions : 0;
+}
+
+/* print_slices: one line per harness, "slices: 10s +52e, 20s +3e, ..." */
+static void print_slices(const campaign_run_h *r) {
+  if (r->nslices == 0)
+    return;
+  printf("    %zu slice(s):", r->nslices);
+  for (size_t k = 0; k < r->nslices; k++) {
+    const campaign_slice *sl = &r->slices[k];
+    printf("%s @%.0fs %.0fs", k ? "," : "", sl->start_s, sl->seconds);
+    if (sl->new_edges >= 0)
+      printf(" +%llde", sl->new_edges);
+    printf(" +%lldi", sl->new_inputs);
+  }
+  printf("\n");
+}
+
 int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, size_t n,
                           double wall_s, double line_cov, const char *cov_note,
                           const char *model_note) {
@@ -338,11 +376,13 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
       campaign_path(html, sizeof(html), "%s/coverage/index.html", o->report) != 0)
     return -1;
 
-  printf("\n%-18s %6s %12s %9s %7s %8s %9s %12s %9s\n", "harness", "time", "execs", "execs/s",
-         "edges", "corpus", "findings", "transitions", "stability");
+  printf("\n%-18s %6s %12s %9s %7s %8s %9s %12s %9s %6s %7s %7s %6s\n", "harness", "time",
+         "execs", "execs/s", "edges", "corpus", "findings", "transitions", "stability", "slices",
+         "+inputs", "+edges", "+trans");
   for (size_t i = 0; i < n; i++) {
     const campaign_run_h *r = &runs[i];
     char ex[32], eps[32], ed[32], co[32], fi[32], tr[32], tm[16], st[16];
+    char ai[32], ae[32], at[32], sl[16];
     fmt_count(ex, sizeof(ex), r->execs);
     fmt_count(eps, sizeof(eps), r->execs_per_s);
     fmt_count(ed, sizeof(ed), r->edges);
@@ -358,8 +398,14 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
       snprintf(st, sizeof(st), "%.2f%%", r->stability);
     else
       snprintf(st, sizeof(st), "-");
-    printf("%-18s %6s %12s %9s %7s %8s %9s %12s %9s%s%s\n", r->name, r->ran ? tm : "-", ex, eps,
-           ed, co, fi, tr, st, r->note[0] ? "  " : "", r->note);
+    snprintf(sl, sizeof(sl), "%zu", r->nslices);
+    fmt_added(ai, sizeof(ai), r, r->added_inputs);
+    fmt_added(ae, sizeof(ae), r, r->added_edges);
+    fmt_added(at, sizeof(at), r, transitions_added(r));
+    printf("%-18s %6s %12s %9s %7s %8s %9s %12s %9s %6s %7s %7s %6s%s%s\n", r->name,
+           r->ran ? tm : "-", ex, eps, ed, co, fi, tr, st, sl, ai, ae, at, r->note[0] ? "  " : "",
+           r->note);
+    print_slices(r);
     for (size_t k = 0; k < r->finding_lines.n; k++)
       printf("    finding: %s\n", r->finding_lines.v[k]);
   }
@@ -371,6 +417,12 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
     printf("model state coverage: %s\n", svg);
   else if (model_note[0])
     printf("model state coverage: n/a (%s)\n", model_note);
+  printf("(+inputs/+edges/+trans: added over the previous campaign's corpus");
+  if (o->no_corpus)
+    printf("; --no-corpus");
+  else
+    printf(" in %s", o->corpus);
+  printf(")\n");
   printf("wall time: %.0f s; report: %s\n", wall_s, o->report);
   if (campaign_interrupted)
     printf("(interrupted: the figures cover what ran)\n");
@@ -390,6 +442,11 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
           wall_s, campaign_interrupted ? "true" : "false");
   fprintf(f, "  \"out\": ");
   json_str(f, o->out);
+  fprintf(f, ",\n  \"corpus_dir\": ");
+  if (o->no_corpus)
+    fprintf(f, "null");
+  else
+    json_str(f, o->corpus);
   fprintf(f, ",\n  \"harnesses\": [\n");
   for (size_t i = 0; i < n; i++) {
     const campaign_run_h *r = &runs[i];
@@ -410,6 +467,38 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
       fprintf(f, "\"stability_pct\": %.2f, ", r->stability);
     else
       fprintf(f, "\"stability_pct\": null, ");
+    fprintf(f, "\"weight\": %u,\n     \"slices\": [", r->weight);
+    for (size_t k = 0; k < r->nslices; k++) {
+      const campaign_slice *sl = &r->slices[k];
+      fprintf(f, "%s{\"start_s\": %.1f, \"seconds\": %.1f, \"new_edges\": ", k ? ", " : "",
+              sl->start_s, sl->seconds);
+      json_count(f, sl->new_edges);
+      fprintf(f, ", \"new_features\": ");
+      json_count(f, sl->new_features);
+      fprintf(f, ", \"new_inputs\": ");
+      json_count(f, sl->new_inputs);
+      fprintf(f, "}");
+    }
+    fprintf(f, "],\n     \"previous\": ");
+    if (r->prev.found) {
+      fprintf(f, "{\"inputs\": ");
+      json_count(f, r->prev.inputs);
+      fprintf(f, ", \"edges\": ");
+      json_count(f, r->prev.edges);
+      fprintf(f, ", \"transitions\": ");
+      json_count(f, r->prev.transitions);
+      fprintf(f, ", \"inputs_loaded\": %lld}", r->prev_copied);
+    } else {
+      fprintf(f, "null");
+    }
+    fprintf(f, ", \"added\": {\"inputs\": ");
+    json_count(f, r->added_inputs);
+    fprintf(f, ", \"edges\": ");
+    json_count(f, r->added_edges);
+    fprintf(f, ", \"transitions\": ");
+    json_count(f, transitions_added(r));
+    fprintf(f, "},\n     \"new_findings\": %zu, \"known_findings\": %zu, ", r->new_findings,
+            r->known_findings);
     fprintf(f, "\"note\": ");
     json_str(f, r->note);
     fprintf(f, ", \"finding_reports\": [");

@@ -2,13 +2,17 @@
  * libFuzzer or AFL++, ending in a report (DESIGN section 7, issue 5).
  *
  * Steps: build the engine's preset (and the coverage preset) for the chosen
- * harnesses - ninja rebuilds only what is stale; copy corpus/seeds/<h> into
- * the campaign's working corpus; fuzz the harnesses one after another, the
- * --time budget split evenly, printing a progress line every few seconds;
- * merge each working corpus into a minimal one; minimize every finding, keep
- * one per distinct report, copy it into corpus/regressions/<h>/ with a line in
- * its README.md; then the report: model transitions covered, llvm-cov HTML of
- * server/, the summary table and summary.json (layout in campaign.h).
+ * harnesses - ninja rebuilds only what is stale; copy corpus/seeds/<h> and
+ * the previous campaign's corpus (campaign_corpus.h) into the campaign's
+ * working corpus; fuzz in slices (campaign_sched.h: every harness early,
+ * then more time to those still finding new edges), printing a progress
+ * line every few seconds; merge each working corpus into the previous
+ * one; reproduce every finding and name it by its signature
+ * (campaign_sig.h): known ones are reported, each new one is minimized and
+ * copied into corpus/regressions/<h>/ with a line in its README.md; then
+ * the report: model transitions covered, llvm-cov HTML of server/, the
+ * summary table and summary.json (layout in campaign.h); the merged corpus
+ * becomes the persistent one for the next campaign.
  *
  * Ctrl-C stops the running engine (SIGINT to its process group, SIGKILL after
  * a grace period), skips the harnesses not yet run, and still writes the
@@ -24,6 +28,8 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "campaign_corpus.h"
+#include "campaign_sched.h"
 #include "campaign_proc.h"
 #include "cli.h"
 
@@ -38,6 +44,7 @@
 #define STOP_GRACE_MS 5000 /* after SIGINT, before SIGKILL */
 #define FINDINGS_MAX 32    /* findings minimized per harness (the rest are counted) */
 #define HARNESSES_MAX 32
+#define KIND_MAX 4         /* new findings minimized per kind of failure and harness */
 
 static int usage(FILE *out) {
   fprintf(out,
@@ -49,9 +56,10 @@ static int usage(FILE *out) {
           "                   (AFL++ afl-clang-fast, persistent mode, one -M and N-1 -S)\n"
           "  --harness H      one harness, or all (default); the list is the build's\n"
           "                   harnesses/harnesses.list\n"
-          "  --time S         fuzzing wall time in seconds, split evenly among the\n"
-          "                   harnesses, which run one after another (default %u);\n"
-          "                   building, merging and the report come on top\n"
+          "  --time S         fuzzing wall time in seconds (default %u), given out in\n"
+          "                   slices: every harness early, fuzz_sequence 3x, then\n"
+          "                   more to those still finding new coverage; building,\n"
+          "                   merging and the report come on top\n"
           "  --jobs N         engine processes per harness (default 1)\n"
           "  --out DIR        campaign directory (default out/campaign-<timestamp>)\n"
           "  --source DIR     the ftpsfuzz source tree (default: the one built from,\n"
@@ -60,12 +68,18 @@ static int usage(FILE *out) {
           "  --cmake-arg ARG  extra argument when configuring a preset (repeatable)\n"
           "  --regressions DIR  where findings are copied (default <source>/corpus/regressions)\n"
           "  --no-regressions   keep findings in the campaign directory only\n"
+          "  --corpus DIR     persistent corpus: start from DIR/<harness>/ too and\n"
+          "                   replace it with the merged corpus (default\n"
+          "                   <source>/out/corpus)\n"
+          "  --no-corpus      start from the seeds alone and keep no corpus\n"
           "  --no-build       use the binaries already built\n"
           "  --no-coverage    skip the coverage build and the llvm-cov report\n"
           "Seeds come from <source>/corpus/seeds/<harness>/ and are never written.\n"
           "Report: <out>/report/summary.json, state-coverage.svg, coverage/index.html.\n"
-          "Exit status: 0 no finding, 1 a finding (crash, hang, oracle violation),\n"
-          "2 bad usage or a build/engine failure.\n",
+          "A finding whose signature is in <regressions>/<harness>/.signatures is\n"
+          "reported as known and not saved again.\n"
+          "Exit status: 0 no finding, 1 a finding, new or known (crash, hang, oracle\n"
+          "violation), 2 bad usage or a build/engine failure.\n",
           TIME_DEFAULT);
   return CLI_USAGE;
 }
@@ -182,7 +196,9 @@ static int setup_run(const campaign_opts *o, campaign_run_h *r, const char *engi
       goto out;
   }
   r->seeds = (long long)files.n;
-  if (files.n == 0) {
+  if (campaign_corpus_load(o, r, work) != 0)
+    goto out;
+  if (files.n == 0 && r->prev_copied == 0) {
     /* AFL++ refuses an empty input directory; libFuzzer starts from "" */
     char dst[CAMPAIGN_PATH_MAX];
     FILE *f;
@@ -205,14 +221,42 @@ static void progress(const campaign_run_h *r, double t) {
   fflush(stdout);
 }
 
-static void fuzz_one(const campaign_opts *o, const campaign_engine_ops *eng, campaign_run_h *r) {
-  printf("=== %s: %s for %u s, %u job(s), %lld seed(s)\n", r->name, eng->name, r->seconds, o->jobs,
-         r->seeds);
+static long long max_ll(long long a, long long b) { return a > b ? a : b; }
+
+/* gain over the best before the slice, or over the slice's own first
+ * figure (the corpus reloaded) when that is higher; -1 unknown */
+static long long gain(long long best_before, long long first, long long best_now) {
+  if (best_now < 0)
+    return -1;
+  long long base = max_ll(best_before, first);
+  return base < 0 ? 0 : max_ll(0, best_now - base);
+}
+
+/* run_slice fuzzes |r| for |seconds|, resuming from its work/ corpus, and
+ * records the slice (campaign_sched.h). |start_s| is the campaign's fuzzing
+ * time before it. */
+static void run_slice(const campaign_opts *o, const campaign_engine_ops *eng, campaign_run_h *r,
+                      unsigned seconds, double start_s) {
+  char work[CAMPAIGN_PATH_MAX];
+  long long edges0 = r->edges_best, ft0 = r->features_best, slice_e0 = -1, slice_f0 = -1;
+  long long corpus0 = campaign_path(work, sizeof(work), "%s/work", r->dir) == 0
+                          ? (long long)campaign_count_files(work, "")
+                          : 0;
+  printf("=== %s: slice %zu, %s for %u s, %u job(s), %lld seed(s) + %lld from the last "
+         "campaign, %lld in work/\n",
+         r->name, r->nslices + 1, eng->name, seconds, o->jobs, r->seeds, r->prev_copied, corpus0);
   fflush(stdout);
   double t0 = now_s(), next = t0 + PROGRESS_EVERY_S;
-  r->start_seconds = r->seconds;
+  unsigned restarts0 = r->restarts;
+  r->seconds += seconds;
+  r->start_seconds = seconds;
+  r->execs_base = r->execs > 0 ? r->execs : 0;
+  r->note[0] = '\0';
+  r->starts++;
   if (eng->start(o, r) != 0) {
     snprintf(r->note, sizeof(r->note), "the engine could not be started");
+    r->start_failed = true;
+    campaign_sched_done(r, start_s, 0, -1, -1, -1);
     return;
   }
   r->ran = true;
@@ -226,12 +270,9 @@ static void fuzz_one(const campaign_opts *o, const campaign_engine_ops *eng, cam
       int st = 0;
       if (campaign_wait(r->pids[i], 0, &st) == 1) {
         if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && r->note[0] == '\0') {
-          char sts[64], line[150], log[CAMPAIGN_PATH_MAX];
+          char sts[64], line[150];
           campaign_status_text(st, sts, sizeof(sts));
-          if (campaign_path(log, sizeof(log), "%s/engine.log", r->dir) == 0)
-            campaign_report_line(log, line, sizeof(line));
-          else
-            line[0] = '\0';
+          campaign_report_line(r->log, line, sizeof(line));
           snprintf(r->note, sizeof(r->note), "engine ended: %s: %s", sts, line);
         }
         r->pids[i] = 0;
@@ -240,24 +281,31 @@ static void fuzz_one(const campaign_opts *o, const campaign_engine_ops *eng, cam
       }
     }
     eng->poll(o, r);
+    if (slice_e0 < 0)
+      slice_e0 = r->slice_edges0;
+    if (slice_f0 < 0)
+      slice_f0 = r->slice_features0;
+    r->edges_best = max_ll(r->edges_best, r->edges);
+    r->features_best = max_ll(r->features_best, r->features);
     double t = now_s();
     if (alive == 0) {
       /* stopped early (plain libFuzzer stops at a finding): go on with the
-       * time left, unless it keeps stopping at once */
-      double left = (double)r->seconds - (t - t0);
-      if (!eng->restart || campaign_interrupted || left < 3 || r->restarts >= 20)
+       * slice's time left, unless it keeps stopping at once */
+      double left = (double)seconds - (t - t0);
+      if (!eng->restart || campaign_interrupted || left < 3 || r->restarts - restarts0 >= 20)
         break;
       r->restarts++;
       r->execs_base = r->execs > 0 ? r->execs : 0;
       r->start_seconds = (unsigned)left;
       r->note[0] = '\0';
-      printf("[%-16s %4.0f/%us] engine stopped (finding?): restarting for %u s\n", r->name, t - t0,
-             r->seconds, r->start_seconds);
+      printf("[%-16s %4.0f/%us] engine stopped (finding?): restarting for %u s\n", r->name,
+             r->elapsed + (t - t0), r->seconds, r->start_seconds);
+      r->starts++;
       if (eng->start(o, r) != 0)
         break;
       continue;
     }
-    if (campaign_interrupted || t - t0 > (double)r->seconds + GRACE_S) {
+    if (campaign_interrupted || t - t0 > (double)seconds + GRACE_S) {
       for (size_t i = 0; i < r->npids; i++)
         if (r->pids[i] != 0) {
           (void)campaign_stop(r->pids[i], SIGINT, STOP_GRACE_MS);
@@ -267,61 +315,61 @@ static void fuzz_one(const campaign_opts *o, const campaign_engine_ops *eng, cam
       break;
     }
     if (t >= next) {
-      progress(r, t - t0);
+      progress(r, r->elapsed + (t - t0));
       next += PROGRESS_EVERY_S;
     }
-    struct timespec ts = {1, 0};
+    /* a quarter second: a slice's end is seen at once */
+    struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  r->elapsed = now_s() - t0;
+  double took = now_s() - t0;
   eng->poll(o, r);
+  r->edges_best = max_ll(r->edges_best, r->edges);
+  r->features_best = max_ll(r->features_best, r->features);
+  r->elapsed += took;
   progress(r, r->elapsed);
   /* one rate for every engine and mode: all execs over the fuzzing time */
   if (r->execs > 0 && r->elapsed > 0)
     r->execs_per_s = (long long)((double)r->execs / r->elapsed);
+  long long corpus1 = (long long)campaign_count_files(work, "");
+  campaign_sched_done(r, start_s, took, gain(edges0, slice_e0, r->edges_best),
+                      gain(ft0, slice_f0, r->features_best), max_ll(0, corpus1 - corpus0));
+  const campaign_slice *sl = &r->slices[r->nslices - 1];
+  printf("[%-16s] slice %zu: %.0f s, +%lld edges, +%lld features, +%lld inputs\n", r->name,
+         r->nslices, took, max_ll(0, sl->new_edges), max_ll(0, sl->new_features), sl->new_inputs);
+  fflush(stdout);
   if (stopped && campaign_interrupted)
     snprintf(r->note, sizeof(r->note), "interrupted after %.0f s", r->elapsed);
 }
 
-/* signature of a report line, for keeping one input per distinct finding:
- * the invariant of a FINDING/VIOLATION line, else the line without
- * addresses and numbers. */
-static void signature(const char *line, char *out, size_t len) {
-  size_t k = 0;
-  int words = 0;
-  bool inv = !strncmp(line, "FINDING ", 8) || !strncmp(line, "VIOLATION ", 10);
-  for (const char *p = line; *p && k + 1 < len; p++) {
-    if (inv && (*p == ' ' || *p == ':') && ++words == 2)
-      break;
-    if (!inv && *p >= '0' && *p <= '9')
-      continue;
-    if (!inv && *p == 'x' && p > line && p[-1] == '0')
-      continue;
-    out[k++] = *p;
-  }
-  out[k] = '\0';
-}
-
+/* add_regression copies the minimized finding |min| (named |hex|) into the
+ * regressions with a README.md line and its signatures, unless a file of
+ * that content is there already (then the finding is known). */
 static void add_regression(const campaign_opts *o, campaign_run_h *r, const char *min,
-                           const char *hex, const char *line) {
+                           const char *hex, const char *line, const char *sig,
+                           const char *sig_min) {
   char dir[CAMPAIGN_PATH_MAX], dst[CAMPAIGN_PATH_MAX], readme[CAMPAIGN_PATH_MAX];
-  if (o->no_regressions) {
-    campaign_strs_pushf(&r->finding_lines, "%s: %s", min, line);
-    return;
-  }
   if (campaign_path(dir, sizeof(dir), "%s/%s", o->regressions, r->name) != 0 ||
       campaign_path(dst, sizeof(dst), "%s/%s", dir, hex) != 0 ||
-      campaign_path(readme, sizeof(readme), "%s/README.md", dir) != 0 ||
-      campaign_mkdirs(dir) != 0)
+      campaign_path(readme, sizeof(readme), "%s/README.md", dir) != 0)
     return;
   if (campaign_is_file(dst)) {
-    campaign_strs_pushf(&r->finding_lines, "%s (already a regression): %s", dst, line);
+    r->known_findings++;
+    campaign_strs_pushf(&r->finding_lines, "known: %s (already a regression): %s", dst, line);
     return;
   }
-  if (campaign_copy_file(min, dst) != 0)
+  r->new_findings++;
+  if (o->no_regressions) {
+    campaign_strs_pushf(&r->finding_lines, "new: %s: %s [%s]", min, line, sig);
+    return;
+  }
+  if (campaign_mkdirs(dir) != 0 || campaign_copy_file(min, dst) != 0)
     return;
   r->new_regressions++;
-  campaign_strs_pushf(&r->finding_lines, "%s: %s", dst, line);
+  campaign_strs_pushf(&r->finding_lines, "new: %s: %s [%s]", dst, line, sig);
+  (void)campaign_sig_add(dir, sig, hex);
+  if (strcmp(sig, sig_min) != 0)
+    (void)campaign_sig_add(dir, sig_min, hex);
   FILE *f = fopen(readme, "a");
   if (f != NULL) {
     char day[16];
@@ -352,53 +400,85 @@ static void reproduce(campaign_run_h *r, const char *input, const char *log, cha
   }
 }
 
-/* findings_one reproduces every finding, keeps the first of each distinct
- * report, minimizes it and copies it to the regressions. */
+/* findings_one reproduces every finding and names its bug (campaign_sig.h):
+ * a signature already in the regressions is reported as known and not
+ * saved again; of each new one the first input is minimized and copied to
+ * the regressions (at most KIND_MAX per kind of failure: the rest of a
+ * kind are usually the same bug reached another way). */
 static void findings_one(const campaign_opts *o, const campaign_engine_ops *eng,
                          campaign_run_h *r) {
-  campaign_strs raw, sigs;
-  char fdir[CAMPAIGN_PATH_MAX];
+  campaign_strs raw, sigs, kinds, known;
+  char fdir[CAMPAIGN_PATH_MAX], regdir[CAMPAIGN_PATH_MAX];
   size_t minimized = 0;
   campaign_strs_init(&raw);
   campaign_strs_init(&sigs);
+  campaign_strs_init(&kinds);
+  campaign_strs_init(&known);
   if (campaign_path(fdir, sizeof(fdir), "%s/findings", r->dir) != 0 ||
+      campaign_path(regdir, sizeof(regdir), "%s/%s", o->regressions, r->name) != 0 ||
       eng->list_findings(o, r, &raw) != 0 || raw.n == 0 || campaign_mkdirs(fdir) != 0)
     goto out;
+  (void)campaign_sig_load(regdir, &known);
   if ((long long)raw.n > r->findings)
     r->findings = (long long)raw.n;
-  printf("%s: %zu finding(s): reproducing, minimizing one per distinct report\n", r->name, raw.n);
+  printf("%s: %zu finding(s): reproducing, minimizing one per new signature\n", r->name, raw.n);
   fflush(stdout);
   for (size_t i = 0; i < raw.n && minimized < FINDINGS_MAX && campaign_interrupted < 2; i++) {
-    char min[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX], hex[65], line[512], sig[256];
-    char named[CAMPAIGN_PATH_MAX], mline[512], msig[256];
+    char min[CAMPAIGN_PATH_MAX], log[CAMPAIGN_PATH_MAX], hex[65], line[512], kind[128];
+    char named[CAMPAIGN_PATH_MAX], mline[512], sig[CAMPAIGN_SIG_MAX], msig[CAMPAIGN_SIG_MAX];
     if (campaign_path(min, sizeof(min), "%s/min-%zu", fdir, i) != 0 ||
         campaign_path(log, sizeof(log), "%s/raw-%zu.txt", fdir, i) != 0)
       continue;
     reproduce(r, raw.v[i], log, line, sizeof(line));
-    signature(line, sig, sizeof(sig));
+    campaign_sig_of(r->name, line, log, sig);
     if (campaign_strs_has(&sigs, sig))
       continue; /* the same bug again */
     campaign_strs_push(&sigs, sig);
+    if (campaign_strs_has(&known, sig)) {
+      r->known_findings++;
+      printf("  known (%s): %s\n", sig, line);
+      campaign_strs_pushf(&r->finding_lines, "known: %s: %s [%s]", raw.v[i], line, sig);
+      continue;
+    }
+    campaign_sig_kind(line, kind, sizeof(kind));
+    size_t same_kind = 0;
+    for (size_t k = 0; k < kinds.n; k++)
+      same_kind += !strcmp(kinds.v[k], kind);
+    campaign_strs_push(&kinds, kind);
+    if (same_kind >= KIND_MAX)
+      continue;
     minimized++;
     /* keep the minimized input only if it still fails the same way */
+    snprintf(msig, sizeof(msig), "%s", sig);
     if (eng->minimize(o, r, raw.v[i], min) == 0 &&
         campaign_path(log, sizeof(log), "%s/min-%zu.txt", fdir, i) == 0) {
       reproduce(r, min, log, mline, sizeof(mline));
-      signature(mline, msig, sizeof(msig));
-      if (strcmp(msig, sig) != 0)
+      char mkind[128];
+      campaign_sig_kind(mline, mkind, sizeof(mkind));
+      if (strcmp(mkind, kind) != 0)
         (void)campaign_copy_file(raw.v[i], min);
     }
     if (!campaign_is_file(min) || campaign_sha256_file(min, hex) != 0 ||
         campaign_path(named, sizeof(named), "%s/%s", fdir, hex) != 0 || rename(min, named) != 0)
       continue;
-    if (campaign_path(log, sizeof(log), "%s/%s.txt", fdir, hex) == 0)
-      reproduce(r, named, log, line, sizeof(line)); /* the report kept beside it */
-    printf("  %s\n", line);
-    add_regression(o, r, named, hex, line);
+    if (campaign_path(log, sizeof(log), "%s/%s.txt", fdir, hex) == 0) {
+      reproduce(r, named, log, mline, sizeof(mline)); /* the report kept beside it */
+      campaign_sig_of(r->name, mline, log, msig);
+    }
+    if (campaign_strs_has(&known, msig)) {
+      r->known_findings++;
+      printf("  known (%s): %s\n", msig, mline);
+      campaign_strs_pushf(&r->finding_lines, "known: %s: %s [%s]", named, mline, msig);
+      continue;
+    }
+    printf("  new (%s): %s\n", sig, mline);
+    add_regression(o, r, named, hex, mline, sig, msig);
   }
 out:
   campaign_strs_cleanup(&raw);
   campaign_strs_cleanup(&sigs);
+  campaign_strs_cleanup(&kinds);
+  campaign_strs_cleanup(&known);
 }
 
 /* --- options --- */
@@ -420,8 +500,10 @@ static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harn
       {"build-root", required_argument, NULL, 'b'}, {"cmake-arg", required_argument, NULL, 'c'},
       {"regressions", required_argument, NULL, 'r'}, {"no-regressions", no_argument, NULL, 'R'},
       {"no-build", no_argument, NULL, 'N'},         {"no-coverage", no_argument, NULL, 'C'},
+      {"corpus", required_argument, NULL, 'P'},     {"no-corpus", no_argument, NULL, 'n'},
       {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
   const char *src = getenv("FTPS_SOURCE_DIR"), *out = NULL, *root = NULL, *reg = NULL;
+  const char *corpus = NULL;
   int opt;
   if (src == NULL || src[0] == '\0')
     src = FTPS_SOURCE_DIR;
@@ -464,6 +546,8 @@ static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harn
     case 'R': o->no_regressions = true; break;
     case 'N': o->no_build = true; break;
     case 'C': o->no_coverage = true; break;
+    case 'P': corpus = optarg; break;
+    case 'n': o->no_corpus = true; break;
     case 'h': usage(stdout); return CLI_OK;
     default: return usage(stderr);
     }
@@ -487,6 +571,9 @@ static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harn
   if (reg != NULL ? set_path(o->regressions, reg)
                   : campaign_path(o->regressions, CAMPAIGN_PATH_MAX, "%s/corpus/regressions",
                                   o->src))
+    return CLI_USAGE;
+  if (corpus != NULL ? set_path(o->corpus, corpus)
+                     : campaign_path(o->corpus, CAMPAIGN_PATH_MAX, "%s/out/corpus", o->src))
     return CLI_USAGE;
   if (out == NULL) {
     char stamp[32], rel[64];
@@ -514,6 +601,7 @@ int cmd_fuzz(int argc, char **argv) {
   campaign_opts *o = calloc(1, sizeof(*o));
   campaign_run_h *runs = NULL;
   campaign_strs names, targets;
+  bool *merged = NULL;
   const char *harness = "all";
   size_t nruns = 0;
   int rc = CLI_USAGE;
@@ -580,40 +668,60 @@ int cmd_fuzz(int argc, char **argv) {
     campaign_strs_init(&r->flags);
     campaign_strs_init(&r->finding_lines);
     r->execs = r->execs_per_s = r->edges = r->corpus = r->findings = -1;
+    r->features = r->edges_best = r->features_best = -1;
     r->corpus_final = -1;
+    r->added_inputs = r->added_edges = -1;
     r->trans_covered = r->trans_total = -1;
-    unsigned share = o->time_s / (unsigned)targets.n;
-    r->seconds = share > 0 ? share : 1;
-    if (i + 1 == targets.n && o->time_s > share * (unsigned)targets.n)
-      r->seconds += o->time_s - share * (unsigned)targets.n;
     if (setup_run(o, r, engine_dir, have_cov ? cov_dir : NULL) != 0)
       goto out;
   }
 
-  /* fuzz */
-  for (size_t i = 0; i < nruns; i++) {
-    if (campaign_interrupted) {
-      snprintf(runs[i].note, sizeof(runs[i].note), "not run: interrupted");
-      continue;
-    }
-    fuzz_one(o, eng, &runs[i]);
+  /* fuzz, in slices */
+  campaign_sched sched;
+  campaign_sched_init(&sched, runs, nruns, o->time_s);
+  double fuzzed = 0;
+  for (;;) {
+    unsigned secs = 0;
+    int k = campaign_interrupted ? -1 : campaign_sched_next(&sched, runs, nruns, fuzzed, &secs);
+    if (k < 0)
+      break;
+    double t = now_s();
+    run_slice(o, eng, &runs[k], secs, fuzzed);
+    fuzzed += now_s() - t;
   }
+  for (size_t i = 0; i < nruns; i++)
+    if (!runs[i].ran && runs[i].note[0] == '\0')
+      snprintf(runs[i].note, sizeof(runs[i].note), "not run%s",
+               campaign_interrupted ? ": interrupted" : "");
 
   /* merge and findings */
   bool finding = false;
+  merged = calloc(nruns, sizeof(*merged));
+  if (merged == NULL)
+    goto out;
   for (size_t i = 0; i < nruns; i++) {
     campaign_run_h *r = &runs[i];
     if (!r->ran)
       continue;
     char corpus[CAMPAIGN_PATH_MAX];
+    r->edges = r->edges_best; /* the last slice's figure may lag its best */
     if (campaign_interrupted < 2) {
       printf("%s: merging the corpus ...\n", r->name);
       fflush(stdout);
-      if (eng->merge(o, r) != 0 && r->note[0] == '\0')
-        snprintf(r->note, sizeof(r->note), "merge failed (see %s/merge.log)", r->dir);
+      if (eng->merge(o, r) != 0) {
+        if (r->note[0] == '\0')
+          snprintf(r->note, sizeof(r->note), "merge failed (see %s/merge.log)", r->dir);
+      } else {
+        merged[i] = true;
+      }
     }
     if (campaign_path(corpus, sizeof(corpus), "%s/corpus", r->dir) == 0 && campaign_is_dir(corpus))
       r->corpus_final = (long long)campaign_count_files(corpus, "");
+    /* an engine whose merge cannot say: the difference of the counts */
+    if (merged[i] && r->added_inputs < 0 && r->prev.found && r->prev.inputs >= 0)
+      r->added_inputs = max_ll(0, r->corpus_final - r->prev.inputs);
+    if (merged[i] && r->added_edges < 0 && r->prev.found && r->prev.edges >= 0)
+      r->added_edges = max_ll(0, r->edges_best - r->prev.edges);
     findings_one(o, eng, r);
     if (r->findings > 0)
       finding = true;
@@ -637,6 +745,10 @@ int cmd_fuzz(int argc, char **argv) {
     snprintf(model_note, sizeof(model_note), "skipped (interrupted)");
     snprintf(cov_note, sizeof(cov_note), "skipped (interrupted)");
   }
+  /* the merged corpus is the next campaign's start */
+  for (size_t i = 0; i < nruns; i++)
+    if (merged[i] && campaign_corpus_save(o, &runs[i]) != 0 && runs[i].note[0] == '\0')
+      snprintf(runs[i].note, sizeof(runs[i].note), "the persistent corpus was not updated");
   if (campaign_report_write(o, runs, nruns, now_s() - t_start, line_cov, cov_note, model_note) != 0)
     goto out;
   rc = finding ? CLI_FINDING : CLI_OK;
@@ -647,6 +759,7 @@ out:
     campaign_strs_cleanup(&runs[i].finding_lines);
   }
   free(runs);
+  free(merged);
   campaign_strs_cleanup(&names);
   campaign_strs_cleanup(&targets);
   campaign_strs_cleanup(&o->cmake_args);

@@ -3,9 +3,12 @@
 # for libFuzzer + ASan (CC, CFLAGS, LIB_FUZZING_ENGINE, OUT, SRC, WORK set),
 # then checks that every harness of the build's harnesses.list is in $OUT
 # with its seed corpus zip and options, and that each fuzzer runs one of its
-# seeds. usage: test_ossfuzz_build.sh SOURCE_DIR
+# seeds. BUILD_SCRIPT (default fuzz/oss-fuzz/build.sh, relative to the
+# source tree) is the script run: test_cflite.sh passes .clusterfuzzlite/build.sh.
+# usage: test_ossfuzz_build.sh SOURCE_DIR [BUILD_SCRIPT]
 set -euo pipefail
-src=$(cd "${1:?usage: $0 SOURCE_DIR}" && pwd)
+src=$(cd "${1:?usage: $0 SOURCE_DIR [BUILD_SCRIPT]}" && pwd)
+script=${2:-fuzz/oss-fuzz/build.sh}
 if ! command -v clang-14 >/dev/null; then
   echo "test_ossfuzz_build: clang-14 not installed (scripts/deps.sh)" >&2
   exit 1
@@ -17,9 +20,9 @@ export CC=clang-14
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address,fuzzer-no-link"
 export LIB_FUZZING_ENGINE=-fsanitize=fuzzer
 export OUT=$tmp/out SRC=$(dirname "$src") WORK=$tmp/work
-(cd "$src" && bash fuzz/oss-fuzz/build.sh) >"$tmp/build.log" 2>&1 || {
+(cd "$src" && bash "$script") >"$tmp/build.log" 2>&1 || {
   tail -30 "$tmp/build.log" >&2
-  echo "FAIL: build.sh failed" >&2
+  echo "FAIL: $script failed" >&2
   exit 1
 }
 
