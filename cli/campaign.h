@@ -110,6 +110,8 @@ typedef struct campaign_run_h {
   size_t new_regressions;
   size_t known_findings;           /* signature already in the regressions */
   size_t new_findings;             /* distinct findings not known before */
+  double first_finding_s;          /* campaign fuzzing time at the first finding, -1 none */
+  double first_finding_harness_s;  /* this harness's own fuzzing time then, -1 none */
   char note[256];                  /* what went wrong, if anything */
 } campaign_run_h;
 

@@ -501,6 +501,12 @@ int campaign_report_write(const campaign_opts *o, const campaign_run_h *runs, si
             r->known_findings);
     fprintf(f, "\"note\": ");
     json_str(f, r->note);
+    fprintf(f, ", \"first_finding_s\": ");
+    if (r->first_finding_s >= 0)
+      fprintf(f, "%.2f, \"first_finding_harness_s\": %.2f", r->first_finding_s,
+              r->first_finding_harness_s);
+    else
+      fprintf(f, "null, \"first_finding_harness_s\": null");
     fprintf(f, ", \"finding_reports\": [");
     for (size_t k = 0; k < r->finding_lines.n; k++) {
       fprintf(f, "%s", k ? ", " : "");
