@@ -232,13 +232,17 @@ size_t gen_successors(const model_config *cfg, const model_state *st, model_even
   model_codes fin, after;
   if (!model_allowed(cfg, st, ev, NULL, &fin, &after))
     return 0;
+  /* Every code below is allowed: take it among the rows enabled here, found
+   * once (model_take would judge the state again for each of them). */
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n_en = model_enabled_rows(cfg, st, ev, en);
   for (int pass = 0; pass < 2; pass++) {
     const model_codes *set = pass ? &after : &fin;
     for (unsigned code = 100; code < 600; code++) {
       if (!model_codes_has(set, code))
         continue;
       model_state to = *st;
-      int row = model_take(cfg, &to, ev, code, pass == 1);
+      int row = model_take_among(en, n_en, &to, ev, code, pass == 1);
       if (row < 0 || succ_has_row(out, n, row) || n == max)
         continue;
       out[n].row = row;

@@ -330,6 +330,32 @@ static void narrowing(const model_config *cfg, const model_state *st, model_even
   }
 }
 
+/* narrowed: a narrowing row that holds drops |code|. */
+static bool narrowed(const model_config *cfg, const model_state *st, model_event ev,
+                     unsigned code) {
+  for (size_t i = 0; i < NARROW_COUNT; i++) {
+    const model_narrow *n = &model_narrows[i];
+    if ((n->event == EV_ANY || n->event == ev) && model_codes_has(&tables.drop[i], code) &&
+        guard_holds(cfg, &n->guard, st, ev))
+      return true;
+  }
+  return false;
+}
+
+size_t model_enabled_rows(const model_config *cfg, const model_state *st, model_event ev,
+                          uint16_t *out) {
+  size_t n = 0;
+  tables_ready();
+  if ((unsigned)ev >= MODEL_EV_COUNT)
+    return 0;
+  for (size_t k = 0; k < tables.n_rows[ev]; k++) {
+    size_t i = tables.rows[ev][k];
+    if (model_row_enabled(cfg, &model_rows[i], st, ev))
+      out[n++] = (uint16_t)i;
+  }
+  return n;
+}
+
 bool model_allowed(const model_config *cfg, const model_state *st, model_event ev,
                    model_codes *pre, model_codes *fin, model_codes *after) {
   model_codes p, f, a, drop;
@@ -337,19 +363,15 @@ bool model_allowed(const model_config *cfg, const model_state *st, model_event e
   memset(&p, 0, sizeof(p));
   memset(&f, 0, sizeof(f));
   memset(&a, 0, sizeof(a));
-  tables_ready();
-  if ((unsigned)ev >= MODEL_EV_COUNT)
-    goto out;
-  for (size_t k = 0; k < tables.n_rows[ev]; k++) {
-    size_t i = tables.rows[ev][k];
-    if (!model_row_enabled(cfg, &model_rows[i], st, ev))
-      continue;
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n = model_enabled_rows(cfg, st, ev, en);
+  for (size_t k = 0; k < n; k++) {
+    size_t i = en[k];
     any = true;
     codes_union(&p, &tables.pre[i]);
     codes_union(&f, &tables.fin[i]);
     codes_union(&a, &tables.after[i]);
   }
-out:
   /* GEN_421 lists 421 for direct replies; after a preliminary it is allowed
    * too (the server may shut down mid-transfer). */
   if (model_codes_has(&f, 421))
@@ -411,21 +433,41 @@ int model_take(const model_config *cfg, model_state *st, model_event ev, unsigne
     }
     return -1;
   }
-  model_codes fin, after;
-  model_allowed(cfg, st, ev, NULL, &fin, &after);
-  if (!model_codes_has(after_pre ? &after : &fin, code))
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n = model_enabled_rows(cfg, st, ev, en);
+  /* Allowed: in the union of the enabled rows' sets (model_allowed), 421
+   * after a preliminary when any row allows it directly, and not narrowed
+   * away - tested code by code, without building the unions. */
+  bool allowed = false;
+  for (size_t k = 0; k < n && !allowed; k++) {
+    size_t i = en[k];
+    allowed = model_codes_has(after_pre ? &tables.after[i] : &tables.fin[i], code) ||
+              (after_pre && code == 421 && model_codes_has(&tables.fin[i], 421));
+  }
+  if (!allowed || narrowed(cfg, st, ev, code))
     return -1;
-  for (size_t k = 0; k < tables.n_rows[ev]; k++) {
-    size_t i = tables.rows[ev][k];
-    const model_row *r = &model_rows[i];
-    if (!model_row_enabled(cfg, r, st, ev))
-      continue;
+  return model_take_among(en, n, st, ev, code, after_pre);
+}
+
+int model_take_among(const uint16_t *rows, size_t n, model_state *st, model_event ev,
+                     unsigned code, bool after_pre) {
+  if ((unsigned)ev >= MODEL_EV_COUNT)
+    return -1;
+  tables_ready();
+  if (model_event_flags(ev) & F_CONN) {
+    if (n == 0)
+      return -1;
+    apply(&model_rows[rows[0]].update, st, false, 0);
+    return rows[0];
+  }
+  for (size_t k = 0; k < n; k++) {
+    size_t i = rows[k];
     const model_codes *set = after_pre ? &tables.after[i] : &tables.fin[i];
     /* 421 after a preliminary reply is taken by GEN_421 */
     if (after_pre && code == 421 && i == MODEL_ROW_GEN_421)
       set = &tables.fin[i];
     if (model_codes_has(set, code)) {
-      apply(&r->update, st, ev != MODEL_EV_GREETING, model_event_flags(ev));
+      apply(&model_rows[i].update, st, ev != MODEL_EV_GREETING, model_event_flags(ev));
       return (int)i;
     }
   }
