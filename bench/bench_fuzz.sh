@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_fuzz.sh - the fuzzing benchmark of issue 5, in one run:
 #  1. execs/s of every harness over its seeds (bench_harnesses: release
-#     build, no sanitizers, one core; goals fuzz_session >= 50,000/s on
-#     plaintext inputs, fuzz_sequence >= 20,000/s without TLS steps);
+#     build, no sanitizers, per CPU second; goals fuzz_session >= 50,000/s on
+#     plaintext inputs, fuzz_sequence >= 20,000/s without TLS steps and with
+#     them; bench_sequence_speed.sh has fuzz_sequence under ASan+UBSan);
 #  2. a race from an empty corpus to every model transition the cover set
 #     takes (`ftpsfuzz gen --cover --goal`), libFuzzer on fuzz_sequence with
 #     the model mutator against the same harness without it

@@ -70,6 +70,76 @@ SSL_CTX *tls_client_ctx(void) {
   return client_ctx;
 }
 
+/* --- sessions shared across connections (tls_client_share_sessions) --- */
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool shared_on;              /* under shared_lock */
+static SSL_SESSION *shared_session; /* newest session of any client (owned), under shared_lock */
+
+static void shared_free(void) {
+  pthread_mutex_lock(&shared_lock);
+  SSL_SESSION_free(shared_session);
+  shared_session = NULL;
+  pthread_mutex_unlock(&shared_lock);
+}
+
+static void shared_free_at_exit(void) {
+  atexit(shared_free);
+}
+
+int tls_client_share_sessions(bool on) {
+  static pthread_once_t free_once = PTHREAD_ONCE_INIT;
+  SSL_CTX *ctx = tls_client_ctx();
+  if (ctx == NULL)
+    return TLS_CLIENT_FAILED;
+  /* TLS 1.2: its resumption needs no key exchange and no signature; TLS 1.3
+   * resumes with an ECDHE (psk_dhe_ke, BoringSSL offers nothing else). */
+  if (!SSL_CTX_set_max_proto_version(ctx, on ? TLS1_2_VERSION : 0))
+    return TLS_CLIENT_FAILED;
+  /* Freed at exit so LeakSanitizer and valgrind see a clean process. */
+  pthread_once(&free_once, shared_free_at_exit);
+  pthread_mutex_lock(&shared_lock);
+  shared_on = on;
+  if (!on) {
+    SSL_SESSION_free(shared_session);
+    shared_session = NULL;
+  }
+  pthread_mutex_unlock(&shared_lock);
+  return 0;
+}
+
+/* shared_session_get returns a new reference to the shared session, or NULL
+ * (sharing off, or no session yet). */
+static SSL_SESSION *shared_session_get(void) {
+  SSL_SESSION *s = NULL;
+  pthread_mutex_lock(&shared_lock);
+  if (shared_on && shared_session != NULL) {
+    s = shared_session;
+    SSL_SESSION_up_ref(s);
+  }
+  pthread_mutex_unlock(&shared_lock);
+  return s;
+}
+
+/* shared_session_keep, once |c|'s handshake is done: with sharing on, its
+ * session becomes the shared one. A resumed TLS 1.2 session gets no new
+ * ticket, so new_session never sees it: it also becomes |c|'s own session,
+ * the one a PROT P data connection offers. */
+static void shared_session_keep(tls_client *c) {
+  pthread_mutex_lock(&shared_lock);
+  SSL_SESSION *s = shared_on ? SSL_get_session(c->ssl) : NULL;
+  if (s != NULL && SSL_SESSION_is_resumable(s)) {
+    if (c->session == NULL) {
+      SSL_SESSION_up_ref(s);
+      c->session = s;
+    }
+    SSL_SESSION_up_ref(c->session);
+    SSL_SESSION_free(shared_session);
+    shared_session = c->session;
+  }
+  pthread_mutex_unlock(&shared_lock);
+}
+
 void tls_client_error_reason(char *out, size_t out_len, const char *fallback) {
   uint32_t e = ERR_get_error();
   const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -108,7 +178,10 @@ static void fail_from_ssl(tls_client *c, int r) {
 }
 
 tls_client *tls_client_new(void) {
-  return tls_client_new_resume(NULL);
+  SSL_SESSION *shared = shared_session_get(); /* NULL unless sessions are shared */
+  tls_client *c = tls_client_new_resume(shared);
+  SSL_SESSION_free(shared);
+  return c;
 }
 
 tls_client *tls_client_new_resume(SSL_SESSION *session) {
@@ -199,6 +272,7 @@ int tls_client_handshake(tls_client *c) {
   if (r == 1) {
     c->done = true;
     record_peer(c);
+    shared_session_keep(c);
     return TLS_CLIENT_DONE;
   }
   int err = SSL_get_error(c->ssl, r);

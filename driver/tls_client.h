@@ -118,6 +118,21 @@ const uint8_t *tls_client_peer_cert(const tls_client *c, size_t *out_len);
 const char *tls_client_version(const tls_client *c);
 const char *tls_client_alpn(const tls_client *c);
 
+/* tls_client_share_sessions switches the process to sessions shared across
+ * connections (true) or back (false), for fuzzing: while on, every client is
+ * capped at TLS 1.2, a client made by tls_client_new() offers the newest
+ * session any client of the process finished a handshake with, and a
+ * client whose handshake resumed keeps that session as its own
+ * (tls_client_session, for its data connections). Against a server that
+ * takes one set of ticket keys for all connections (ftps_server.ticket_keys)
+ * nearly every handshake is then an abbreviated TLS 1.2 one: no key
+ * exchange, no signature, ~18 us against ~340 us for a full TLS 1.3
+ * handshake (bench/bench_harnesses.c). Still a real handshake: a server that
+ * refuses the session gets a full one. tls_client_new_resume() is
+ * unchanged (NULL still offers nothing). Call it before making clients.
+ * Returns 0 or TLS_CLIENT_FAILED (no context). */
+int tls_client_share_sessions(bool on);
+
 /* tls_client_error_reason writes the oldest queued BoringSSL error reason in
  * lower case (or |fallback|) into |out| and clears the error queue. */
 void tls_client_error_reason(char *out, size_t out_len, const char *fallback);

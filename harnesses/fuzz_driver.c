@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ftps_tls.h"
+#include "tls_client.h"
+
 static test_config config;
 static bool config_ready;
 
@@ -33,6 +36,20 @@ test_config *fuzz_config(void) {
     abort();
   }
   return &config;
+}
+
+void fuzz_fast_tls(void) {
+  /* One set for the process, drawn once: the outside world passed in. */
+  static ftps_tls_ticket_keys keys;
+  const char *full = getenv("FTPSFUZZ_FULL_HANDSHAKES");
+  if (full != NULL && full[0] != '\0' && full[0] != '0')
+    return;
+  test_config *cfg = fuzz_config();
+  if (ftps_tls_ticket_keys_init(&keys) != 0 || tls_client_share_sessions(true) != 0) {
+    fprintf(stderr, "fuzz_driver: cannot switch to shared TLS sessions\n");
+    abort();
+  }
+  cfg->server.ticket_keys = &keys;
 }
 
 void fuzz_finding(const char *invariant, const char *why, const transcript *t) {

@@ -27,6 +27,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * configuration cannot be built: a harness cannot run without it. */
 test_config *fuzz_config(void);
 
+/* fuzz_fast_tls makes this process's TLS handshakes cheap and keeps them
+ * real: the built-in configuration's server takes one set of ticket keys
+ * for every connection (ftps_server.ticket_keys) and the TLS client offers
+ * the newest session of the process on every control connection, capped at
+ * TLS 1.2 (tls_client_share_sessions), so after the process's first
+ * handshake nearly all are abbreviated TLS 1.2 resumptions (no key exchange,
+ * no signature). What changes for the input: TLS 1.2 instead of 1.3 (a data
+ * connection has a session to offer right after the control handshake) and
+ * "resume the control session" on a data connection means "a session of
+ * this server" - fuzz_data_tls keeps per-connection keys and TLS 1.3, and
+ * fuzz_tls_server / fuzz_tls_mitm the full handshake. Call it once from
+ * LLVMFuzzerInitialize. FTPSFUZZ_FULL_HANDSHAKES=1 in the environment turns
+ * it into a no-op (full TLS 1.3 handshakes, per-connection keys), for
+ * comparison (bench/bench_harnesses.c). Aborts with a message on failure. */
+void fuzz_fast_tls(void);
+
 /* fuzz_finding prints "FINDING <invariant>: <why>" and then |t| (may be NULL)
  * as .fts text to stderr, and aborts. |why| may be NULL. */
 void fuzz_finding(const char *invariant, const char *why, const transcript *t)

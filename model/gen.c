@@ -213,6 +213,23 @@ static bool succ_has_row(const gen_succ *out, size_t n, int row) {
   return false;
 }
 
+/* succ_add takes allowed |code| (100..599, others ignored) among the enabled
+ * rows |en| and appends the successor unless its row is already there or
+ * |out| is full. Returns the new count. */
+static size_t succ_add(gen_succ *out, size_t n, size_t max, const uint16_t *en, size_t n_en,
+                       const model_state *st, model_event ev, unsigned code, bool after_pre) {
+  if (code < 100 || code >= 600)
+    return n;
+  model_state to = *st;
+  int row = model_take_among(en, n_en, &to, ev, code, after_pre);
+  if (row < 0 || succ_has_row(out, n, row) || n == max)
+    return n;
+  out[n].row = row;
+  out[n].code = code;
+  out[n].to = to;
+  return n + 1;
+}
+
 size_t gen_successors(const model_config *cfg, const model_state *st, model_event ev,
                       gen_succ *out, size_t max) {
   size_t n = 0;
@@ -232,20 +249,18 @@ size_t gen_successors(const model_config *cfg, const model_state *st, model_even
   model_codes fin, after;
   if (!model_allowed(cfg, st, ev, NULL, &fin, &after))
     return 0;
+  /* Every code below is allowed: take it among the rows enabled here, found
+   * once (model_take would judge the state again for each of them). */
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n_en = model_enabled_rows(cfg, st, ev, en);
   for (int pass = 0; pass < 2; pass++) {
     const model_codes *set = pass ? &after : &fin;
-    for (unsigned code = 100; code < 600; code++) {
-      if (!model_codes_has(set, code))
-        continue;
-      model_state to = *st;
-      int row = model_take(cfg, &to, ev, code, pass == 1);
-      if (row < 0 || succ_has_row(out, n, row) || n == max)
-        continue;
-      out[n].row = row;
-      out[n].code = code;
-      out[n].to = to;
-      n++;
-    }
+    /* The set's codes in ascending order, word by word (a test of each of
+     * 500 codes was a third of the mutator under sanitizers). */
+    for (unsigned w = 0; w < sizeof(set->bits) / sizeof(set->bits[0]); w++)
+      for (uint64_t left = set->bits[w]; left != 0; left &= left - 1)
+        n = succ_add(out, n, max, en, n_en, st, ev, w * 64 + (unsigned)__builtin_ctzll(left),
+                     pass == 1);
   }
   return n;
 }

@@ -1,6 +1,8 @@
 /* model.c - the model tables (model.def) and the functions that read them. */
 #include "model.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,13 +195,6 @@ void model_codes_parse(model_codes *c, const char *s) {
   }
 }
 
-static bool codes_string_has(const char *s, unsigned code) {
-  model_codes c;
-  memset(&c, 0, sizeof(c));
-  model_codes_parse(&c, s);
-  return model_codes_has(&c, code);
-}
-
 void model_codes_format(const model_codes *c, char *buf, size_t buf_len) {
   size_t off = 0;
   if (buf_len == 0)
@@ -218,6 +213,46 @@ void model_codes_format(const model_codes *c, char *buf, size_t buf_len) {
 static void codes_remove(model_codes *c, const model_codes *drop) {
   for (size_t i = 0; i < 16; i++)
     c->bits[i] &= ~drop->bits[i];
+}
+
+static void codes_union(model_codes *c, const model_codes *add) {
+  for (size_t i = 0; i < 16; i++)
+    c->bits[i] |= add->bits[i];
+}
+
+/* --- the tables, read once ---
+ * The oracle and the mutator ask the model several times per command; a
+ * scan of every row that parses each row's code strings ("2xx" is 100
+ * inserts) was most of a fuzz_sequence input (and of its mutator) under
+ * sanitizers. The same answers, from code sets parsed once and, for each
+ * event, the rows that can match it (its own and the ANY rows), in table
+ * order. */
+#define NARROW_COUNT (sizeof(model_narrows) / sizeof(model_narrows[0]))
+
+static struct {
+  model_codes pre[MODEL_ROW_COUNT], fin[MODEL_ROW_COUNT], after[MODEL_ROW_COUNT];
+  model_codes drop[NARROW_COUNT];
+  uint16_t rows[MODEL_EV_COUNT][MODEL_ROW_COUNT];
+  uint16_t n_rows[MODEL_EV_COUNT];
+} tables;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_build(void) {
+  for (size_t i = 0; i < MODEL_ROW_COUNT; i++) {
+    model_codes_parse(&tables.pre[i], model_rows[i].pre);
+    model_codes_parse(&tables.fin[i], model_rows[i].codes);
+    model_codes_parse(&tables.after[i], model_rows[i].after);
+  }
+  for (size_t i = 0; i < NARROW_COUNT; i++)
+    model_codes_parse(&tables.drop[i], model_narrows[i].drop);
+  for (size_t ev = 0; ev < MODEL_EV_COUNT; ev++)
+    for (size_t i = 0; i < MODEL_ROW_COUNT; i++)
+      if (model_rows[i].event == (model_event)ev || model_rows[i].event == EV_ANY)
+        tables.rows[ev][tables.n_rows[ev]++] = (uint16_t)i;
+}
+
+static void tables_ready(void) {
+  pthread_once(&tables_once, tables_build);
 }
 
 /* --- state --- */
@@ -286,13 +321,39 @@ bool model_row_enabled(const model_config *cfg, const model_row *r, const model_
 static void narrowing(const model_config *cfg, const model_state *st, model_event ev,
                       model_codes *drop) {
   memset(drop, 0, sizeof(*drop));
-  for (size_t i = 0; i < model_narrow_count; i++) {
+  for (size_t i = 0; i < NARROW_COUNT; i++) {
     const model_narrow *n = &model_narrows[i];
     if (n->event != EV_ANY && n->event != ev)
       continue;
     if (guard_holds(cfg, &n->guard, st, ev))
-      model_codes_parse(drop, n->drop);
+      codes_union(drop, &tables.drop[i]);
   }
+}
+
+/* narrowed: a narrowing row that holds drops |code|. */
+static bool narrowed(const model_config *cfg, const model_state *st, model_event ev,
+                     unsigned code) {
+  for (size_t i = 0; i < NARROW_COUNT; i++) {
+    const model_narrow *n = &model_narrows[i];
+    if ((n->event == EV_ANY || n->event == ev) && model_codes_has(&tables.drop[i], code) &&
+        guard_holds(cfg, &n->guard, st, ev))
+      return true;
+  }
+  return false;
+}
+
+size_t model_enabled_rows(const model_config *cfg, const model_state *st, model_event ev,
+                          uint16_t *out) {
+  size_t n = 0;
+  tables_ready();
+  if ((unsigned)ev >= MODEL_EV_COUNT)
+    return 0;
+  for (size_t k = 0; k < tables.n_rows[ev]; k++) {
+    size_t i = tables.rows[ev][k];
+    if (model_row_enabled(cfg, &model_rows[i], st, ev))
+      out[n++] = (uint16_t)i;
+  }
+  return n;
 }
 
 bool model_allowed(const model_config *cfg, const model_state *st, model_event ev,
@@ -302,14 +363,14 @@ bool model_allowed(const model_config *cfg, const model_state *st, model_event e
   memset(&p, 0, sizeof(p));
   memset(&f, 0, sizeof(f));
   memset(&a, 0, sizeof(a));
-  for (size_t i = 0; i < MODEL_ROW_COUNT; i++) {
-    const model_row *r = &model_rows[i];
-    if (!model_row_enabled(cfg, r, st, ev))
-      continue;
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n = model_enabled_rows(cfg, st, ev, en);
+  for (size_t k = 0; k < n; k++) {
+    size_t i = en[k];
     any = true;
-    model_codes_parse(&p, r->pre);
-    model_codes_parse(&f, r->codes);
-    model_codes_parse(&a, r->after);
+    codes_union(&p, &tables.pre[i]);
+    codes_union(&f, &tables.fin[i]);
+    codes_union(&a, &tables.after[i]);
   }
   /* GEN_421 lists 421 for direct replies; after a preliminary it is allowed
    * too (the server may shut down mid-transfer). */
@@ -361,8 +422,10 @@ int model_take(const model_config *cfg, model_state *st, model_event ev, unsigne
   if ((unsigned)ev >= MODEL_EV_COUNT)
     return -1;
   bool conn = (model_event_flags(ev) & F_CONN) != 0;
+  tables_ready();
   if (conn) {
-    for (size_t i = 0; i < MODEL_ROW_COUNT; i++) {
+    for (size_t k = 0; k < tables.n_rows[ev]; k++) {
+      size_t i = tables.rows[ev][k];
       if (model_row_enabled(cfg, &model_rows[i], st, ev)) {
         apply(&model_rows[i].update, st, false, 0);
         return (int)i;
@@ -370,20 +433,41 @@ int model_take(const model_config *cfg, model_state *st, model_event ev, unsigne
     }
     return -1;
   }
-  model_codes fin, after;
-  model_allowed(cfg, st, ev, NULL, &fin, &after);
-  if (!model_codes_has(after_pre ? &after : &fin, code))
+  uint16_t en[MODEL_ROW_COUNT];
+  size_t n = model_enabled_rows(cfg, st, ev, en);
+  /* Allowed: in the union of the enabled rows' sets (model_allowed), 421
+   * after a preliminary when any row allows it directly, and not narrowed
+   * away - tested code by code, without building the unions. */
+  bool allowed = false;
+  for (size_t k = 0; k < n && !allowed; k++) {
+    size_t i = en[k];
+    allowed = model_codes_has(after_pre ? &tables.after[i] : &tables.fin[i], code) ||
+              (after_pre && code == 421 && model_codes_has(&tables.fin[i], 421));
+  }
+  if (!allowed || narrowed(cfg, st, ev, code))
     return -1;
-  for (size_t i = 0; i < MODEL_ROW_COUNT; i++) {
-    const model_row *r = &model_rows[i];
-    if (!model_row_enabled(cfg, r, st, ev))
-      continue;
-    const char *set = after_pre ? r->after : r->codes;
+  return model_take_among(en, n, st, ev, code, after_pre);
+}
+
+int model_take_among(const uint16_t *rows, size_t n, model_state *st, model_event ev,
+                     unsigned code, bool after_pre) {
+  if ((unsigned)ev >= MODEL_EV_COUNT)
+    return -1;
+  tables_ready();
+  if (model_event_flags(ev) & F_CONN) {
+    if (n == 0)
+      return -1;
+    apply(&model_rows[rows[0]].update, st, false, 0);
+    return rows[0];
+  }
+  for (size_t k = 0; k < n; k++) {
+    size_t i = rows[k];
+    const model_codes *set = after_pre ? &tables.after[i] : &tables.fin[i];
     /* 421 after a preliminary reply is taken by GEN_421 */
     if (after_pre && code == 421 && i == MODEL_ROW_GEN_421)
-      set = r->codes;
-    if (codes_string_has(set, code)) {
-      apply(&r->update, st, ev != MODEL_EV_GREETING, model_event_flags(ev));
+      set = &tables.fin[i];
+    if (model_codes_has(set, code)) {
+      apply(&model_rows[i].update, st, ev != MODEL_EV_GREETING, model_event_flags(ev));
       return (int)i;
     }
   }

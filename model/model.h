@@ -147,6 +147,17 @@ bool model_allowed(const model_config *cfg, const model_state *st, model_event e
 int model_take(const model_config *cfg, model_state *st, model_event ev, unsigned code,
                bool after_pre);
 
+/* model_enabled_rows writes the indices of the rows enabled for |ev| in
+ * |st| into |out| (room for MODEL_ROW_COUNT), in table order, and returns
+ * how many. model_take_among is model_take for a |code| known to be allowed
+ * (in model_allowed's |fin|, or |after| with |after_pre|), among those
+ * |rows|: the same row and update, without judging the code again - for
+ * callers that take many codes in one state (gen_successors). */
+size_t model_enabled_rows(const model_config *cfg, const model_state *st, model_event ev,
+                          uint16_t *out);
+int model_take_among(const uint16_t *rows, size_t n, model_state *st, model_event ev,
+                     unsigned code, bool after_pre);
+
 /* model_row_enabled says whether row |r| applies to |ev| in |st|. */
 bool model_row_enabled(const model_config *cfg, const model_row *r, const model_state *st,
                        model_event ev);

@@ -243,7 +243,9 @@ ftps_session *ftps_session_new(const ftps_server *server, uint64_t now_ms) {
   s->peer.family = s->local.family = 4;
   memcpy(s->peer.ip, (const uint8_t[]){127, 0, 0, 1}, 4);
   memcpy(s->local.ip, s->peer.ip, 4);
-  if (ftps_tls_ticket_keys_init(&s->ticket_keys) != 0) {
+  if (server->ticket_keys != NULL)
+    s->ticket_keys = *server->ticket_keys;
+  else if (ftps_tls_ticket_keys_init(&s->ticket_keys) != 0) {
     ftps_session_free(s);
     return NULL;
   }

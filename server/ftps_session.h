@@ -64,6 +64,14 @@ typedef struct ftps_server {
   const ftps_users *users;
   ftps_vfs *vfs;
   const char *greeting;       /* text of the 220 greeting; NULL for a default */
+  /* NULL (real servers): fresh random ticket keys per control connection, so
+   * a data connection can resume only its own control connection's session.
+   * Set: every connection of every session uses these keys, so a client may
+   * resume a session across control connections - an abbreviated TLS 1.2
+   * handshake costs ~1/20 of a full one, which is what fuzz_sequence needs
+   * (fuzz_driver.h, fuzz_fast_tls); require_tls_reuse then only means "a
+   * session of this server". Passed in like every other outside input. */
+  const struct ftps_tls_ticket_keys *ticket_keys;
 } ftps_server;
 
 typedef struct ftps_session ftps_session;

@@ -57,7 +57,8 @@ int ftps_tls_peer_identity(const SSL *ssl, char *out, size_t out_len);
  * so a PROT P data connection can resume only the session of its own control
  * connection (a ticket from another connection fails to decrypt and forces a
  * full handshake, which require_tls_reuse refuses). The server's stateful
- * session cache is off for the same reason. */
+ * session cache is off for the same reason. A server built for fuzzing may
+ * pass one set of keys for all connections instead (ftps_server.ticket_keys). */
 typedef struct ftps_tls_ticket_keys {
   uint8_t name[16];
   uint8_t aes_key[16];
