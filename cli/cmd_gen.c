@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "cli.h"
+#include "check.h"
 #include "cli_atomic.h"
 #include "gen.h"
 #include "gen_play.h"
@@ -22,6 +23,7 @@ static int usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz gen --cover -o DIR [--goal FILE] [--profile rfc|default] [--policy SPEC]\n"
           "       ftpsfuzz gen --walks N --seed S -o DIR [--profile rfc|default] [--policy SPEC]\n"
+          "       ftpsfuzz gen --probes -o DIR\n"
           "Writes client scripts (.fts, named by the SHA-256 of their content) into DIR.\n"
           "  --cover   scripts that together take every transition of the model that the\n"
           "            in-process server can be driven through, found by a search that\n"
@@ -31,6 +33,9 @@ static int usage(FILE *out) {
           "  --goal F  also write the names of the transitions the set covers to F, one a\n"
           "            line: the goal of a harness run with FTPSFUZZ_TRANSITIONS_GOAL=F\n"
           "  --walks N random walks over the model (1..100000), identical for the same S\n"
+          "  --probes  the targeted probes of `ftpsfuzz check` (known violations: a second\n"
+          "            AUTH, PROT X after PROT P, commands pipelined behind AUTH, ...),\n"
+          "            written for the built-in test configuration: seeds for fuzz_sequence\n"
           "  --policy  tls-login=on|off,tls-data=on|off,anon=on|off,ccc=on|off (default:\n"
           "            the built-in test policy: on,on,off,off); rfc profile ignores it\n"
           "Exit: 0 ok, 1 coverage below 100%% or a violation, 2 bad usage or I/O error.\n");
@@ -140,6 +145,27 @@ static int write_goal(const char *path, const bool *covered) {
   return 0;
 }
 
+/* run_probes writes check's probe scripts (check.h), each with its name as
+ * a leading comment. */
+static int run_probes(const char *dir) {
+  gen_set set;
+  const char *names[CHECK_PROBES_MAX];
+  gen_set_init(&set);
+  int rc = CLI_USAGE;
+  long n = check_probes(&set, names);
+  if (n < 0) {
+    fprintf(stderr, "ftpsfuzz gen: out of memory building the probes\n");
+    goto out;
+  }
+  if (write_set(dir, &set) != 0)
+    goto out;
+  printf("wrote %ld probes to %s\n", n, dir);
+  rc = CLI_OK;
+out:
+  gen_set_cleanup(&set);
+  return rc;
+}
+
 static int run_cover(const model_config *mc, const char *dir, const char *goal) {
   gen_player player;
   gen_set set;
@@ -190,7 +216,7 @@ out:
 
 int cmd_gen(int argc, char **argv) {
   const char *dir = NULL, *goal = NULL;
-  bool cover = false, walks = false, have_seed = false;
+  bool cover = false, walks = false, have_seed = false, probes = false;
   uint64_t n_walks = 0, seed = 0;
   model_profile profile = MODEL_PROFILE_DEFAULT;
   model_policy policy = model_policy_default();
@@ -203,6 +229,8 @@ int cmd_gen(int argc, char **argv) {
       return CLI_OK;
     } else if (!strcmp(a, "--cover")) {
       cover = true;
+    } else if (!strcmp(a, "--probes")) {
+      probes = true;
     } else if (!strcmp(a, "--walks") && v) {
       if (parse_u64(v, 100000, &n_walks) != 0 || n_walks == 0) {
         fprintf(stderr, "ftpsfuzz gen: --walks expects a count 1..100000, got '%s'\n", v);
@@ -244,8 +272,9 @@ int cmd_gen(int argc, char **argv) {
       return usage(stderr);
     }
   }
-  if (cover == walks || !dir) {
-    fprintf(stderr, "ftpsfuzz gen: expected exactly one of --cover and --walks N, and -o DIR\n");
+  if ((int)cover + (int)walks + (int)probes != 1 || !dir) {
+    fprintf(stderr,
+            "ftpsfuzz gen: expected exactly one of --cover, --walks N and --probes, and -o DIR\n");
     return usage(stderr);
   }
   if (goal && !cover) {
@@ -259,6 +288,8 @@ int cmd_gen(int argc, char **argv) {
   model_config mc = model_config_make(profile, &policy);
   if (cover)
     return run_cover(&mc, dir, goal);
+  if (probes)
+    return run_probes(dir);
 
   gen_set set;
   gen_set_init(&set);

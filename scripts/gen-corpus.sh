@@ -72,6 +72,10 @@ for m in "$tmp"/merged/*; do
   cp "$f" "$tmp/keep/"
 done
 echo "gen-corpus.sh: $(ls "$tmp/keep" | wc -l) of $(ls "$tmp/bin" | wc -l) scripts add coverage"
+# check's targeted probes (known violations) are kept whatever the merge says:
+# each is one step from a bug class the oracle names (PROT X after PROT P,
+# commands pipelined behind AUTH, ...).
+"$ftpsfuzz" gen --probes -o "$tmp/keep" > /dev/null
 
 mkdir -p "$out"
 find "$out" -maxdepth 1 -name '*.fts' -exec rm -f {} +
