@@ -194,25 +194,8 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
     if (why)
       why[i][0] = 0;
   }
-  bool clear_under_p = false;
-  for (size_t i = 0; i < got->n; i++) {
-    const transcript_step *st = &got->steps[i];
-    /* The client started TLS on a PROT P data connection and the server's
-     * first bytes were not a TLS record: the server sent the data in clear
-     * (Pure-FTPd after "534 Fallback to [C]"). The runner records that as
-     * "data failed wrong_version_number", which the oracle does not judge. */
-    if (st->kind == TRANSCRIPT_E && oracle_state(o)->prot == MODEL_PROT_P &&
-        transcript_event_is(st, TRANSCRIPT_EV_DATA_FAILED) &&
-        memmem(st->data, st->len, "wrong_version_number", 20) != NULL && !clear_under_p) {
-      clear_under_p = true;
-      if (why)
-        snprintf(why[ORACLE_PROT_P_DATA_IS_TLS], sizeof(why[0]),
-                 "VIOLATION PROT_P_DATA_IS_TLS step %zu: the server answered the data "
-                 "connection's ClientHello with non-TLS bytes under PROT P (data in clear)",
-                 i + 1);
-    }
-    oracle_step(o, st);
-  }
+  for (size_t i = 0; i < got->n; i++)
+    oracle_step(o, &got->steps[i]);
   long n = (long)oracle_finish(o);
   for (size_t i = 0;; i++) {
     const oracle_violation *v = oracle_violation_at(o, i);
@@ -255,10 +238,6 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
         break;
       }
     }
-  }
-  if (clear_under_p && !violated[ORACLE_PROT_P_DATA_IS_TLS]) {
-    violated[ORACLE_PROT_P_DATA_IS_TLS] = true;
-    n++;
   }
   note_applies(cfg, got, applies);
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++)

@@ -117,6 +117,17 @@
  *   record records "E: data failed <reason>" instead (reason as for the
  *   control connection; "eof" when the server closed during the handshake),
  *   and the client closes that connection.
+ * - Clear bytes where TLS was due: when the client started TLS on a data
+ *   connection and the first bytes the server sends on it do not begin a
+ *   TLS record (ftps_tls_record_header_ok on the first arrival's first
+ *   bytes, at most 5), the server is sending in clear (a listing or file
+ *   under PROT P). The client drops its TLS, writes nothing more on that
+ *   connection (queued D: send bytes are discarded; D: close still closes
+ *   it), reads everything to the end and records "E: data clear <n> bytes
+ *   sha256=<hex>" over all of it, as it would for clear data it expected -
+ *   so the oracle judges it (PROT_P_DATA_IS_TLS, by the transfer's final
+ *   reply) the same way on every path. Bytes that begin like a record and
+ *   then fail give "E: data failed <reason>".
  * - A final reply to a transfer command (RETR LIST NLST MLSD STOR APPE STOU)
  *   that got a 1xx reply, arriving while the client's data connection is
  *   still open, is recorded only after that connection's close - together

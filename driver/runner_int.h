@@ -107,6 +107,8 @@ struct runner {
   dc_state dc;
   tls_client *dtls;       /* under PROT P */
   bool dfailed;           /* its TLS failed ("E: data failed" recorded) */
+  bool drx_seen;          /* bytes came from the server on this connection */
+  bool dclear;            /* the client wanted TLS, the server sent clear bytes */
   bool dpeer_closed;      /* the server's close_notify on it: the data has ended */
   bool dclose_wanted;     /* D: close played */
   bool deof_wanted;       /* everything queued; half-close once dtx is sent */
