@@ -45,6 +45,11 @@ typedef enum fake_mode {
   /* TLS after 234, a login, PBSZ/PROT P accepted, PASV, and a listing sent
    * in clear on the data connection (the client starts TLS on it): */
   FAKE_TLS_DATA_CLEAR,
+  /* TLS after 234, a login; the client's close_notify is answered by an
+   * encrypted 221, the server's close_notify and the close: */
+  FAKE_TLS_BYE,
+  /* ... or by going on in plaintext, without its own close_notify: */
+  FAKE_TLS_UNTERMINATED,
 } fake_mode;
 
 static fake_mode mode;
@@ -52,7 +57,7 @@ static SSL_CTX *tls_ctx; /* the fake's server context, built once */
 
 static bool tls_mode(void) {
   return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK ||
-         mode == FAKE_TLS_DATA_CLEAR;
+         mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED;
 }
 
 struct ftps_session {
@@ -169,7 +174,7 @@ static void data_command(ftps_session *s, const char *line) {
 /* tls_command answers one command read inside TLS. */
 static void tls_command(ftps_session *s, const char *line) {
   static const char reply[] = "200 ok\r\n";
-  if (mode == FAKE_TLS_DATA_CLEAR) {
+  if (mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED) {
     data_command(s, line);
     return;
   }
@@ -201,8 +206,8 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
   }
   tls_flush(s);
   uint8_t buf[256];
-  int n;
-  while ((n = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
+  int n = 0;
+  while (!s->closed && (n = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
     for (int i = 0; i < n; i++) {
       if (buf[i] == '\n') {
         s->tline[s->tline_len > 0 && s->tline[s->tline_len - 1] == '\r' ? s->tline_len - 1
@@ -213,6 +218,22 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
         s->tline[s->tline_len++] = (char)buf[i];
       }
     }
+  }
+  if (mode == FAKE_TLS_BYE && !s->closed &&
+      SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN) {
+    /* the client's close_notify: a goodbye inside TLS, then ours */
+    tls_reply(s, "221 bye\r\n");
+    SSL_shutdown(s->ssl);
+    s->closed = true;
+  }
+  if (mode == FAKE_TLS_UNTERMINATED && SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN) {
+    /* the client's close_notify: plaintext from now on, no close_notify */
+    tls_flush(s);
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    s->after_234 = false;
+    ERR_clear_error();
+    return;
   }
   tls_flush(s);
   ERR_clear_error(); /* the client shares this thread's error queue */
@@ -521,6 +542,53 @@ static void test_clear_data_under_prot_p(void) {
   tls_ctx = NULL;
 }
 
+/* The client's own close_notify (runner.h): a server that answers it with
+ * its 221 as an encrypted record and its own close_notify, then closes, is
+ * heard inside TLS - the 221 is a reply in the TLS stream, not plaintext -
+ * and nothing is found. */
+static void test_reply_after_client_close_notify(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] = "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS x\n"
+                               "T: close_notify\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+  char *t = run(FAKE_TLS_BYE, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "C: USER alice\nS: 331 password\nC: PASS x\nS: 230 in\nT: close_notify\n"
+               "E: tls after close_notify\nS: 221 bye\nE: tls shutdown\nE: closed\n");
+  free(t);
+  long n = judged(FAKE_TLS_BYE, script, &v);
+  if (n > 0)
+    fprintf(stderr, "%s %s\n", oracle_invariant_name(v.inv), v.why);
+  CHECK_EQ_INT(n, 0);
+
+  /* A server that goes on in plaintext without its close_notify: the first
+   * byte that is no record ends its TLS stream ("E: tls unterminated") and
+   * the replies are plaintext S: lines - judged as such: fine before a
+   * login, TLS_REQUIRED_STAYS_TLS once logged in under the built-in policy */
+  static const char anon[] = "C: AUTH TLS\nT: handshake\nT: close_notify\nC: NOOP\n";
+  t = run(FAKE_TLS_UNTERMINATED, anon, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(!res.gave_up);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "T: close_notify\nC: NOOP\nE: tls unterminated\nS: 200 ok\n");
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_TLS_UNTERMINATED, anon, &v), 0);
+  CHECK_EQ_INT(judged(FAKE_TLS_UNTERMINATED,
+                      "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS x\nT: close_notify\n"
+                      "C: NOOP\n",
+                      &v),
+               1);
+  CHECK_STR(oracle_invariant_name(v.inv), "TLS_REQUIRED_STAYS_TLS");
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
 int main(void) {
   int rc;
   runner_result res;
@@ -573,5 +641,6 @@ int main(void) {
 
   test_plaintext_under_tls();
   test_clear_data_under_prot_p();
+  test_reply_after_client_close_notify();
   return testlib_finish();
 }
