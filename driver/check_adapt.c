@@ -321,6 +321,15 @@ static int add_cwd(transcript *out, const char *base) {
   return transcript_addf(out, TRANSCRIPT_C, "CWD %s/upload", base) == 0 ? 0 : -1;
 }
 
+static bool is_config_line(const transcript_step *st) {
+  size_t i = 0;
+  if (st->kind != TRANSCRIPT_COMMENT)
+    return false;
+  while (i < st->len && st->data[i] == ' ')
+    i++;
+  return st->len - i >= 7 && !memcmp(st->data + i, "config:", 7);
+}
+
 int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
                 bool *out_touches) {
   int rc = -1;
@@ -396,7 +405,10 @@ int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
   bool have_base = c->base && c->base[0];
   for (size_t i = 0; i < in->n; i++) {
     const transcript_step *st = &in->steps[i];
-    if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E)
+    /* "# config:" lines set the in-process server the script was written
+     * for; the target's policy is the one the user declared (check_write_
+     * outputs writes it into every saved .fts), so they go. */
+    if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E || is_config_line(st))
       continue;
     if (st->kind != TRANSCRIPT_C && st->kind != TRANSCRIPT_R) {
       if (transcript_add(out, st->kind, st->data, st->len) != 0)

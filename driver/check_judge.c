@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "judge.h"
 #include "transcript_event.h"
 
 typedef struct seen {
@@ -165,35 +166,26 @@ static bool same_step_plaintext(const oracle *o, size_t step) {
 
 long check_judge(const model_config *cfg, const transcript *got, bool *applies, bool *violated,
                  char (*why)[512]) {
-  oracle *o = oracle_new(cfg, true);
-  if (!o)
-    return -1;
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
     applies[i] = false;
     violated[i] = false;
     if (why)
       why[i][0] = 0;
   }
-  bool clear_under_p = false;
-  for (size_t i = 0; i < got->n; i++) {
-    const transcript_step *st = &got->steps[i];
-    /* The client started TLS on a PROT P data connection and the server's
-     * first bytes were not a TLS record: the server sent the data in clear
-     * (Pure-FTPd after "534 Fallback to [C]"). The runner records that as
-     * "data failed wrong_version_number", which the oracle does not judge. */
-    if (st->kind == TRANSCRIPT_E && oracle_state(o)->prot == MODEL_PROT_P &&
-        transcript_event_is(st, TRANSCRIPT_EV_DATA_FAILED) &&
-        memmem(st->data, st->len, "wrong_version_number", 20) != NULL && !clear_under_p) {
-      clear_under_p = true;
-      if (why)
-        snprintf(why[ORACLE_PROT_P_DATA_IS_TLS], sizeof(why[0]),
-                 "VIOLATION PROT_P_DATA_IS_TLS step %zu: the server answered the data "
-                 "connection's ClientHello with non-TLS bytes under PROT P (data in clear)",
-                 i + 1);
-    }
-    oracle_step(o, st);
+  /* The one judge (judge.h), every violation; the password the client
+   * logged in with is a secret from its acceptance on. */
+  judge_config jc = judge_config_default();
+  jc.profile = cfg->profile;
+  jc.policy = cfg->policy;
+  jc.all = true;
+  judge_result jr;
+  char err[256];
+  if (judge_transcript(&jc, got, "sequence", &jr, err, sizeof(err)) != JUDGE_OK) {
+    judge_result_cleanup(&jr);
+    return -1;
   }
-  long n = (long)oracle_finish(o);
+  const oracle *o = jr.o;
+  long n = (long)jr.violations;
   for (size_t i = 0;; i++) {
     const oracle_violation *v = oracle_violation_at(o, i);
     if (!v)
@@ -211,11 +203,7 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
       oracle_format_violation(v, why[v->inv], sizeof(why[v->inv]));
     violated[v->inv] = true;
   }
-  oracle_free(o);
-  if (clear_under_p && !violated[ORACLE_PROT_P_DATA_IS_TLS]) {
-    violated[ORACLE_PROT_P_DATA_IS_TLS] = true;
-    n++;
-  }
+  judge_result_cleanup(&jr);
   note_applies(cfg, got, applies);
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++)
     if (violated[i])

@@ -262,6 +262,11 @@ static void drain_app(runner *r) {
   while (r->tls != NULL && !runner_stopped(r)) {
     size_t n = 0;
     int rc = tls_client_read(r->tls, buf, sizeof(buf), &n);
+    if (n > 0 && r->mode == RX_CLOSING && !r->tls_after_close) {
+      /* data inside TLS after the client's close_notify (runner.h) */
+      runner_rec_event(r, TRANSCRIPT_EV_TLS_AFTER_CLOSE_NOTIFY, NULL);
+      r->tls_after_close = true;
+    }
     if (n > 0)
       line_add(r, buf, n);
     if (rc == TLS_CLIENT_CLOSED) {
@@ -315,9 +320,20 @@ static void rx_process(runner *r) {
     const uint8_t *p = r->rx.data;
     size_t n = r->rx.len, take;
     size_t hdr = n < FTPS_TLS_RECORD_HEADER ? n : FTPS_TLS_RECORD_HEADER;
+    bool record = ftps_tls_record_header_ok(p, hdr);
     bool plain = r->mode == RX_PLAIN ||
-                 (r->mode == RX_SWITCHING &&
-                  (r->line.len > 0 || !ftps_tls_record_header_ok(p, hdr)));
+                 (r->mode == RX_SWITCHING && (r->line.len > 0 || !record)) ||
+                 (r->mode == RX_CLOSING && !record);
+    if (plain && r->mode == RX_CLOSING) {
+      /* After the client's close_notify the server wrote plaintext without
+       * its own close_notify: its TLS stream is over (runner.h). What it
+       * left of a line inside TLS is recorded first. */
+      line_flush(r);
+      runner_rec_event(r, TRANSCRIPT_EV_TLS_UNTERMINATED, NULL);
+      tls_drop(r);
+      r->mode = RX_PLAIN;
+      continue;
+    }
     if (plain) {
       /* One line at a time: a 234 line changes how the next byte is read. */
       const uint8_t *lf = memchr(p, '\n', n);
@@ -329,7 +345,7 @@ static void rx_process(runner *r) {
     if (n < FTPS_TLS_RECORD_HEADER)
       return;
     size_t body = ((size_t)p[3] << 8) | p[4];
-    bool not_record = r->mode == RX_TLS && !ftps_tls_record_header_ok(p, FTPS_TLS_RECORD_HEADER);
+    bool not_record = r->mode == RX_TLS && !record;
     if (not_record) {
       take = n; /* not a record: the client fails on it */
     } else {
@@ -489,7 +505,13 @@ static void play_close_notify(runner *r) {
     runner_rec_event(r, TRANSCRIPT_EV_TLS_ERROR, "%s", tls_client_reason(r->tls));
     tls_drop(r);
     r->gave_up = true;
+    return;
   }
+  /* The server's side of TLS is still open: it may send records (a reply,
+   * its close_notify) before it goes on in plaintext, if it does. */
+  if (r->mode == RX_TLS)
+    r->mode = RX_CLOSING;
+  r->tls_after_close = false;
 }
 
 static int play_step(runner *r, const transcript_step *st) {

@@ -47,7 +47,18 @@
  * - T: close_notify sends the client's close_notify; later client writes are
  *   plaintext. When the server's close_notify arrives (asked for or not) the
  *   runner records "E: tls shutdown" and reads plaintext again; the client
- *   does not answer an unsolicited close_notify. A record that fails to
+ *   does not answer an unsolicited close_notify.
+ *   After the client's own close_notify the server's side of TLS is still
+ *   open, so the client keeps decoding: server bytes that begin a TLS record
+ *   (the record test above) are still decrypted, and the server's
+ *   close_notify gives "E: tls shutdown". Before the first decrypted bytes
+ *   the runner records "E: tls after close_notify" once: the S: lines from
+ *   there to "E: tls shutdown" / "E: tls unterminated" / "E: closed" came
+ *   inside TLS (a 221 as the server's parting word), and the oracle does not
+ *   take them for plaintext. The first server byte that is not a record
+ *   means the server went on in plaintext without its close_notify: the
+ *   runner records what was left of a line from TLS, then "E: tls
+ *   unterminated", drops its TLS and reads plaintext from then on. A record that fails to
  *   decrypt gives "E: tls error <reason>" and the client gives up (below).
  *   When what the client failed on is not a record but begins like a reply
  *   line (3 digits, then a space or '-'), the server wrote a reply in
@@ -117,6 +128,17 @@
  *   record records "E: data failed <reason>" instead (reason as for the
  *   control connection; "eof" when the server closed during the handshake),
  *   and the client closes that connection.
+ * - Clear bytes where TLS was due: when the client started TLS on a data
+ *   connection and the first bytes the server sends on it do not begin a
+ *   TLS record (ftps_tls_record_header_ok on the first arrival's first
+ *   bytes, at most 5), the server is sending in clear (a listing or file
+ *   under PROT P). The client drops its TLS, writes nothing more on that
+ *   connection (queued D: send bytes are discarded; D: close still closes
+ *   it), reads everything to the end and records "E: data clear <n> bytes
+ *   sha256=<hex>" over all of it, as it would for clear data it expected -
+ *   so the oracle judges it (PROT_P_DATA_IS_TLS, by the transfer's final
+ *   reply) the same way on every path. Bytes that begin like a record and
+ *   then fail give "E: data failed <reason>".
  * - A final reply to a transfer command (RETR LIST NLST MLSD STOR APPE STOU)
  *   that got a 1xx reply, arriving while the client's data connection is
  *   still open, is recorded only after that connection's close - together

@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "ftps_err.h"
+#include "ftps_tls.h"
 #include "runner_int.h"
 
 static bool payload_is(const uint8_t *p, size_t n, const char *word) {
@@ -71,6 +72,7 @@ static void dc_reset(runner *r) {
   r->dtls = NULL;
   r->dc = DC_NONE;
   r->dfailed = r->dclose_wanted = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
+  r->drx_seen = r->dclear = false;
   ftps_buf_reset(&r->dplain);
   ftps_buf_reset(&r->dtx);
   r->dbytes = 0;
@@ -376,6 +378,11 @@ void runner_data_output(runner *r) {
   pull_dtls(r);
   if (!r->dfailed && !r->deof_wanted) {
     bool writable = r->dtls == NULL || tls_client_handshake_done(r->dtls);
+    if (r->dclear) {
+      /* The server answered the client's TLS in clear: the client sends
+       * nothing in clear that it meant to protect. */
+      ftps_buf_reset(&r->dplain);
+    }
     if (writable && r->dplain.len > 0) {
       int rc = r->dtls != NULL ? tls_client_write(r->dtls, r->dplain.data, r->dplain.len)
                                : ftps_buf_append(&r->dtx, r->dplain.data, r->dplain.len);
@@ -415,6 +422,7 @@ void runner_on_data_connected(runner *r) {
   r->dtls = NULL;
   r->dc = DC_OPEN;
   r->dfailed = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
+  r->drx_seen = r->dclear = false;
   ftps_buf_reset(&r->dtx);
   r->dbytes = 0;
   SHA256_Init(&r->dhash);
@@ -472,6 +480,18 @@ void runner_on_data(runner *r, const uint8_t *p, size_t n) {
   r->data_total += n;
   if (r->dc != DC_OPEN || r->dfailed)
     return; /* nobody reads it */
+  bool first = !r->drx_seen;
+  r->drx_seen = true;
+  if (first && r->dtls != NULL && !tls_client_handshake_done(r->dtls) &&
+      !ftps_tls_record_header_ok(p, n < FTPS_TLS_RECORD_HEADER ? n : FTPS_TLS_RECORD_HEADER)) {
+    /* The client started TLS and the server's first bytes are no TLS
+     * record: it is sending in clear (a listing or file under PROT P).
+     * The client reads it all to the end, so what moved in clear is
+     * recorded ("E: data clear") and judged (PROT_P_DATA_IS_TLS). */
+    tls_client_free(r->dtls);
+    r->dtls = NULL;
+    r->dclear = true;
+  }
   if (r->dtls == NULL) {
     SHA256_Update(&r->dhash, p, n);
     r->dbytes += n;

@@ -26,6 +26,9 @@ typedef enum rx_mode {
   RX_PLAIN,       /* server bytes are reply lines */
   RX_SWITCHING,   /* after 234: TLS records or plaintext lines */
   RX_TLS,         /* handshake done: every byte belongs to a record */
+  RX_CLOSING,     /* the client sent its close_notify: records until the
+                     server's close_notify, or plaintext from its first
+                     byte that is not a record */
 } rx_mode;
 
 /* The data connection offer the client last saw in a reply. */
@@ -78,6 +81,7 @@ struct runner {
   bool saw_234;           /* a 234 came since the last handshake began */
   bool hs_after_234;      /* the current handshake answers a 234 */
   tls_client *tls;        /* exists from T: handshake until TLS ends or fails */
+  bool tls_after_close;   /* "E: tls after close_notify" recorded */
   SSL_SESSION *ctl_session; /* newest control-connection session (owned) */
   bool closed_recorded;
   bool gave_up;
@@ -107,6 +111,8 @@ struct runner {
   dc_state dc;
   tls_client *dtls;       /* under PROT P */
   bool dfailed;           /* its TLS failed ("E: data failed" recorded) */
+  bool drx_seen;          /* bytes came from the server on this connection */
+  bool dclear;            /* the client wanted TLS, the server sent clear bytes */
   bool dpeer_closed;      /* the server's close_notify on it: the data has ended */
   bool dclose_wanted;     /* D: close played */
   bool deof_wanted;       /* everything queued; half-close once dtx is sent */

@@ -52,6 +52,10 @@ struct oracle {
   bool failed_went_on;     /* HANDSHAKE_FAIL_CLOSES reported for a reply */
   bool hs_failed, hs_421_seen, hs_closes_reported;
   bool server_ended_tls; /* "E: tls shutdown": the server's close_notify came */
+  /* "E: tls after close_notify": after the client's close_notify, replies
+   * still come inside the server's TLS stream (until "E: tls shutdown",
+   * "E: tls unterminated" or the close). */
+  bool tls_draining;
   close_reason closing;
   bool prot_refused_under_p; /* a PROT was refused while PROT P held */
   bool prot_kept_reported;
@@ -570,6 +574,13 @@ static void prelim_reply(oracle *o, unsigned code) {
 }
 
 static void reply_done(oracle *o, unsigned code) {
+  if (o->tls_draining) {
+    /* A reply inside the server's TLS stream after the client's
+     * close_notify (a 221 as its parting word): not plaintext, and not an
+     * answer to the plaintext commands that may follow. Left unjudged. */
+    o->reply_fallback = false;
+    return;
+  }
   if (o->hs_failed) {
     /* the server must be closing; first_line_checks judged this reply */
     o->reply_fallback = false;
@@ -694,7 +705,14 @@ static void event(oracle *o, const transcript_step *st) {
   transcript_event ev;
   if (transcript_event_parse(st, &ev) != 0)
     return;
+  if (ev.kind == TRANSCRIPT_EV_CLOSED || ev.kind == TRANSCRIPT_EV_TLS_SHUTDOWN ||
+      ev.kind == TRANSCRIPT_EV_TLS_UNTERMINATED || ev.kind == TRANSCRIPT_EV_TLS_ERROR ||
+      ev.kind == TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT)
+    o->tls_draining = false; /* the server's TLS stream is over */
   switch (ev.kind) {
+  case TRANSCRIPT_EV_TLS_AFTER_CLOSE_NOTIFY:
+    o->tls_draining = true;
+    break;
   case TRANSCRIPT_EV_CLOSED:
     server_closed(o);
     break;
@@ -785,6 +803,7 @@ static void event(oracle *o, const transcript_step *st) {
     }
     break;
   }
+  case TRANSCRIPT_EV_TLS_UNTERMINATED: /* plaintext follows; the state is PLAIN already */
   case TRANSCRIPT_EV_DATA_FAILED:
   case TRANSCRIPT_EV_LIMIT:
   case TRANSCRIPT_EV_UNKNOWN:

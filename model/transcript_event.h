@@ -15,6 +15,13 @@
  *   tls error plaintext <line>      the client's TLS failed on a reply line
  *                                   the server wrote in plaintext
  *   tls error <reason>              the client's control TLS failed otherwise
+ *   tls after close_notify          after the client's own close_notify the
+ *                                   server's TLS stream still carries data:
+ *                                   the S: lines that follow, up to the end
+ *                                   of that stream, came inside TLS
+ *   tls unterminated                after the client's own close_notify the
+ *                                   server wrote plaintext without sending
+ *                                   its close_notify: its TLS stream is over
  *   data tls <n> bytes sha256=<hex> a data connection ended; n bytes of
  *   data clear <n> bytes sha256=<hex>  plaintext received, under TLS or in clear
  *   data failed <reason>            a data connection was not established or
@@ -40,6 +47,8 @@ typedef enum transcript_event_kind {
   TRANSCRIPT_EV_TLS_SHUTDOWN,
   TRANSCRIPT_EV_TLS_ERROR_PLAINTEXT, /* rest: the line's first bytes */
   TRANSCRIPT_EV_TLS_ERROR,          /* rest: reason */
+  TRANSCRIPT_EV_TLS_AFTER_CLOSE_NOTIFY,
+  TRANSCRIPT_EV_TLS_UNTERMINATED,
   TRANSCRIPT_EV_DATA_TLS,           /* bytes, sha256 */
   TRANSCRIPT_EV_DATA_CLEAR,         /* bytes, sha256 */
   TRANSCRIPT_EV_DATA_FAILED,        /* rest: reason */

@@ -9,7 +9,11 @@
 #   3. against a fake FTPS server that answers a second AUTH TLS with 234:
 #      exit 1, NO_SECOND_234.fts saved, and that file replays with
 #      `ftpsfuzz run --connect --oracle` to the same violation;
-#      --concurrency 2 --rate 5 hold (the fake logs its connections).
+#      --concurrency 2 --rate 5 hold (the fake logs its connections);
+#   4. against a fake that answers the client's close_notify with its 221
+#      as an encrypted record, its own close_notify and a clean close: the
+#      record is read inside TLS, not as plaintext, and no finding
+#      (TLS_REQUIRED_STAYS_TLS was reported falsely).
 # Exit 77 (skipped) when python3 or openssl is missing.
 set -euo pipefail
 
@@ -58,6 +62,16 @@ def serve(conn, cid):
         while True:
             line = read_line(s)
             if line is None:
+                if mode == "bye" and tls:
+                    # the client's close_notify: a parting 221 inside TLS,
+                    # our close_notify, then the close
+                    s.sendall(b"221 bye\r\n")
+                    raw = s.unwrap()
+                    # a half-close, then read what the client still sends
+                    # (its PWD): closing with unread bytes would be a reset
+                    raw.shutdown(socket.SHUT_WR)
+                    while raw.recv(4096):
+                        pass
                 return
             time.sleep(0.05)  # a slow server: sequences overlap
             verb = line.split(" ")[0].upper()
@@ -73,6 +87,10 @@ def serve(conn, cid):
                 return
             elif verb == "NOOP":
                 s.sendall(b"200 ok\r\n")
+            elif verb == "USER" and mode == "bye":
+                s.sendall(b"331 password\r\n")
+            elif verb == "PASS" and mode == "bye":
+                s.sendall(b"230 in\r\n")
             elif verb in ("USER", "PASS"):
                 s.sendall(b"530 not logged in\r\n")
             else:
@@ -240,4 +258,21 @@ print("connections %d, at most %d at once, gaps %.3f s smallest, %.3f s mean"
 # connections would open about together).
 sys.exit(0 if peak == 2 and len(opens) > 5 and mean >= 0.19 and min(gaps) >= 0.1 else 1)
 EOF
+# --- 4. a parting 221 inside TLS after the client's close_notify -------------
+# (CCC refused, then the client ends TLS anyway and sends PWD in plaintext)
+start_fake bye bye
+printf 'C: AUTH TLS\nT: handshake\nC: USER u\nC: PASS p\nC: CCC\nT: close_notify\nC: PWD\nW: 300\n' \
+  >"$WORK/bye.fts"
+set +e
+"$FTPSFUZZ" run --connect "127.0.0.1:$FAKE_PORT" --timeout 3000 --oracle "$WORK/bye.fts" \
+  >"$WORK/bye.out" 2>"$WORK/bye.err"
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || fail "a 221 record after the client's close_notify: exit $rc: $(cat "$WORK/bye.err")"
+# what the server did, in order (the client's PWD and W: fall in between
+# wherever the timing puts them)
+grep -E '^(S|E): ' "$WORK/bye.out" | tr '\n' '|' |
+  grep -Fq 'E: tls after close_notify|S: 221 bye|E: tls shutdown|E: closed|' ||
+  fail "the 221 was not read inside TLS: $(cat "$WORK/bye.out")"
+echo "ok: a 221 record after the client's close_notify is read inside TLS: no finding"
 echo "PASS: test_check"

@@ -5,9 +5,14 @@
  * what the oracle relies on - a broken server's plaintext after 234 is
  * recorded, bare-LF and unterminated lines are kept, a reply written in
  * plaintext while TLS is on is told apart from other TLS errors - and that a
- * server that floods output or never goes quiet cannot hang the runner. */
+ * server that floods output or never goes quiet cannot hang the runner.
+ * The fuzz_sequence harness is linked in too, so a fake's bug is shown to be
+ * found by the harness itself, not only by the runner and the oracle. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -22,6 +27,10 @@
 #include "testlib.h"
 #include "transcript.h"
 
+/* the fuzz_sequence harness (harnesses/fuzz_sequence.c), linked in */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 typedef enum fake_mode {
   FAKE_OOPS,       /* vsftpd style: 234, then "500 OOPS" in plaintext */
   FAKE_LINES,      /* odd line endings, then close */
@@ -33,13 +42,22 @@ typedef enum fake_mode {
   FAKE_TLS_PLAIN,  /* a multi-line reply in plaintext */
   FAKE_TLS_LONG,   /* a plaintext reply line longer than the event shows */
   FAKE_TLS_JUNK,   /* bytes that are neither a record nor a reply */
+  /* TLS after 234, a login, PBSZ/PROT P accepted, PASV, and a listing sent
+   * in clear on the data connection (the client starts TLS on it): */
+  FAKE_TLS_DATA_CLEAR,
+  /* TLS after 234, a login; the client's close_notify is answered by an
+   * encrypted 221, the server's close_notify and the close: */
+  FAKE_TLS_BYE,
+  /* ... or by going on in plaintext, without its own close_notify: */
+  FAKE_TLS_UNTERMINATED,
 } fake_mode;
 
 static fake_mode mode;
 static SSL_CTX *tls_ctx; /* the fake's server context, built once */
 
 static bool tls_mode(void) {
-  return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK;
+  return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK ||
+         mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED;
 }
 
 struct ftps_session {
@@ -54,7 +72,20 @@ struct ftps_session {
   BIO *rbio, *wbio;  /* borrowed from |ssl| */
   char tline[256];   /* a command line read inside TLS */
   size_t tline_len;
+  /* FAKE_TLS_DATA_CLEAR: session events and the data connection */
+  ftps_event_type events[4];
+  size_t n_events;
+  bool attached;
+  uint8_t dout[64];  /* data output, in clear */
+  size_t dout_len;
+  bool transfer;     /* a LIST waits for the data connection's close */
+  size_t data_in;    /* bytes the client sent on the data connection */
 };
+
+static void push_event(ftps_session *s, ftps_event_type t) {
+  if (s->n_events < sizeof(s->events) / sizeof(s->events[0]))
+    s->events[s->n_events++] = t;
+}
 
 static void put(ftps_session *s, const char *text) {
   size_t n = strlen(text);
@@ -112,9 +143,41 @@ static void tls_start(ftps_session *s) {
   SSL_set_accept_state(s->ssl);
 }
 
+static void tls_reply(ftps_session *s, const char *text) {
+  SSL_write(s->ssl, text, (int)strlen(text));
+  tls_flush(s);
+}
+
+/* data_command answers FAKE_TLS_DATA_CLEAR's commands inside TLS. */
+static void data_command(ftps_session *s, const char *line) {
+  if (strncmp(line, "USER ", 5) == 0) {
+    tls_reply(s, "331 password\r\n");
+  } else if (strncmp(line, "PASS ", 5) == 0) {
+    tls_reply(s, "230 in\r\n");
+  } else if (strcmp(line, "PASV") == 0) {
+    tls_reply(s, "227 Entering Passive Mode (127,0,0,1,195,80)\r\n");
+    push_event(s, FTPS_EV_DATA_LISTEN);
+  } else if (strncmp(line, "LIST", 4) == 0 && s->attached) {
+    /* the bug: a listing in clear under PROT P, whatever the client's
+     * ClientHello said */
+    tls_reply(s, "150 listing\r\n");
+    static const char listing[] = "hello.txt\r\n";
+    memcpy(s->dout, listing, sizeof(listing) - 1);
+    s->dout_len = sizeof(listing) - 1;
+    s->transfer = true;
+    push_event(s, FTPS_EV_DATA_CLOSE);
+  } else {
+    tls_reply(s, "200 ok\r\n");
+  }
+}
+
 /* tls_command answers one command read inside TLS. */
 static void tls_command(ftps_session *s, const char *line) {
   static const char reply[] = "200 ok\r\n";
+  if (mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED) {
+    data_command(s, line);
+    return;
+  }
   if (strcmp(line, "STAT") != 0) {
     SSL_write(s->ssl, reply, (int)sizeof(reply) - 1);
     tls_flush(s);
@@ -143,8 +206,8 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
   }
   tls_flush(s);
   uint8_t buf[256];
-  int n;
-  while ((n = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
+  int n = 0;
+  while (!s->closed && (n = SSL_read(s->ssl, buf, sizeof(buf))) > 0) {
     for (int i = 0; i < n; i++) {
       if (buf[i] == '\n') {
         s->tline[s->tline_len > 0 && s->tline[s->tline_len - 1] == '\r' ? s->tline_len - 1
@@ -155,6 +218,22 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
         s->tline[s->tline_len++] = (char)buf[i];
       }
     }
+  }
+  if (mode == FAKE_TLS_BYE && !s->closed &&
+      SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN) {
+    /* the client's close_notify: a goodbye inside TLS, then ours */
+    tls_reply(s, "221 bye\r\n");
+    SSL_shutdown(s->ssl);
+    s->closed = true;
+  }
+  if (mode == FAKE_TLS_UNTERMINATED && SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN) {
+    /* the client's close_notify: plaintext from now on, no close_notify */
+    tls_flush(s);
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    s->after_234 = false;
+    ERR_clear_error();
+    return;
   }
   tls_flush(s);
   ERR_clear_error(); /* the client shares this thread's error queue */
@@ -223,9 +302,12 @@ void ftps_session_output_consume(ftps_session *s, size_t n) {
 }
 
 bool ftps_session_next_event(ftps_session *s, ftps_event *out) {
-  (void)s;
-  (void)out;
-  return false;
+  if (s->n_events == 0)
+    return false;
+  memset(out, 0, sizeof(*out));
+  out->type = s->events[0];
+  memmove(s->events, s->events + 1, --s->n_events * sizeof(s->events[0]));
+  return true;
 }
 
 uint64_t ftps_session_wake_time(const ftps_session *s) {
@@ -241,30 +323,36 @@ bool ftps_session_is_closed(const ftps_session *s) {
   return s->closed;
 }
 
-/* The fake never offers a data connection; the runner links these. */
+/* Only FAKE_TLS_DATA_CLEAR has a data connection (passive, in clear). */
 void ftps_session_data_listening(ftps_session *s, int status, uint16_t port) {
   (void)s, (void)status, (void)port;
 }
 
 int ftps_session_data_attach(ftps_session *s, const ftps_addr *peer) {
-  (void)s, (void)peer;
-  return FTPS_ERR_PERM;
+  (void)peer;
+  if (mode != FAKE_TLS_DATA_CLEAR)
+    return FTPS_ERR_PERM;
+  s->attached = true;
+  return 0;
 }
 
 int ftps_session_data_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *out_consumed) {
-  (void)s, (void)in, (void)len;
-  *out_consumed = 0;
+  (void)in;
+  s->data_in += len; /* the client's ClientHello: ignored, as the bug goes */
+  *out_consumed = len;
   return 0;
 }
 
 const uint8_t *ftps_session_data_output(const ftps_session *s, size_t *out_len) {
-  (void)s;
-  *out_len = 0;
-  return NULL;
+  *out_len = s->dout_len;
+  return s->dout;
 }
 
 void ftps_session_data_output_consume(ftps_session *s, size_t n) {
-  (void)s, (void)n;
+  if (n > s->dout_len)
+    n = s->dout_len;
+  memmove(s->dout, s->dout + n, s->dout_len - n);
+  s->dout_len -= n;
 }
 
 void ftps_session_data_eof(ftps_session *s) {
@@ -272,7 +360,27 @@ void ftps_session_data_eof(ftps_session *s) {
 }
 
 void ftps_session_data_closed(ftps_session *s) {
-  (void)s;
+  s->attached = false;
+  if (s->transfer) {
+    s->transfer = false;
+    tls_reply(s, "226 done\r\n");
+  }
+}
+
+/* The built-in policy, as server/ftps_session.c has it: the fuzz_sequence
+ * harness linked in here builds the built-in test configuration, and
+ * defining this keeps the real session out of the link. */
+ftps_policy ftps_policy_default(void) {
+  ftps_policy p = {
+      .tls_required_login = true,
+      .tls_required_data = true,
+      .anonymous = false,
+      .ccc_allowed = false,
+      .require_tls_reuse = true,
+      .max_login_failures = 3,
+      .login_fail_delay_ms = 1000,
+  };
+  return p;
 }
 
 /* judged: the oracle's first violation on the transcript |m| produces. */
@@ -361,6 +469,126 @@ static void test_plaintext_under_tls(void) {
   tls_ctx = NULL;
 }
 
+/* test_fuzz_sequence_finds runs the fuzz_sequence harness (linked in)
+ * on |script| in binary form against the current fake, in a child (a
+ * finding aborts), and checks it reports |finding|. */
+static void test_fuzz_sequence_finds(const char *script, const char *finding) {
+  transcript t;
+  char err[256];
+  uint8_t *bin = NULL;
+  size_t bin_len = 0;
+  transcript_init(&t);
+  CHECK_EQ_INT(transcript_parse_text(&t, script, strlen(script), "fake", err, sizeof(err)), 0);
+  CHECK_EQ_INT(transcript_encode_binary(&t, &bin, &bin_len), 0);
+  transcript_cleanup(&t);
+  int fds[2];
+  CHECK_EQ_INT(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    int argc = 0;
+    char **argv = NULL;
+    LLVMFuzzerInitialize(&argc, &argv);
+    LLVMFuzzerTestOneInput(bin, bin_len);
+    _exit(0); /* no finding */
+  }
+  close(fds[1]);
+  char out[16384];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(fds[0], out + got, sizeof(out) - 1 - got)) > 0)
+    got += (size_t)n;
+  out[got] = 0;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  free(bin);
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+  CHECK(strstr(out, finding) != NULL);
+  if (strstr(out, finding) == NULL)
+    fprintf(stderr, "fuzz_sequence said:\n%s\n", out);
+}
+
+/* Clear bytes on a protected data connection are seen (runner.h): the
+ * client started TLS under PROT P, the server answered with a listing in
+ * clear; the runner reads it to the end and records "E: data clear", and
+ * the oracle calls it PROT_P_DATA_IS_TLS at the transfer's 226. */
+static void test_clear_data_under_prot_p(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] = "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS x\n"
+                               "C: PBSZ 0\nC: PROT P\nC: PASV\nD: open\nC: LIST\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+  char *t = run(FAKE_TLS_DATA_CLEAR, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(!res.gave_up);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "C: USER alice\nS: 331 password\nC: PASS x\nS: 230 in\nC: PBSZ 0\nS: 200 ok\n"
+               "C: PROT P\nS: 200 ok\nC: PASV\nS: 227 Entering Passive Mode (127,0,0,1,195,80)\n"
+               "D: open\nC: LIST\nS: 150 listing\nE: data clear 11 bytes sha256="
+               "4dc18c15edb7e59d7b47162732576ddeee9b8158452bf5e9b94cc0330ea892d6\nS: 226 done\n");
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_TLS_DATA_CLEAR, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "PROT_P_DATA_IS_TLS");
+  test_fuzz_sequence_finds(script, "FINDING PROT_P_DATA_IS_TLS");
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
+/* The client's own close_notify (runner.h): a server that answers it with
+ * its 221 as an encrypted record and its own close_notify, then closes, is
+ * heard inside TLS - the 221 is a reply in the TLS stream, not plaintext -
+ * and nothing is found. */
+static void test_reply_after_client_close_notify(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] = "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS x\n"
+                               "T: close_notify\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+  char *t = run(FAKE_TLS_BYE, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "C: USER alice\nS: 331 password\nC: PASS x\nS: 230 in\nT: close_notify\n"
+               "E: tls after close_notify\nS: 221 bye\nE: tls shutdown\nE: closed\n");
+  free(t);
+  long n = judged(FAKE_TLS_BYE, script, &v);
+  if (n > 0)
+    fprintf(stderr, "%s %s\n", oracle_invariant_name(v.inv), v.why);
+  CHECK_EQ_INT(n, 0);
+
+  /* A server that goes on in plaintext without its close_notify: the first
+   * byte that is no record ends its TLS stream ("E: tls unterminated") and
+   * the replies are plaintext S: lines - judged as such: fine before a
+   * login, TLS_REQUIRED_STAYS_TLS once logged in under the built-in policy */
+  static const char anon[] = "C: AUTH TLS\nT: handshake\nT: close_notify\nC: NOOP\n";
+  t = run(FAKE_TLS_UNTERMINATED, anon, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(!res.gave_up);
+  CHECK_STR(t, "S: 220 fake\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\n"
+               "T: close_notify\nC: NOOP\nE: tls unterminated\nS: 200 ok\n");
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_TLS_UNTERMINATED, anon, &v), 0);
+  CHECK_EQ_INT(judged(FAKE_TLS_UNTERMINATED,
+                      "C: AUTH TLS\nT: handshake\nC: USER alice\nC: PASS x\nT: close_notify\n"
+                      "C: NOOP\n",
+                      &v),
+               1);
+  CHECK_STR(oracle_invariant_name(v.inv), "TLS_REQUIRED_STAYS_TLS");
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
 int main(void) {
   int rc;
   runner_result res;
@@ -412,5 +640,7 @@ int main(void) {
   free(t);
 
   test_plaintext_under_tls();
+  test_clear_data_under_prot_p();
+  test_reply_after_client_close_notify();
   return testlib_finish();
 }
