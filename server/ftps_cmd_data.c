@@ -187,6 +187,10 @@ void ftps_cmd_rest(ftps_session *s, const ftps_cmd *cmd) {
     v = v * 10 + (uint64_t)(cmd->arg[i] - '0');
   }
   if (!ok) {
+    /* A REST that came between an earlier one and the transfer cancels it
+     * even when refused: REST is for the command that immediately follows
+     * (RFC 3659 section 5.3), as the model says. */
+    s->data.rest_set = false;
     session_reply(s, 501, "REST needs a decimal byte offset.");
     return;
   }
