@@ -8,8 +8,8 @@
  *      (second AUTH, PROT X after PROT P, CCC, plaintext USER, PROT without
  *      PBSZ, garbage after 234, AUTH SSL/TLS-P then a transfer without PROT,
  *      with the client's usual data connection and with TLS forced on it to
- *      see the level the server really uses, a command pipelined behind
- *      AUTH, an overlong line);
+ *      see the level the server really uses, commands and a login
+ *      pipelined behind AUTH TLS/SSL and after CCC, an overlong line);
  *   2. the model's cover set (gen_cover against the in-process server built
  *      with the target's declared policy);
  *   3. |walks| random walks and |mutants| mutated cover scripts.

@@ -165,16 +165,6 @@ static bool failed_handshake_421(const transcript *got, size_t step) {
   return false;
 }
 
-static bool same_step_plaintext(const oracle *o, size_t step) {
-  for (size_t i = 0;; i++) {
-    const oracle_violation *v = oracle_violation_at(o, i);
-    if (!v)
-      return false;
-    if (v->inv == ORACLE_NO_PLAINTEXT_AFTER_234 && v->step == step)
-      return true;
-  }
-}
-
 long check_judge(const model_config *cfg, const transcript *got, bool *applies, bool *violated,
                  char (*why)[512]) {
   oracle *o = oracle_new(cfg, true);
@@ -210,13 +200,6 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
     if (!v)
       break;
     if ((unsigned)v->inv >= ORACLE_INVARIANT_COUNT)
-      continue;
-    /* A plaintext reply between 234 and the end of the handshake (vsftpd's
-     * "500 OOPS: <TLS error>") is NO_PLAINTEXT_AFTER_234; the oracle also
-     * pairs it with the bytes the client sent meanwhile and calls it an
-     * injection. The server did not run them (it failed the handshake on
-     * them), so the same reply is not counted twice. */
-    if (v->inv == ORACLE_NO_PIPELINED_INJECTION && same_step_plaintext(o, v->step))
       continue;
     if (v->inv == ORACLE_NO_PLAINTEXT_AFTER_234 && failed_handshake_421(got, v->step))
       continue;

@@ -428,6 +428,9 @@ static void play_handshake(runner *r) {
   }
   r->hs_after_234 = r->saw_234;
   r->saw_234 = false;
+  size_t pipelined = r->pipelined_tls;
+  r->pipelined_tls = 0;
+  runner_drop_tls_stream(r);
   if (r->mode == RX_PLAIN && r->line.len == 0)
     r->mode = RX_SWITCHING; /* a ClientHello without AUTH expects TLS back */
   r->drop_records = false;
@@ -454,7 +457,17 @@ static void play_handshake(runner *r) {
   if (r->tls == NULL || runner_stopped(r))
     return;
   r->t->ops->settle(r->t, r);
-  if (r->tls == NULL || runner_stopped(r) || tls_client_handshake_done(r->tls))
+  if (r->tls != NULL && !runner_stopped(r) && tls_client_handshake_done(r->tls)) {
+    /* The client pipelined command lines behind the AUTH: they were the
+     * start of the TLS stream. A server that runs them
+     * answers inside TLS with no command due; over TCP only a wait shows
+     * that, before the next step adds a reply that is due (in-process,
+     * settle already ran the server to quiescence). */
+    if (pipelined > 0 && r->t->ops->listen != NULL)
+      r->t->ops->listen(r->t, r);
+    return;
+  }
+  if (r->tls == NULL || runner_stopped(r))
     return;
   /* Neither side moves any more. */
   if (r->t->ops->closed(r->t)) {

@@ -83,7 +83,12 @@
  *   the start;
  * - the data connection offered last: passive after 227 to PASV or 229 to
  *   EPSV (the port is parsed from the reply), active after 200 to PORT or
- *   EPRT, none after ABOR, REIN, or once a data connection was closed.
+ *   EPRT, none after ABOR, REIN, or once a data connection was closed;
+ * - the TLS stream: after a 234 to an AUTH sent in plaintext, the command
+ *   lines pipelined behind that AUTH are the start of the TLS stream (RFC
+ *   4217 section 4), not commands: no reply to them is due, so the
+ *   handshake follows at once (replies to them are still paired with them
+ *   until the handshake starts, then they are forgotten).
  *
  * Data connections (D: steps):
  * - "D: open" opens the offered data connection. With none offered it
@@ -163,6 +168,12 @@
  *   step.
  * - W: steps are real sleeps, at most RUNNER_TCP_SLEEP_MAX ms each (a longer
  *   one is noted in a comment), during which bytes keep moving.
+ * - After a handshake that follows lines pipelined behind the AUTH (see
+ *   "the TLS stream" above), the runner keeps reading for |quiet_ms|
+ *   (default RUNNER_TCP_QUIET_DEFAULT) before the next step: a server that
+ *   ran those lines answers inside TLS with no command due, and the replies
+ *   are recorded before any the next step causes (in-process the pump to
+ *   quiescence does the same).
  * - Session events and |chunk| do not apply. */
 #ifndef RUNNER_H
 #define RUNNER_H
@@ -184,6 +195,7 @@
 #define RUNNER_DATA_MAX     (64ull << 20)   /* data-connection bytes received per run */
 #define RUNNER_TCP_TIMEOUT_DEFAULT 5000u    /* ms a TCP step may wait */
 #define RUNNER_TCP_SLEEP_MAX 10000u         /* ms of one W: step over TCP */
+#define RUNNER_TCP_QUIET_DEFAULT 400u       /* ms of the quiet wait after a handshake */
 #define RUNNER_PLAINTEXT_SHOWN 80u          /* bytes of a plaintext line in "tls error plaintext" */
 
 /* Return values of runner_run (negative: the run could not be done). */
@@ -207,6 +219,8 @@ typedef struct runner_options {
   void (*on_event)(void *ctx, const ftps_event *ev, size_t out_index);
   void *event_ctx;
   unsigned timeout_ms;        /* TCP: how long one step may wait; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
+  unsigned quiet_ms;          /* TCP: the quiet wait after a handshake that follows lines
+                                 written into the TLS stream; 0 = RUNNER_TCP_QUIET_DEFAULT */
 } runner_options;
 
 typedef struct runner_result {

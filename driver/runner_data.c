@@ -30,6 +30,15 @@ static void cmd_push(runner *r, const char *verb, char arg) {
   r->cmd_n++;
 }
 
+void runner_drop_tls_stream(runner *r) {
+  /* Only lines pipelined behind the AUTH are marked, and a server answers
+   * in order, so they are the oldest ones. */
+  while (r->cmd_n > 0 && r->cmds[r->cmd_head].tls_stream) {
+    r->cmd_head = (r->cmd_head + 1) % RUNNER_CMDS_MAX;
+    r->cmd_n--;
+  }
+}
+
 static runner_cmd *cmd_front(runner *r) {
   return r->cmd_n > 0 ? &r->cmds[r->cmd_head] : NULL;
 }
@@ -271,6 +280,14 @@ static void final_reply(runner *r, const runner_cmd *c, const uint8_t *p, size_t
      * starts nothing, so it changes nothing. */
     r->prot = 'C';
     r->offer = OFFER_NONE;
+    /* RFC 4217 section 4: after 234 the client starts TLS. What it
+     * pipelined behind the AUTH is the start of that TLS stream, not
+     * commands: a server must not answer them, so none is due and the
+     * client goes on to its handshake at once. */
+    for (size_t i = 0; i < r->cmd_n; i++)
+      r->cmds[(r->cmd_head + i) % RUNNER_CMDS_MAX].tls_stream = true;
+    r->pipelined_tls += r->cmd_n + r->cmd_untracked;
+    r->cmd_untracked = 0; /* too many to tell apart: forgotten */
   } else if (is_verb(c, "PASV") && strcmp(code, "227") == 0 && parse_pasv(p, n, &port)) {
     r->offer = OFFER_PASSIVE;
     r->offer_port = port;
@@ -327,6 +344,8 @@ bool runner_replies_due(const runner *r) {
   if (r->cmd_n + r->cmd_untracked == 0)
     return false;
   const runner_cmd *c = cmd_front_const(r);
+  if (c != NULL && c->tls_stream)
+    return false; /* the rest was pipelined behind it too: nothing is due */
   /* A started transfer with client work queued on its data connection (the
    * data TLS handshake, D: send bytes, a D: close): the client is busy. */
   if (c != NULL && c->prelim && (is_download(c) || is_upload(c)) && r->dc == DC_OPEN &&

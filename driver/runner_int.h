@@ -53,6 +53,7 @@ typedef struct runner_cmd {
   char arg;               /* first argument byte, upper case (PROT level) */
   bool prelim;            /* a 1xx reply came */
   bool data_done;         /* a data connection closed since the 1xx reply */
+  bool tls_stream;        /* pipelined behind an AUTH that got 234 (runner.h): not due */
 } runner_cmd;
 
 struct runner {
@@ -75,6 +76,11 @@ struct runner {
   bool drop_records;      /* after a failed handshake: records are discarded */
   bool await_close;       /* after a failed handshake: the server must close */
   bool saw_234;           /* a 234 came since the last handshake began */
+  /* Command lines pipelined behind an AUTH that got 234 (the start of the
+   * TLS stream, runner.h) since the last handshake began: after the
+   * handshake the TCP client listens for a quiet wait, so a reply to one of
+   * them (an injection) is recorded. */
+  size_t pipelined_tls;
   bool hs_after_234;      /* the current handshake answers a 234 */
   tls_client *tls;        /* exists from T: handshake until TLS ends or fails */
   SSL_SESSION *ctl_session; /* newest control-connection session (owned) */
@@ -156,6 +162,9 @@ void runner_data_output(runner *r);
  * send without further client action. */
 bool runner_replies_due(const runner *r);
 void runner_track_client(runner *r, const uint8_t *p, size_t n);
+/* runner_drop_tls_stream forgets the lines pipelined behind an AUTH that
+ * got 234 (the handshake starts now; they must never get a reply). */
+void runner_drop_tls_stream(runner *r);
 /* runner_track_reply follows one recorded S: line; runner_reply_held says
  * whether that line must wait for the data connection's close. */
 void runner_track_reply(runner *r, const uint8_t *p, size_t n);

@@ -9,7 +9,11 @@
 #   3. against a fake FTPS server that answers a second AUTH TLS with 234:
 #      exit 1, NO_SECOND_234.fts saved, and that file replays with
 #      `ftpsfuzz run --connect --oracle` to the same violation;
-#      --concurrency 2 --rate 5 hold (the fake logs its connections).
+#      --concurrency 2 --rate 5 hold (the fake logs its connections);
+#   4. against check_fake.py: commands pipelined behind AUTH that the server
+#      runs and answers inside TLS, or in plaintext before the handshake, are
+#      NO_PIPELINED_INJECTION (exit 1), the injected login shows, and a
+#      server that drops them passes those probes.
 # Exit 77 (skipped) when python3 or openssl is missing.
 set -euo pipefail
 
@@ -240,4 +244,75 @@ print("connections %d, at most %d at once, gaps %.3f s smallest, %.3f s mean"
 # connections would open about together).
 sys.exit(0 if peak == 2 and len(opens) > 5 and mean >= 0.19 and min(gaps) >= 0.1 else 1)
 EOF
+
+# --- 4. commands pipelined behind AUTH (CVE-2011-1575 class) ------------------
+# check_fake.py runs the lines it read with AUTH and answers them inside TLS
+# after the handshake (--inject tls) or in plaintext after the 234 (--inject
+# plain); without --inject it drops them, as a correct server does. It logs
+# anyone in, so the pipelined USER/PASS is an injected login that PWD over
+# TLS shows with a 257.
+start_check_fake() {
+  local name=$1
+  shift
+  python3 "$HERE/check_fake.py" "$WORK/$name.port" "$WORK/both.pem" "$WORK/$name.log" "$@" \
+    >"$WORK/$name.err" 2>&1 &
+  SERVER_PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    [ -s "$WORK/$name.port" ] && { FAKE_PORT=$(cat "$WORK/$name.port"); return 0; }
+    sleep 0.05
+  done
+  fail "fake $name did not start: $(cat "$WORK/$name.err")"
+}
+# check_fake NAME: runs check against the fake on FAKE_PORT; sets rc.
+check_fake() {
+  set +e
+  "$FTPSFUZZ" check "127.0.0.1:$FAKE_PORT" --policy tls-login=off,tls-data=off,ccc=on \
+    --user alice --pass wonderland --timeout 1000 --rate 0 --out "$WORK/$1" --transcripts \
+    >"$WORK/$1.out" 2>"$WORK/$1.err"
+  rc=$?
+  set -e
+}
+# verdict NAME PROBE: the progress line of one sequence.
+verdict() { grep -E "^\[[0-9]+/[0-9]+\] $2 " "$WORK/$1.err" || echo "(no line for $2)"; }
+# shows NAME PROBE REGEX: the probe's transcript, joined with '|', matches.
+shows() { tr '\n' '|' <"$WORK/$1/transcripts/$2.fts" | grep -q -E "$3"; }
+
+start_check_fake inject-tls --inject tls
+check_fake inject-tls
+[ "$rc" -eq 1 ] || fail "injection answered inside TLS: exit $rc: $(cat "$WORK/inject-tls.out")"
+[ "$(row NO_PIPELINED_INJECTION 5 "$WORK/inject-tls.out")" -ge 6 ] ||
+  fail "injection answered inside TLS not found by every AUTH probe: $(cat "$WORK/inject-tls.out")"
+for p in probe-pipelined-behind-auth probe-pipelined-noop-feat-behind-auth \
+  probe-pipelined-user-behind-auth probe-pipelined-login-behind-auth \
+  probe-pipelined-behind-auth-ssl probe-pipelined-prot-behind-auth \
+  probe-pipelined-behind-auth-after-ccc; do
+  verdict inject-tls $p | grep -q "VIOLATION.* NO_PIPELINED_INJECTION" ||
+    fail "inside TLS: $p: $(verdict inject-tls $p)"
+done
+shows inject-tls probe-pipelined-user-behind-auth "E: handshake ok\|S: 331 [^|]*\|C: NOOP" ||
+  fail "the reply inside TLS is not recorded before the next command (quiet wait)"
+shows inject-tls probe-pipelined-login-behind-auth "C: PWD\|S: 257 " ||
+  fail "the injected login (PWD answered 257) is not in the transcript"
+echo "ok: injection answered inside TLS found by 7 probes, the injected login shown, exit 1"
+
+start_check_fake inject-plain --inject plain
+check_fake inject-plain
+[ "$rc" -eq 1 ] || fail "injection answered in plaintext: exit $rc: $(cat "$WORK/inject-plain.out")"
+for p in probe-pipelined-behind-auth probe-pipelined-user-behind-auth \
+  probe-pipelined-login-behind-auth probe-pipelined-behind-auth-ssl \
+  probe-pipelined-behind-auth-after-ccc; do
+  verdict inject-plain $p | grep -q "VIOLATION.* NO_PIPELINED_INJECTION" ||
+    fail "in plaintext: $p: $(verdict inject-plain $p)"
+done
+shows inject-plain probe-pipelined-user-behind-auth "S: 234 [^|]*\|(T: handshake\|)?S: 331 " ||
+  fail "the plaintext reply between 234 and the handshake is not recorded"
+echo "ok: injection answered in plaintext before the handshake is NO_PIPELINED_INJECTION, exit 1"
+
+start_check_fake no-inject
+check_fake no-inject
+[ "$rc" -ne 1 ] || fail "a server that drops what is pipelined behind AUTH: exit 1: $(cat "$WORK/no-inject.out")"
+[ "$(row NO_PIPELINED_INJECTION 3 "$WORK/no-inject.out")" -ge 7 ] &&
+  [ "$(row NO_PIPELINED_INJECTION 5 "$WORK/no-inject.out")" -eq 0 ] ||
+  fail "a correct server: NO_PIPELINED_INJECTION not checked and passed: $(cat "$WORK/no-inject.out")"
+echo "ok: a server that drops pipelined commands passes the injection probes"
 echo "PASS: test_check"

@@ -33,13 +33,18 @@ typedef enum fake_mode {
   FAKE_TLS_PLAIN,  /* a multi-line reply in plaintext */
   FAKE_TLS_LONG,   /* a plaintext reply line longer than the event shows */
   FAKE_TLS_JUNK,   /* bytes that are neither a record nor a reply */
+  /* CVE-2011-1575 class: the lines pipelined behind AUTH TLS run (USER,
+   * PASS log in; PWD then answers 257): */
+  FAKE_INJECT_TLS,   /* after the handshake, answered inside TLS */
+  FAKE_INJECT_PLAIN, /* at once, in plaintext after the 234 */
 } fake_mode;
 
 static fake_mode mode;
 static SSL_CTX *tls_ctx; /* the fake's server context, built once */
 
 static bool tls_mode(void) {
-  return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK;
+  return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK ||
+         mode == FAKE_INJECT_TLS || mode == FAKE_INJECT_PLAIN;
 }
 
 struct ftps_session {
@@ -54,6 +59,9 @@ struct ftps_session {
   BIO *rbio, *wbio;  /* borrowed from |ssl| */
   char tline[256];   /* a command line read inside TLS */
   size_t tline_len;
+  char pipelined[256]; /* FAKE_INJECT_TLS: the lines behind AUTH, run after the handshake */
+  size_t pipelined_len;
+  bool logged_in;    /* an injected PASS ran */
 };
 
 static void put(ftps_session *s, const char *text) {
@@ -112,9 +120,48 @@ static void tls_start(ftps_session *s) {
   SSL_set_accept_state(s->ssl);
 }
 
+/* injected_reply runs a line pipelined behind AUTH: the bug. */
+static const char *injected_reply(ftps_session *s, const char *line) {
+  if (strncmp(line, "USER ", 5) == 0)
+    return "331 password please\r\n";
+  if (strncmp(line, "PASS ", 5) == 0) {
+    s->logged_in = true;
+    return "230 logged in\r\n";
+  }
+  return "200 ok\r\n";
+}
+
+/* run_pipelined answers each line of |p| (CRLF-terminated) by |tls|. */
+static void run_pipelined(ftps_session *s, const char *p, size_t n, bool tls) {
+  char line[256];
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\r')
+      continue;
+    if (p[i] != '\n') {
+      if (len + 1 < sizeof(line))
+        line[len++] = p[i];
+      continue;
+    }
+    line[len] = 0;
+    const char *reply = injected_reply(s, line);
+    if (tls)
+      SSL_write(s->ssl, reply, (int)strlen(reply));
+    else
+      put(s, reply);
+    len = 0;
+  }
+}
+
 /* tls_command answers one command read inside TLS. */
 static void tls_command(ftps_session *s, const char *line) {
   static const char reply[] = "200 ok\r\n";
+  if (strcmp(line, "PWD") == 0) {
+    const char *pwd = s->logged_in ? "257 \"/\"\r\n" : "530 log in first\r\n";
+    SSL_write(s->ssl, pwd, (int)strlen(pwd));
+    tls_flush(s);
+    return;
+  }
   if (strcmp(line, "STAT") != 0) {
     SSL_write(s->ssl, reply, (int)sizeof(reply) - 1);
     tls_flush(s);
@@ -140,6 +187,9 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
       ERR_clear_error();
       return;
     }
+    /* the lines read before TLS are taken as if they came inside it */
+    run_pipelined(s, s->pipelined, s->pipelined_len, true);
+    s->pipelined_len = 0;
   }
   tls_flush(s);
   uint8_t buf[256];
@@ -193,6 +243,22 @@ int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *ou
     if (s->line_len >= 9 && memcmp(s->line, "AUTH TLS\r", 9) == 0) {
       put(s, "234 go\r\n");
       s->after_234 = true;
+      s->line_len = 0;
+      /* the rest of this read: the bug keeps it as commands */
+      const char *rest = (const char *)in + i + 1;
+      size_t rest_len = len - i - 1;
+      if (mode == FAKE_INJECT_PLAIN) {
+        run_pipelined(s, rest, rest_len, false);
+        *out_consumed = len;
+        return 0;
+      }
+      if (mode == FAKE_INJECT_TLS && rest_len <= sizeof(s->pipelined)) {
+        memcpy(s->pipelined, rest, rest_len);
+        s->pipelined_len = rest_len;
+        *out_consumed = len;
+        return 0;
+      }
+      continue;
     } else {
       put(s, "200 ok\r\n");
     }
@@ -361,6 +427,48 @@ static void test_plaintext_under_tls(void) {
   tls_ctx = NULL;
 }
 
+/* An injection (lines pipelined behind AUTH TLS run by the server) is
+ * recorded and judged NO_PIPELINED_INJECTION whether the server answers
+ * them inside TLS after the handshake or in plaintext before it; the
+ * injected login shows on PWD. */
+static void test_injection(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] =
+      "C: AUTH TLS\\r\\nUSER alice\\r\\nPASS wonderland\nT: handshake\nC: PWD\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+
+  char *t = run(FAKE_INJECT_TLS, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(t, "S: 234 go\nT: handshake\nE: handshake ok\nS: 331 password please\n"
+                  "S: 230 logged in\nC: PWD\nS: 257 \"/\"\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_TLS, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+
+  t = run(FAKE_INJECT_PLAIN, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(t, "S: 234 go\nS: 331 password please\nS: 230 logged in\nT: handshake\n"
+                  "E: handshake ok\nC: PWD\nS: 257 \"/\"\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_PLAIN, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+
+  /* a harmless command behind AUTH, answered inside TLS with nothing due */
+  static const char noop[] = "C: AUTH TLS\\r\\nNOOP\nT: handshake\n";
+  t = run(FAKE_INJECT_TLS, noop, &rc, &res);
+  CHECK(strstr(t, "E: handshake ok\nS: 200 ok\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_TLS, noop, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
 int main(void) {
   int rc;
   runner_result res;
@@ -412,5 +520,6 @@ int main(void) {
   free(t);
 
   test_plaintext_under_tls();
+  test_injection();
   return testlib_finish();
 }
