@@ -17,7 +17,8 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
-          "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--oracle] SCRIPT.fts\n"
+          "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--tls-min V] [--tls-max V]\n"
+          "                    [--oracle] SCRIPT.fts\n"
           "\n"
           "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
           "test configuration; '# config: key=value' comment lines adjust its policy)\n"
@@ -40,9 +41,12 @@ static void usage(FILE *out) {
           "                 relative PATHs are relative to FILE's directory\n"
           "  --connect HOST:PORT  play against a live server over TCP instead (IPv6 as\n"
           "                 [ADDR]:PORT); passive data connections only; '# config:'\n"
-          "                 lines then only tell --oracle the server's policy\n"
+          "                 lines then only tell --oracle the server's policy;\n"
+          "                 ftps://HOST:PORT: implicit TLS (handshake before the greeting)\n"
           "  --timeout MS   over --connect: how long one step may wait for the server\n"
           "                 (default 5000); a silent server gives 'E: timeout'\n"
+          "  --tls-min, --tls-max V  the TLS versions the client offers (1.2 or 1.3;\n"
+          "                 default 1.2 to 1.3)\n"
           "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
           "oracle violation, a runner limit hit or a timeout, 2 bad usage, a bad\n"
           "script (FILE:LINE: what was expected) or no connection.\n");
@@ -98,13 +102,14 @@ static int parse_hostport(const char *s, char *host, size_t host_len, char *port
 
 /* judge runs the oracle over |t| with the model policy matching the server's
  * policy. Returns 0 (OK), 1 (a violation, printed) or -1 (out of memory). */
-static int judge(const transcript *t, const ftps_policy *p) {
+static int judge(const transcript *t, const ftps_policy *p, bool implicit_tls) {
   model_policy mp = model_policy_default();
   mp.tls_login = p->tls_required_login;
   mp.tls_data = p->tls_required_data;
   mp.anon = p->anonymous;
   mp.ccc = p->ccc_allowed;
   model_config mc = model_config_make(MODEL_PROFILE_DEFAULT, &mp);
+  mc.implicit_tls = implicit_tls;
   oracle_violation v;
   long n = oracle_check_transcript(t, &mc, false, &v);
   if (n < 0) {
@@ -144,9 +149,13 @@ int cmd_run(int argc, char **argv) {
       }
       i++;
     } else if (!strcmp(argv[i], "--connect")) {
-      if (i + 1 >= argc ||
-          parse_hostport(argv[i + 1], host, sizeof(host), port, sizeof(port)) != 0) {
-        fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT or [ADDR]:PORT\n");
+      const char *hp = i + 1 < argc ? argv[i + 1] : NULL;
+      if (hp != NULL && !strncmp(hp, "ftps://", 7)) {
+        opt.implicit_tls = true; /* TLS from the first byte */
+        hp += 7;
+      }
+      if (hp == NULL || parse_hostport(hp, host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT, [ADDR]:PORT or ftps://HOST:PORT\n");
         return CLI_USAGE;
       }
       connect = argv[++i];
@@ -157,6 +166,13 @@ int cmd_run(int argc, char **argv) {
         return CLI_USAGE;
       }
       opt.timeout_ms = (unsigned)ms;
+      i++;
+    } else if (!strcmp(argv[i], "--tls-min") || !strcmp(argv[i], "--tls-max")) {
+      uint16_t *v = argv[i][7] == 'i' ? &opt.tls_min : &opt.tls_max;
+      if (i + 1 >= argc || runner_tls_version_parse(argv[i + 1], v) != 0) {
+        fprintf(stderr, "ftpsfuzz run: %s expects 1.2 or 1.3\n", argv[i]);
+        return CLI_USAGE;
+      }
       i++;
     } else if (!strcmp(argv[i], "--oracle")) {
       use_oracle = true;
@@ -184,6 +200,10 @@ int cmd_run(int argc, char **argv) {
   }
   if (connect == NULL && opt.timeout_ms != 0) {
     fprintf(stderr, "ftpsfuzz run: --timeout applies only with --connect\n");
+    return CLI_USAGE;
+  }
+  if (opt.tls_min != 0 && opt.tls_max != 0 && opt.tls_min > opt.tls_max) {
+    fprintf(stderr, "ftpsfuzz run: --tls-min is above --tls-max\n");
     return CLI_USAGE;
   }
   if (path == NULL) {
@@ -248,7 +268,7 @@ int cmd_run(int argc, char **argv) {
     rc = CLI_USAGE;
     break;
   }
-  if (use_oracle && r >= 0 && judge(&out, &cfg.server.policy) != 0 && rc == CLI_OK)
+  if (use_oracle && r >= 0 && judge(&out, &cfg.server.policy, opt.implicit_tls) != 0 && rc == CLI_OK)
     rc = CLI_FINDING;
 out:
   if (cfg_ready)

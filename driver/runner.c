@@ -120,6 +120,8 @@ void runner_timeout(runner *r) {
   runner_rec_event(r, "timeout");
   r->gave_up = true;
   r->res->timed_out = true;
+  r->res->data_tls_stalled = r->dc == DC_OPEN && r->dtls != NULL && !r->dfailed &&
+                             !tls_client_handshake_done(r->dtls);
 }
 
 /* buf_add appends or gives up on the named limit. */
@@ -198,6 +200,15 @@ static void tls_drop(runner *r) {
   keep_session(r);
   tls_client_free(r->tls);
   r->tls = NULL;
+}
+
+tls_client *runner_tls_new(runner *r, SSL_SESSION *resume) {
+  tls_client *c = tls_client_new_resume(resume);
+  if (c != NULL && tls_client_set_versions(c, r->opt->tls_min, r->opt->tls_max) != 0) {
+    tls_client_free(c); /* checked in runner_init_versions: not reached */
+    c = NULL;
+  }
+  return c;
 }
 
 SSL_SESSION *runner_ctl_session(runner *r) {
@@ -421,7 +432,7 @@ static void play_handshake(runner *r) {
     runner_rec_comment(r, " skipped: TLS already active");
     return;
   }
-  r->tls = tls_client_new();
+  r->tls = runner_tls_new(r, NULL);
   if (r->tls == NULL) {
     r->err = RUNNER_ERR_NOMEM;
     return;
@@ -580,6 +591,10 @@ static void play(runner *r, const transcript *script) {
     }
     runner_rec(r, st->kind, st->data, st->len);
   }
+  if (r->opt->implicit_tls) {
+    runner_rec_comment(r, " implicit TLS: handshake before the greeting");
+    play_handshake(r);
+  }
   settle(r);
   for (; i < script->n && r->err == 0; i++) {
     const transcript_step *st = &script->steps[i];
@@ -628,6 +643,23 @@ static void runner_init(runner *r, const runner_options *opt, runner_result *res
   runner_data_init(r);
 }
 
+int runner_tls_version_parse(const char *s, uint16_t *out) {
+  if (strcmp(s, "1.2") == 0)
+    *out = TLS1_2_VERSION;
+  else if (strcmp(s, "1.3") == 0)
+    *out = TLS1_3_VERSION;
+  else
+    return -1;
+  return 0;
+}
+
+/* versions_ok: the options' TLS version bounds are ones the client knows. */
+static bool versions_ok(const runner_options *o) {
+  bool min_ok = o->tls_min == 0 || o->tls_min == TLS1_2_VERSION || o->tls_min == TLS1_3_VERSION;
+  bool max_ok = o->tls_max == 0 || o->tls_max == TLS1_2_VERSION || o->tls_max == TLS1_3_VERSION;
+  return min_ok && max_ok && (o->tls_min == 0 || o->tls_max == 0 || o->tls_min <= o->tls_max);
+}
+
 /* runner_finish frees the runner and judges the expectations. */
 static int runner_finish(runner *r, const transcript *script) {
   r->res->gave_up = r->gave_up;
@@ -662,7 +694,7 @@ int runner_run(const ftps_server *server, const transcript *script, const runner
   if (res == NULL)
     res = &local_res;
   memset(res, 0, sizeof(*res));
-  if (server == NULL || script == NULL || out == NULL)
+  if (server == NULL || script == NULL || out == NULL || (opt != NULL && !versions_ok(opt)))
     return RUNNER_ERR_INVAL;
   runner_init(&r, opt != NULL ? opt : &defaults, res, out);
   /* The header comes before the greeting, so the session starts in play(). */
@@ -683,7 +715,8 @@ int runner_run_tcp(const char *host, const char *port, const transcript *script,
   if (res == NULL)
     res = &local_res;
   memset(res, 0, sizeof(*res));
-  if (host == NULL || port == NULL || script == NULL || out == NULL)
+  if (host == NULL || port == NULL || script == NULL || out == NULL ||
+      (opt != NULL && !versions_ok(opt)))
     return RUNNER_ERR_INVAL;
   runner_init(&r, opt != NULL ? opt : &defaults, res, out);
   r.tcp = true;

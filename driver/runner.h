@@ -69,6 +69,11 @@
  * - Expectations: if the script holds any S: or E: line, the sequence of S:/E:
  *   lines produced must equal the script's exactly; otherwise the run is a
  *   mismatch and a diff (expected vs got, with line numbers) goes to |diag|.
+ * - Implicit TLS (|implicit_tls|, `ftps://`): after the leading comments the
+ *   runner records the comment "# implicit TLS: handshake before the
+ *   greeting" and plays a T: handshake at once (its E: line follows); the
+ *   greeting and everything after it are read inside TLS. A T: handshake of
+ *   the script then finds TLS active (skipped, above).
  * - Session events (ftps_session_next_event) are not printed - the transcript
  *   is the client's view - but are passed to |on_event|.
  *
@@ -138,6 +143,11 @@
  *                               really uses (implicit protection after AUTH
  *                               SSL); the transcript's other lines are
  *                               unchanged, so the oracle judges as usual
+ *     data_handshake=early|late start data TLS as soon as the data connection
+ *                               is established (early), or only once the
+ *                               transfer command got its 1xx reply (late;
+ *                               D: send/close wait for it) - servers differ,
+ *                               and one that expects the other order hangs
  *   A malformed one makes the run fail with RUNNER_ERR_INVAL, naming the
  *   script line on |diag|.
  *
@@ -221,6 +231,10 @@ typedef struct runner_options {
   unsigned timeout_ms;        /* TCP: how long one step may wait; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
   unsigned quiet_ms;          /* TCP: the quiet wait after a handshake that follows lines
                                  written into the TLS stream; 0 = RUNNER_TCP_QUIET_DEFAULT */
+  uint16_t tls_min, tls_max;  /* TLS versions the client offers on control and data
+                                 (TLS1_2_VERSION, TLS1_3_VERSION); 0 = tls_client.h's */
+  bool implicit_tls;          /* implicit FTPS: the client's handshake starts the
+                                 connection, before the greeting (see below) */
 } runner_options;
 
 typedef struct runner_result {
@@ -229,6 +243,7 @@ typedef struct runner_result {
   bool closed;                /* "E: closed" was recorded */
   bool gave_up;               /* TLS error, runner limit or timeout */
   bool timed_out;             /* TCP: "E: timeout" was recorded */
+  bool data_tls_stalled;      /* TCP: ... while a data TLS handshake was under way */
   char limit[32];             /* which limit, "" if none */
   unsigned mismatch_line;     /* script line of the first mismatching expectation (0: none/end) */
   size_t steps_played;        /* client steps played */
@@ -262,6 +277,11 @@ int runner_run_tcp(const char *host, const char *port, const transcript *script,
  * NULL) to the script line of the first mismatch (0 when the script ran out). */
 bool runner_compare(const transcript *script, const transcript *got, const char *script_name,
                     FILE *diag, unsigned *out_line);
+
+/* runner_tls_version_parse reads "1.2" or "1.3" (for tls_min/tls_max)
+ * into TLS1_2_VERSION / TLS1_3_VERSION. Returns 0, or -1 for anything
+ * else (|*out| unchanged). */
+int runner_tls_version_parse(const char *s, uint16_t *out);
 
 /* runner_has_expectations reports whether |script| holds any S: or E: line. */
 bool runner_has_expectations(const transcript *script);

@@ -94,6 +94,7 @@ struct runner {
   bool data_tls_reuse;
   bool data_close_notify;
   runner_data_prot data_prot;
+  bool data_hs_late;      /* data_handshake=late: data TLS starts after the 1xx */
 
   /* what the client knows from its commands and the replies */
   uint8_t cmdline[RUNNER_CMDLINE_MAX];
@@ -111,6 +112,7 @@ struct runner {
   /* the client's side of the data connection */
   dc_state dc;
   tls_client *dtls;       /* under PROT P */
+  bool dtls_wanted;       /* data_handshake=late: TLS waits for the transfer's 1xx */
   bool dfailed;           /* its TLS failed ("E: data failed" recorded) */
   bool dpeer_closed;      /* the server's close_notify on it: the data has ended */
   bool dclose_wanted;     /* D: close played */
@@ -148,6 +150,9 @@ bool runner_waiting(const runner *r);
 /* runner_ctl_session: the control connection's newest session (borrowed),
  * or NULL. */
 SSL_SESSION *runner_ctl_session(runner *r);
+/* runner_tls_new makes a TLS client with the options' version bounds,
+ * offering |resume| (may be NULL); NULL on allocation failure. */
+tls_client *runner_tls_new(runner *r, SSL_SESSION *resume);
 /* runner_release_hold records the reply lines held for a data close. */
 void runner_release_hold(runner *r);
 

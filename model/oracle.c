@@ -150,6 +150,8 @@ oracle *oracle_new(const model_config *cfg, bool all) {
   o->permissive = model_config_make(MODEL_PROFILE_RFC, NULL);
   o->all = all;
   o->st = model_initial();
+  if (cfg->implicit_tls)
+    o->st.sec = MODEL_SEC_SECURE; /* TLS from the first byte (implicit FTPS) */
   oracle_framer_reset(&o->framer);
   queue_push(o, MODEL_EV_GREETING); /* the greeting answers the connection */
   return o;

@@ -521,5 +521,20 @@ int main(void) {
 
   test_plaintext_under_tls();
   test_injection();
+
+  /* TLS version bounds the client does not know are refused up front */
+  runner_options bad = runner_options_default();
+  bad.tls_min = 0x0999;
+  transcript s, o;
+  transcript_init(&s);
+  transcript_init(&o);
+  ftps_server none;
+  memset(&none, 0, sizeof(none));
+  CHECK_EQ_INT(runner_run(&none, &s, &bad, &o, NULL), RUNNER_ERR_INVAL);
+  bad.tls_min = TLS1_3_VERSION;
+  bad.tls_max = TLS1_2_VERSION;
+  CHECK_EQ_INT(runner_run(&none, &s, &bad, &o, NULL), RUNNER_ERR_INVAL);
+  transcript_cleanup(&s);
+  transcript_cleanup(&o);
   return testlib_finish();
 }
