@@ -253,6 +253,9 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
       return 0;
     }
   }
+  /* A target that refuses AUTH TLS but takes AUTH SSL (check_conn) */
+  if (c->auth_ssl && vlen && v0 == 0 && ieq(verb, vlen, "AUTH") && ieq(arg, alen, "TLS"))
+    return puts_(s, "AUTH SSL");
   if (vlen && v0 == 0 && ieq(verb, vlen, "USER") && alen == 5 && !memcmp(arg, "alice", 5)) {
     if (puts_(s, "USER ") != 0)
       return -1;
@@ -321,8 +324,8 @@ static int add_cwd(transcript *out, const char *base) {
   return transcript_addf(out, TRANSCRIPT_C, "CWD %s/upload", base) == 0 ? 0 : -1;
 }
 
-int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
-                bool *out_touches) {
+static int adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
+                 bool *out_touches) {
   int rc = -1;
   ftps_buf old;
   adapt_state s;
@@ -436,5 +439,22 @@ out:
   free(tls_at);
   ftps_buf_cleanup(&old);
   ftps_buf_cleanup(&s.out);
+  return rc;
+}
+
+int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
+                bool *out_touches) {
+  if (!c->implicit)
+    return adapt(c, in, out, out_touches);
+  /* Implicit TLS: adapted as written (the login after the AUTH counts as
+   * under TLS), then played without the AUTH and its handshake. */
+  if (!check_conn_implicit_keeps(in))
+    return 2;
+  transcript tmp;
+  transcript_init(&tmp);
+  int rc = adapt(c, in, &tmp, out_touches);
+  if (rc == 0 && check_conn_implicit_strip(&tmp, out) != 0)
+    rc = -1;
+  transcript_cleanup(&tmp);
   return rc;
 }

@@ -138,6 +138,7 @@ int check_write_outputs(const check_report *r, const check_options *o, const cha
           "  \"policy\": {\"tls_login\": %s, \"tls_data\": %s, \"anonymous\": %s, \"ccc\": %s},\n",
           p->tls_login ? "true" : "false", p->tls_data ? "true" : "false",
           p->anon ? "true" : "false", p->ccc ? "true" : "false");
+  check_conn_write_json(f, o, r);
   fprintf(f, "  \"logged_in\": %s,\n  \"working_directory\": ", r->logged_in ? "true" : "false");
   json_str(f, r->base);
   fprintf(f, ",\n  \"cleanup_ok\": %s,\n  \"note\": ", r->cleanup_ok ? "true" : "false");

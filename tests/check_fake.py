@@ -11,6 +11,15 @@ the behaviours `ftpsfuzz check` must tell apart:
                   handshake, answered inside TLS (CVE-2011-1575 class)
   --inject plain  ... run at once, answered in plaintext after the 234
   (default: they are dropped, as a correct server does)
+  --implicit      implicit FTPS: TLS from the first byte, the greeting inside
+  --auth-ssl-only AUTH TLS is refused (504), AUTH SSL works
+  --data-drop-early
+                  under PROT P, bytes the client sent on the data connection
+                  before the 150 reply are discarded (a ClientHello sent at
+                  connect is lost: that data handshake hangs)
+  --control-tls-min V, --data-tls-max V
+                  bound the TLS versions (1.2, 1.3) of the control / data
+                  connections (python ssl minimum_version/maximum_version)
 """
 import argparse
 import os
@@ -25,6 +34,11 @@ ap.add_argument("portfile")
 ap.add_argument("cert")
 ap.add_argument("log")
 ap.add_argument("--inject", choices=["none", "tls", "plain"], default="none")
+ap.add_argument("--implicit", action="store_true")
+ap.add_argument("--auth-ssl-only", action="store_true")
+ap.add_argument("--data-drop-early", action="store_true")
+ap.add_argument("--control-tls-min", choices=["1.2", "1.3"])
+ap.add_argument("--data-tls-max", choices=["1.2", "1.3"])
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -36,11 +50,16 @@ def note(text):
         log.write("%.6f %s\n" % (time.monotonic(), text))
 
 
-def server_ctx(maximum=None):
+VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def server_ctx(minimum=None, maximum=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert)
+    if minimum is not None:
+        ctx.minimum_version = VERSIONS[minimum]
     if maximum is not None:
-        ctx.maximum_version = maximum
+        ctx.maximum_version = VERSIONS[maximum]
     return ctx
 
 
@@ -73,7 +92,7 @@ class Conn:
         return line.rstrip(b"\r").decode("latin-1")
 
     def start_tls(self):
-        self.s = server_ctx().wrap_socket(self.s, server_side=True)
+        self.s = server_ctx(minimum=args.control_tls_min).wrap_socket(self.s, server_side=True)
         self.tls = True
         self.pbsz = False
         self.prot = "C"
@@ -83,7 +102,7 @@ class Conn:
         if self.tls:
             self.send("503 TLS already on\r\n")
             return
-        if mech not in ("TLS", "SSL", "TLS-C"):
+        if mech not in ("TLS", "SSL", "TLS-C") or (args.auth_ssl_only and mech != "SSL"):
             self.send("504 unknown mechanism\r\n")
             return
         self.send("234 go ahead\r\n")
@@ -101,12 +120,27 @@ class Conn:
             if raw.strip():
                 self.command(raw.rstrip(b"\r").decode("latin-1"))
 
-    def data_sock(self):
+    def data_accept(self):
         c, _ = self.pasv.accept()
+        c.settimeout(5)
         self.pasv.close()
         self.pasv = None
+        if self.prot == "P" and args.data_drop_early:
+            time.sleep(0.05)
+            c.setblocking(False)
+            try:
+                while c.recv(65536):
+                    pass
+            except BlockingIOError:
+                pass
+            c.settimeout(5)
+            note("data-drained %d" % self.cid)
+        return c
+
+    def data_sock(self, c):
         if self.prot == "P":
-            c = server_ctx().wrap_socket(c, server_side=True)
+            c = server_ctx(maximum=args.data_tls_max).wrap_socket(c, server_side=True)
+            note("data-tls %s %d" % (c.version(), self.cid))
         return c
 
     def command(self, line):
@@ -157,12 +191,16 @@ class Conn:
             if not self.logged_in or not self.pasv:
                 self.send("425 use PASV first\r\n" if self.logged_in else "530 log in first\r\n")
                 return
-            self.send("150 here it comes\r\n")
             try:
-                d = self.data_sock()
+                d = self.data_accept()
+                self.send("150 here it comes\r\n")
+                d = self.data_sock(d)
                 d.sendall(b"-rw-r--r-- 1 ftp ftp 6 Jan 1 00:00 hello.txt\r\n")
                 if isinstance(d, ssl.SSLSocket):
-                    d = d.unwrap()
+                    try:
+                        d.unwrap()  # our close_notify; the client may just close
+                    except (OSError, ssl.SSLError):
+                        pass
                 d.close()
                 note("data %s %d" % (self.prot, self.cid))
                 self.send("226 done\r\n")
@@ -191,6 +229,8 @@ def serve(sock, cid):
     c = Conn(sock, cid)
     try:
         sock.settimeout(10)
+        if args.implicit:
+            c.start_tls()
         c.send("220 fake ready\r\n")
         while True:
             c.command(c.line())
