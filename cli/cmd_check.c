@@ -18,7 +18,7 @@ static int usage(FILE *f) {
           "usage: ftpsfuzz check [ftps://]HOST:PORT [--user U --pass P] [--profile rfc|default]\n"
           "         [--policy SPEC] [--walks N] [--seed S] [--mutants N] [--out DIR]\n"
           "         [--concurrency N] [--rate R] [--timeout MS] [--transcripts] [--quiet]\n"
-          "         [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
+          "         [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--quiet-wait MS]\n"
           "\n"
           "Judge a live FTPS server (explicit TLS, RFC 4217; ftps://HOST:PORT for implicit\n"
           "TLS, where the sequences about AUTH are left out) with the model: play the\n"
@@ -46,6 +46,9 @@ static int usage(FILE *f) {
           "  --transcripts      also write every transcript to DIR/transcripts/\n"
           "  --tls-min, --tls-max V  the TLS versions offered on control and data\n"
           "                     connections (1.2 or 1.3; default 1.2 to 1.3)\n"
+          "  --quiet-wait MS    how long to listen after a handshake behind which commands\n"
+          "                     were pipelined, for replies the server should never send\n"
+          "                     (default 400)\n"
           "  --quiet            no progress lines on standard error\n"
           "Only HOST is ever contacted (resolved once); passive data connections go to\n"
           "it, PORT/EPRT name this host's own address.\n"
@@ -204,6 +207,13 @@ int cmd_check(int argc, char **argv) {
         fprintf(stderr, "ftpsfuzz check: %s expects 1.2 or 1.3, got '%s'\n", a, v);
         return CLI_USAGE;
       }
+    } else if (!strcmp(a, "--quiet-wait")) {
+      uint64_t ms;
+      if (parse_u64(v, 60000, &ms) != 0 || ms == 0) {
+        fprintf(stderr, "ftpsfuzz check: --quiet-wait expects 1..60000 ms, got '%s'\n", v);
+        return CLI_USAGE;
+      }
+      conn.quiet_ms = (unsigned)ms;
     } else if (!strcmp(a, "--rate")) {
       char *end = NULL;
       errno = 0;

@@ -18,7 +18,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
           "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--tls-min V] [--tls-max V]\n"
-          "                    [--oracle] SCRIPT.fts\n"
+          "                    [--quiet-wait MS] [--oracle] SCRIPT.fts\n"
           "\n"
           "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
           "test configuration; '# config: key=value' comment lines adjust its policy)\n"
@@ -47,6 +47,8 @@ static void usage(FILE *out) {
           "                 (default 5000); a silent server gives 'E: timeout'\n"
           "  --tls-min, --tls-max V  the TLS versions the client offers (1.2 or 1.3;\n"
           "                 default 1.2 to 1.3)\n"
+          "  --quiet-wait MS  over --connect: how long to listen after a handshake behind\n"
+          "                 which commands were pipelined (default 400)\n"
           "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
           "oracle violation, a runner limit hit or a timeout, 2 bad usage, a bad\n"
           "script (FILE:LINE: what was expected) or no connection.\n");
@@ -174,6 +176,14 @@ int cmd_run(int argc, char **argv) {
         return CLI_USAGE;
       }
       i++;
+    } else if (!strcmp(argv[i], "--quiet-wait")) {
+      size_t ms = 0;
+      if (i + 1 >= argc || parse_chunk(argv[i + 1], &ms) != 0 || ms > 60000) {
+        fprintf(stderr, "ftpsfuzz run: --quiet-wait expects milliseconds, 1..60000\n");
+        return CLI_USAGE;
+      }
+      opt.quiet_ms = (unsigned)ms;
+      i++;
     } else if (!strcmp(argv[i], "--oracle")) {
       use_oracle = true;
     } else if (!strcmp(argv[i], "--config")) {
@@ -198,8 +208,9 @@ int cmd_run(int argc, char **argv) {
                     "not apply\n");
     return CLI_USAGE;
   }
-  if (connect == NULL && opt.timeout_ms != 0) {
-    fprintf(stderr, "ftpsfuzz run: --timeout applies only with --connect\n");
+  if (connect == NULL && (opt.timeout_ms != 0 || opt.quiet_ms != 0)) {
+    fprintf(stderr, "ftpsfuzz run: --%s applies only with --connect\n",
+            opt.timeout_ms != 0 ? "timeout" : "quiet-wait");
     return CLI_USAGE;
   }
   if (opt.tls_min != 0 && opt.tls_max != 0 && opt.tls_min > opt.tls_max) {

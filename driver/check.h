@@ -65,6 +65,7 @@ const char *check_origin_name(check_origin o);
 typedef struct check_conn {
   uint16_t tls_min, tls_max; /* TLS versions offered (TLS1_2_VERSION..); 0 = default */
   bool implicit;             /* ftps://: TLS from the first byte, greeting inside it */
+  unsigned quiet_ms;         /* runner_options.quiet_ms; 0 = default */
 } check_conn;
 
 typedef struct check_options {

@@ -15,6 +15,7 @@ runner_options check_conn_runner_options(const check_options *o) {
   opt.tls_min = o->conn.tls_min;
   opt.tls_max = o->conn.tls_max;
   opt.implicit_tls = o->conn.implicit;
+  opt.quiet_ms = o->conn.quiet_ms;
   return opt;
 }
 
