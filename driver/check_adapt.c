@@ -42,6 +42,10 @@ typedef struct adapt_state {
   const check_adapt_ctx *c;
   ftps_buf out; /* the new stream */
   bool needs_login, touches_fixture;
+  /* An AUTH line was sent in plaintext and no handshake followed yet: the
+   * lines behind it belong to the TLS stream (pipelined), so a login among
+   * them is no login - nothing may be written after it in plaintext. */
+  bool auth_pending;
 } adapt_state;
 
 static bool ieq(const uint8_t *a, size_t n, const char *b) {
@@ -215,6 +219,8 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
   const uint8_t *arg = p + a0;
   size_t alen = n - a0;
   bool clean = !has_control(p, n);
+  if (li->tls)
+    s->auth_pending = false;
 
   /* Writes: confined to the working directory, in canonical form. */
   if (mentions_write_verb(p, n)) {
@@ -253,6 +259,8 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
       return 0;
     }
   }
+  if (vlen && v0 == 0 && ieq(verb, vlen, "AUTH") && !li->tls)
+    s->auth_pending = true;
   /* A target that refuses AUTH TLS but takes AUTH SSL (check_conn) */
   if (c->auth_ssl && vlen && v0 == 0 && ieq(verb, vlen, "AUTH") && ieq(arg, alen, "TLS"))
     return puts_(s, "AUTH SSL");
@@ -269,7 +277,7 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
     s->needs_login = true;
     if (!c->pass)
       return puts_(s, "PASS x");
-    li->cwd_after = have_base;
+    li->cwd_after = have_base && !s->auth_pending;
     if (puts_(s, "PASS ") != 0)
       return -1;
     return puts_(s, c->pass);
