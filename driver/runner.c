@@ -205,7 +205,7 @@ static void tls_drop(runner *r) {
 tls_client *runner_tls_new(runner *r, SSL_SESSION *resume) {
   tls_client *c = tls_client_new_resume(resume);
   if (c != NULL && tls_client_set_versions(c, r->opt->tls_min, r->opt->tls_max) != 0) {
-    tls_client_free(c); /* checked in runner_init_versions: not reached */
+    tls_client_free(c); /* versions_ok() let only known bounds in: not reached */
     c = NULL;
   }
   return c;
@@ -470,10 +470,10 @@ static void play_handshake(runner *r) {
   r->t->ops->settle(r->t, r);
   if (r->tls != NULL && !runner_stopped(r) && tls_client_handshake_done(r->tls)) {
     /* The client pipelined command lines behind the AUTH: they were the
-     * start of the TLS stream. A server that runs them
-     * answers inside TLS with no command due; over TCP only a wait shows
-     * that, before the next step adds a reply that is due (in-process,
-     * settle already ran the server to quiescence). */
+     * start of the TLS stream. A server that runs them answers inside TLS
+     * with no command due; over TCP only a wait shows that, before the next
+     * step adds a reply that is due (in-process, settle already ran the
+     * server to quiescence). */
     if (pipelined > 0 && r->t->ops->listen != NULL)
       r->t->ops->listen(r->t, r);
     return;
