@@ -15,11 +15,13 @@
 
 static int usage(FILE *f) {
   fprintf(f,
-          "usage: ftpsfuzz check HOST:PORT [--user U --pass P] [--profile rfc|default]\n"
+          "usage: ftpsfuzz check [ftps://]HOST:PORT [--user U --pass P] [--profile rfc|default]\n"
           "         [--policy SPEC] [--walks N] [--seed S] [--mutants N] [--out DIR]\n"
           "         [--concurrency N] [--rate R] [--timeout MS] [--transcripts] [--quiet]\n"
+          "         [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--quiet-wait MS]\n"
           "\n"
-          "Judge a live FTPS server (explicit TLS, RFC 4217) with the model: play the\n"
+          "Judge a live FTPS server (explicit TLS, RFC 4217; ftps://HOST:PORT for implicit\n"
+          "TLS, where the sequences about AUTH are left out) with the model: play the\n"
           "targeted probes, the model's cover set for the declared policy and optional\n"
           "random walks and mutated sequences, each on a fresh connection with real TLS\n"
           "on control and data connections, and judge every transcript with the oracle.\n"
@@ -42,6 +44,11 @@ static int usage(FILE *f) {
           "  --timeout MS       how long one step may wait for the server (default 5000);\n"
           "                     a silent server is reported, not waited on\n"
           "  --transcripts      also write every transcript to DIR/transcripts/\n"
+          "  --tls-min, --tls-max V  the TLS versions offered on control and data\n"
+          "                     connections (1.2 or 1.3; default 1.2 to 1.3)\n"
+          "  --quiet-wait MS    how long to listen after a handshake behind which commands\n"
+          "                     were pipelined, for replies the server should never send\n"
+          "                     (default 400)\n"
           "  --quiet            no progress lines on standard error\n"
           "Only HOST is ever contacted (resolved once); passive data connections go to\n"
           "it, PORT/EPRT name this host's own address.\n"
@@ -122,6 +129,8 @@ int cmd_check(int argc, char **argv) {
   uint64_t walks = 0, mutants = 0, seed = 1, conc = 1, timeout = 5000;
   double rate = 20;
   bool quiet = false;
+  check_conn conn;
+  memset(&conn, 0, sizeof(conn));
   char err[512];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -193,6 +202,18 @@ int cmd_check(int argc, char **argv) {
         fprintf(stderr, "ftpsfuzz check: --timeout expects 10..600000 ms, got '%s'\n", v);
         return CLI_USAGE;
       }
+    } else if (!strcmp(a, "--tls-min") || !strcmp(a, "--tls-max")) {
+      if (runner_tls_version_parse(v, a[7] == 'i' ? &conn.tls_min : &conn.tls_max) != 0) {
+        fprintf(stderr, "ftpsfuzz check: %s expects 1.2 or 1.3, got '%s'\n", a, v);
+        return CLI_USAGE;
+      }
+    } else if (!strcmp(a, "--quiet-wait")) {
+      uint64_t ms;
+      if (parse_u64(v, 60000, &ms) != 0 || ms == 0) {
+        fprintf(stderr, "ftpsfuzz check: --quiet-wait expects 1..60000 ms, got '%s'\n", v);
+        return CLI_USAGE;
+      }
+      conn.quiet_ms = (unsigned)ms;
     } else if (!strcmp(a, "--rate")) {
       char *end = NULL;
       errno = 0;
@@ -208,6 +229,10 @@ int cmd_check(int argc, char **argv) {
   }
   if (!pass && user)
     pass = getenv("FTPSFUZZ_CHECK_PASS");
+  if (conn.tls_min && conn.tls_max && conn.tls_min > conn.tls_max) {
+    fprintf(stderr, "ftpsfuzz check: --tls-min is above --tls-max\n");
+    return CLI_USAGE;
+  }
   if (!target) {
     fprintf(stderr, "ftpsfuzz check: expected a target HOST:PORT\n");
     return usage(stderr);
@@ -221,8 +246,14 @@ int cmd_check(int argc, char **argv) {
     return CLI_USAGE;
   }
   char host[256], port[8], addr[64];
-  if (split_target(target, host, sizeof(host), port, sizeof(port)) != 0) {
-    fprintf(stderr, "ftpsfuzz check: expected HOST:PORT or [ADDR]:PORT, got '%s'\n", target);
+  const char *hostport = target;
+  if (!strncmp(target, "ftps://", 7)) {
+    conn.implicit = true; /* TLS from the first byte (implicit FTPS) */
+    hostport = target + 7;
+  }
+  if (split_target(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
+    fprintf(stderr, "ftpsfuzz check: expected [ftps://]HOST:PORT or [ADDR]:PORT, got '%s'\n",
+            target);
     return CLI_USAGE;
   }
   if (resolve_once(host, port, addr, sizeof(addr)) != 0)
@@ -242,6 +273,7 @@ int cmd_check(int argc, char **argv) {
   o.rate = rate;
   o.timeout_ms = (unsigned)timeout;
   o.log = quiet ? NULL : stderr;
+  o.conn = conn;
   if (keep) {
     if (!out_dir) {
       fprintf(stderr, "ftpsfuzz check: --transcripts needs --out DIR\n");
@@ -281,6 +313,9 @@ int cmd_check(int argc, char **argv) {
          target, addr, port, profile == MODEL_PROFILE_RFC ? "rfc" : "default",
          o.model.policy.tls_login ? "on" : "off", o.model.policy.tls_data ? "on" : "off",
          o.model.policy.anon ? "on" : "off", o.model.policy.ccc ? "on" : "off");
+  char conn_desc[256];
+  check_conn_describe(&o, r, conn_desc, sizeof(conn_desc));
+  printf("connection: %s\n", conn_desc);
   check_print_table(r, stdout);
   if (r->base[0])
     printf("working directory %s: %s\n", r->base,

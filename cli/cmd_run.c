@@ -18,7 +18,8 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
-          "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--oracle] SCRIPT.fts\n"
+          "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--tls-min V] [--tls-max V]\n"
+          "                    [--quiet-wait MS] [--oracle] SCRIPT.fts\n"
           "\n"
           "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
           "test configuration; '# config: key=value' comment lines adjust its policy)\n"
@@ -41,9 +42,14 @@ static void usage(FILE *out) {
           "                 relative PATHs are relative to FILE's directory\n"
           "  --connect HOST:PORT  play against a live server over TCP instead (IPv6 as\n"
           "                 [ADDR]:PORT); passive data connections only; '# config:'\n"
-          "                 lines then only tell --oracle the server's policy\n"
+          "                 lines then only tell --oracle the server's policy;\n"
+          "                 ftps://HOST:PORT: implicit TLS (handshake before the greeting)\n"
           "  --timeout MS   over --connect: how long one step may wait for the server\n"
           "                 (default 5000); a silent server gives 'E: timeout'\n"
+          "  --tls-min, --tls-max V  the TLS versions the client offers (1.2 or 1.3;\n"
+          "                 default 1.2 to 1.3)\n"
+          "  --quiet-wait MS  over --connect: how long to listen after a handshake behind\n"
+          "                 which commands were pipelined (default 400)\n"
           "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
           "oracle violation, a runner limit hit or a timeout, 2 bad usage, a bad\n"
           "script (FILE:LINE: what was expected) or no connection.\n");
@@ -122,9 +128,13 @@ int cmd_run(int argc, char **argv) {
       }
       i++;
     } else if (!strcmp(argv[i], "--connect")) {
-      if (i + 1 >= argc ||
-          parse_hostport(argv[i + 1], host, sizeof(host), port, sizeof(port)) != 0) {
-        fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT or [ADDR]:PORT\n");
+      const char *hp = i + 1 < argc ? argv[i + 1] : NULL;
+      if (hp != NULL && !strncmp(hp, "ftps://", 7)) {
+        opt.implicit_tls = true; /* TLS from the first byte */
+        hp += 7;
+      }
+      if (hp == NULL || parse_hostport(hp, host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT, [ADDR]:PORT or ftps://HOST:PORT\n");
         return CLI_USAGE;
       }
       connect = argv[++i];
@@ -135,6 +145,21 @@ int cmd_run(int argc, char **argv) {
         return CLI_USAGE;
       }
       opt.timeout_ms = (unsigned)ms;
+      i++;
+    } else if (!strcmp(argv[i], "--tls-min") || !strcmp(argv[i], "--tls-max")) {
+      uint16_t *v = argv[i][7] == 'i' ? &opt.tls_min : &opt.tls_max;
+      if (i + 1 >= argc || runner_tls_version_parse(argv[i + 1], v) != 0) {
+        fprintf(stderr, "ftpsfuzz run: %s expects 1.2 or 1.3\n", argv[i]);
+        return CLI_USAGE;
+      }
+      i++;
+    } else if (!strcmp(argv[i], "--quiet-wait")) {
+      size_t ms = 0;
+      if (i + 1 >= argc || parse_chunk(argv[i + 1], &ms) != 0 || ms > 60000) {
+        fprintf(stderr, "ftpsfuzz run: --quiet-wait expects milliseconds, 1..60000\n");
+        return CLI_USAGE;
+      }
+      opt.quiet_ms = (unsigned)ms;
       i++;
     } else if (!strcmp(argv[i], "--oracle")) {
       use_oracle = true;
@@ -160,8 +185,13 @@ int cmd_run(int argc, char **argv) {
                     "not apply\n");
     return CLI_USAGE;
   }
-  if (connect == NULL && opt.timeout_ms != 0) {
-    fprintf(stderr, "ftpsfuzz run: --timeout applies only with --connect\n");
+  if (connect == NULL && (opt.timeout_ms != 0 || opt.quiet_ms != 0)) {
+    fprintf(stderr, "ftpsfuzz run: --%s applies only with --connect\n",
+            opt.timeout_ms != 0 ? "timeout" : "quiet-wait");
+    return CLI_USAGE;
+  }
+  if (opt.tls_min != 0 && opt.tls_max != 0 && opt.tls_min > opt.tls_max) {
+    fprintf(stderr, "ftpsfuzz run: --tls-min is above --tls-max\n");
     return CLI_USAGE;
   }
   if (path == NULL) {
@@ -188,6 +218,7 @@ int cmd_run(int argc, char **argv) {
   opt.diag = stderr;
   play_target target = {.server = connect != NULL ? NULL : &cfg, .host = host, .port = port};
   judge_config jc = play_judge_config(&target);
+  jc.implicit_tls = opt.implicit_tls;
   int r = play_script(&target, &opt, use_oracle ? &jc : NULL, &script, path, &out, &pr, err,
                       sizeof(err));
   res = pr.run;

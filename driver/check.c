@@ -141,6 +141,7 @@ static int build_plan(const check_options *o, const check_adapt_ctx *ac, plan *p
     if (a < 0)
       goto out;
     r->dropped_login += a == 1;
+    r->dropped_implicit += a == 2;
   }
   for (size_t i = 0; i < cover.n; i++) {
     snprintf(name, sizeof(name), "cover-%zu", i + 1);
@@ -148,6 +149,7 @@ static int build_plan(const check_options *o, const check_adapt_ctx *ac, plan *p
     if (a < 0)
       goto out;
     r->dropped_login += a == 1;
+    r->dropped_implicit += a == 2;
   }
   for (size_t i = 0; i < extra.n; i++) {
     bool walk = i < o->walks;
@@ -157,6 +159,7 @@ static int build_plan(const check_options *o, const check_adapt_ctx *ac, plan *p
     if (a < 0)
       goto out;
     r->dropped_login += a == 1;
+    r->dropped_implicit += a == 2;
   }
   rc = 0;
 out:
@@ -291,19 +294,27 @@ static void *worker(void *arg) {
     const item *it = &sh->p->items[idx];
     transcript got;
     runner_result res;
-    runner_options opt = runner_options_default();
-    opt.timeout_ms = sh->o->timeout_ms;
+    runner_options opt = check_conn_runner_options(sh->o);
     opt.script_name = it->name;
     memset(&res, 0, sizeof(res));
     transcript_init(&got);
     pace(sh);
-    int rr = runner_run_tcp(sh->o->host, sh->o->port, &it->script, &opt, &got, &res);
+    int retry = 0;
+    int rr = check_conn_play(sh->o, &it->script, &opt, &got, &res, &retry);
+    if (retry) {
+      pthread_mutex_lock(&sh->mu);
+      sh->r->data_retries++;
+      sh->r->data_retry_ok += retry == 2;
+      pthread_mutex_unlock(&sh->mu);
+    }
     if (rr == RUNNER_ERR_NOMEM || rr == RUNNER_ERR_INVAL) {
       transcript_cleanup(&got);
       sh->err = CHECK_ERR_NOMEM;
       break;
     }
-    if (check_judge(&sh->o->model, &got, applies, violated, why) < 0) {
+    model_config judged_as = sh->o->model;
+    judged_as.implicit_tls = sh->o->conn.implicit; /* the oracle starts SECURE */
+    if (check_judge(&judged_as, &got, applies, violated, why) < 0) {
       transcript_cleanup(&got);
       sh->err = CHECK_ERR_NOMEM;
       break;
@@ -348,15 +359,18 @@ static void local_address(const char *host, const char *port, char *out, size_t 
   freeaddrinfo(ai);
 }
 
-/* reachable plays "QUIT" once: can the target be reached at all? */
-static bool reachable(const check_options *o) {
+/* reachable plays "QUIT" once: can the target be reached at all?
+ * |*greeted|: a reply came (the FTP greeting). */
+static bool reachable(const check_options *o, bool *greeted) {
   transcript s, got;
-  runner_options opt = runner_options_default();
-  opt.timeout_ms = o->timeout_ms;
+  runner_options opt = check_conn_runner_options(o);
   transcript_init(&s);
   transcript_init(&got);
   bool ok = transcript_add(&s, TRANSCRIPT_C, "QUIT", 4) == 0 &&
             runner_run_tcp(o->host, o->port, &s, &opt, &got, NULL) != RUNNER_ERR_CONNECT;
+  *greeted = false;
+  for (size_t i = 0; i < got.n; i++)
+    *greeted |= got.steps[i].kind == TRANSCRIPT_S;
   transcript_cleanup(&s);
   transcript_cleanup(&got);
   return ok;
@@ -377,16 +391,24 @@ int check_run(const check_options *o, check_report *r) {
   pthread_mutex_init(&sh.mu, NULL);
   sh.o = o;
 
-  if (!reachable(o)) {
+  bool greeted = false;
+  if (!reachable(o, &greeted)) {
     snprintf(r->setup_note, sizeof(r->setup_note), "cannot connect to %s port %s", o->host,
              o->port);
     rc = CHECK_ERR_CONNECT;
     goto out;
   }
+  if (greeted && !o->conn.implicit && check_conn_auth_ssl_only(o)) {
+    r->auth_ssl = true;
+    if (o->log)
+      fprintf(o->log, "check: AUTH TLS refused, AUTH SSL accepted: the sequences use AUTH SSL\n");
+  }
   ac.user = o->user;
   ac.pass = o->pass;
+  ac.auth_ssl = r->auth_ssl;
   ac.base = "";
   ac.no_plain_secret = o->model.policy.tls_login;
+  ac.implicit = o->conn.implicit;
   local_address(o->host, o->port, ac.local_ip, sizeof(ac.local_ip), &ac.ipv6);
   if (o->user && o->pass) {
     site = calloc(1, sizeof(*site));
@@ -396,7 +418,8 @@ int check_run(const check_options *o, check_report *r) {
     site->port = o->port;
     site->user = o->user;
     site->pass = o->pass;
-    site->timeout_ms = o->timeout_ms;
+    site->opt = check_conn_runner_options(o);
+    site->auth_ssl = r->auth_ssl;
     site->plain_ok = !o->model.policy.tls_login;
     uint8_t rnd[4];
     char dirname[64];

@@ -8,8 +8,8 @@
  *      (second AUTH, PROT X after PROT P, CCC, plaintext USER, PROT without
  *      PBSZ, garbage after 234, AUTH SSL/TLS-P then a transfer without PROT,
  *      with the client's usual data connection and with TLS forced on it to
- *      see the level the server really uses, a command pipelined behind
- *      AUTH, an overlong line);
+ *      see the level the server really uses, commands and a login
+ *      pipelined behind AUTH TLS/SSL and after CCC, an overlong line);
  *   2. the model's cover set (gen_cover against the in-process server built
  *      with the target's declared policy);
  *   3. |walks| random walks and |mutants| mutated cover scripts.
@@ -42,6 +42,7 @@
 #include "gen.h"
 #include "model.h"
 #include "oracle.h"
+#include "runner.h"
 #include "transcript.h"
 
 #define CHECK_CONCURRENCY_MAX 16u
@@ -59,6 +60,14 @@ typedef enum check_origin {
 
 const char *check_origin_name(check_origin o);
 
+/* How the checker reaches the target (check_conn.c). The caller sets the
+ * TLS version bounds and |implicit|; check_run finds the rest. */
+typedef struct check_conn {
+  uint16_t tls_min, tls_max; /* TLS versions offered (TLS1_2_VERSION..); 0 = default */
+  bool implicit;             /* ftps://: TLS from the first byte, greeting inside it */
+  unsigned quiet_ms;         /* runner_options.quiet_ms; 0 = default */
+} check_conn;
+
 typedef struct check_options {
   const char *host;          /* numeric address (resolved once by the caller) */
   const char *port;          /* decimal */
@@ -72,6 +81,7 @@ typedef struct check_options {
   FILE *log;                 /* progress lines; NULL = quiet */
   const char *transcripts_dir; /* if set (an existing directory): every transcript
                                   is written there as <name>.fts */
+  check_conn conn;           /* TLS versions, implicit TLS */
 } check_options;
 
 /* The shortest violating sequence of one invariant. */
@@ -93,6 +103,10 @@ typedef struct check_inv_stats {
 typedef struct check_report {
   check_inv_stats inv[ORACLE_INVARIANT_COUNT];
   size_t planned, played, dropped_login, timeouts, connect_failures, limits;
+  size_t dropped_implicit;   /* sequences about AUTH, not played on implicit TLS */
+  bool auth_ssl;             /* AUTH TLS refused, AUTH SSL taken: sequences used it */
+  size_t data_retries;       /* a data TLS handshake hung: played again, started late */
+  size_t data_retry_ok;      /* ... and then it did not hang */
   size_t by_origin[CHECK_MUTANT + 1];
   char base[CHECK_BASE_MAX]; /* working directory on the server ("" = none) */
   bool setup_ok, cleanup_ok, logged_in;
@@ -125,6 +139,47 @@ void check_print_table(const check_report *r, FILE *out);
 int check_write_outputs(const check_report *r, const check_options *o, const char *dir,
                         char *err, size_t err_len);
 
+/* --- reaching the target (check_conn.c) --- */
+
+/* check_conn_runner_options: the runner options every connection of the
+ * run uses (step timeout, TLS versions, implicit TLS). */
+runner_options check_conn_runner_options(const check_options *o);
+/* check_conn_describe writes what applied to the connections, for the
+ * table header and report.json: "TLS 1.2-1.3", "implicit TLS, TLS 1.2-1.2". */
+void check_conn_describe(const check_options *o, const check_report *r, char *out,
+                         size_t out_len);
+/* check_conn_version_name: "1.2", "1.3" or "any" (0). */
+const char *check_conn_version_name(uint16_t v);
+/* check_conn_write_json writes the "connection" member of report.json
+ * (with a trailing comma and newline). */
+void check_conn_write_json(FILE *f, const check_options *o, const check_report *r);
+
+/* check_conn_auth_ssl_only: the target refuses "AUTH TLS" with a 4xx/5xx
+ * but answers "AUTH SSL" with 234 and a handshake that completes (two
+ * connections). False when AUTH TLS works or neither does. */
+bool check_conn_auth_ssl_only(const check_options *o);
+
+/* check_conn_play plays |script| like runner_run_tcp with |opt|. When a
+ * data TLS handshake hung until the step timeout (data_tls_stalled) and the
+ * script does not set data_handshake itself, it plays the script once more
+ * with "# client: data_handshake=late" in front (the handshake after the
+ * transfer command's 1xx instead of at connect) and keeps that run if its
+ * data handshake did not hang. |*out_retry|: 0 no retry, 1 retried in vain,
+ * 2 retried and the late handshake worked. Returns runner_run_tcp's value
+ * for the run kept. */
+int check_conn_play(const check_options *o, const transcript *script, const runner_options *opt,
+                    transcript *got, runner_result *res, int *out_retry);
+
+/* check_conn_implicit_keeps: |t| (a script for explicit TLS) also makes
+ * sense on an implicit-TLS connection - its first client step is "C: AUTH
+ * TLS" or "C: AUTH SSL" alone, followed by "T: handshake", and no other
+ * handshake follows (scripts about the upgrade itself, pipelining behind
+ * AUTH, plaintext before TLS, do not apply). */
+bool check_conn_implicit_keeps(const transcript *t);
+/* check_conn_implicit_strip appends |in| to |out| without that first AUTH
+ * and its handshake. 0 or -1 (out of memory). */
+int check_conn_implicit_strip(const transcript *in, transcript *out);
+
 /* --- the targeted probes (check_probes.c) --- */
 
 /* check_probes appends the probe scripts (written for the built-in test
@@ -142,6 +197,8 @@ typedef struct check_adapt_ctx {
   bool ipv6;                 /* the target is IPv6 */
   bool no_plain_secret;      /* TLS is required for login: a login line sent in
                                 plaintext carries a wrong password, not |pass| */
+  bool implicit;             /* implicit TLS: see check_conn_implicit_keeps */
+  bool auth_ssl;             /* "AUTH TLS" lines become "AUTH SSL" */
 } check_adapt_ctx;
 
 /* check_adapt appends to |out| an adapted copy of the client steps and
@@ -149,12 +206,16 @@ typedef struct check_adapt_ctx {
  * password replaced by the given ones, /pub and /upload mapped under the
  * working directory, a "CWD <base>/upload" after each successful-login line
  * and before each STOU, write commands confined to the working directory,
- * PORT/EPRT pointing at the checker's own address. Write boundaries and TLS
+ * PORT/EPRT pointing at the checker's own address, AUTH TLS as AUTH SSL
+ * when the target only takes that. Write boundaries and TLS
  * steps stay where they were, so pipelined and split writes stay pipelined
  * and split. |*out_touches| (may be NULL) says whether a write command names
- * a file of <base>/pub (the fixture must then be restored). Returns 0, 1 if
- * the sequence needs a login and no credentials were given (|out| is then
- * unspecified), or -1 (out of memory). */
+ * a file of <base>/pub (the fixture must then be restored). Under
+ * |implicit| the leading AUTH and its handshake are left out, and a script
+ * that check_conn_implicit_keeps refuses is dropped. Returns 0, 1 if the
+ * sequence needs a login and no credentials were given, 2 if it is about
+ * AUTH and the target uses implicit TLS (|out| is unspecified for 1 and 2),
+ * or -1 (out of memory). */
 int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
                 bool *out_touches);
 

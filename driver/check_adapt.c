@@ -42,6 +42,10 @@ typedef struct adapt_state {
   const check_adapt_ctx *c;
   ftps_buf out; /* the new stream */
   bool needs_login, touches_fixture;
+  /* An AUTH line was sent in plaintext and no handshake followed yet: the
+   * lines behind it belong to the TLS stream (pipelined), so a login among
+   * them is no login - nothing may be written after it in plaintext. */
+  bool auth_pending;
 } adapt_state;
 
 static bool ieq(const uint8_t *a, size_t n, const char *b) {
@@ -215,6 +219,8 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
   const uint8_t *arg = p + a0;
   size_t alen = n - a0;
   bool clean = !has_control(p, n);
+  if (li->tls)
+    s->auth_pending = false;
 
   /* Writes: confined to the working directory, in canonical form. */
   if (mentions_write_verb(p, n)) {
@@ -253,6 +259,11 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
       return 0;
     }
   }
+  if (vlen && v0 == 0 && ieq(verb, vlen, "AUTH") && !li->tls)
+    s->auth_pending = true;
+  /* A target that refuses AUTH TLS but takes AUTH SSL (check_conn) */
+  if (c->auth_ssl && vlen && v0 == 0 && ieq(verb, vlen, "AUTH") && ieq(arg, alen, "TLS"))
+    return puts_(s, "AUTH SSL");
   if (vlen && v0 == 0 && ieq(verb, vlen, "USER") && alen == 5 && !memcmp(arg, "alice", 5)) {
     if (puts_(s, "USER ") != 0)
       return -1;
@@ -266,7 +277,7 @@ static int rewrite_line(adapt_state *s, const uint8_t *p, size_t n, line_info *l
     s->needs_login = true;
     if (!c->pass)
       return puts_(s, "PASS x");
-    li->cwd_after = have_base;
+    li->cwd_after = have_base && !s->auth_pending;
     if (puts_(s, "PASS ") != 0)
       return -1;
     return puts_(s, c->pass);
@@ -330,8 +341,8 @@ static bool is_config_line(const transcript_step *st) {
   return st->len - i >= 7 && !memcmp(st->data + i, "config:", 7);
 }
 
-int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
-                bool *out_touches) {
+static int adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
+                 bool *out_touches) {
   int rc = -1;
   ftps_buf old;
   adapt_state s;
@@ -448,5 +459,22 @@ out:
   free(tls_at);
   ftps_buf_cleanup(&old);
   ftps_buf_cleanup(&s.out);
+  return rc;
+}
+
+int check_adapt(const check_adapt_ctx *c, const transcript *in, transcript *out,
+                bool *out_touches) {
+  if (!c->implicit)
+    return adapt(c, in, out, out_touches);
+  /* Implicit TLS: adapted as written (the login after the AUTH counts as
+   * under TLS), then played without the AUTH and its handshake. */
+  if (!check_conn_implicit_keeps(in))
+    return 2;
+  transcript tmp;
+  transcript_init(&tmp);
+  int rc = adapt(c, in, &tmp, out_touches);
+  if (rc == 0 && check_conn_implicit_strip(&tmp, out) != 0)
+    rc = -1;
+  transcript_cleanup(&tmp);
   return rc;
 }

@@ -154,16 +154,6 @@ static void note_applies(const model_config *cfg, const transcript *got, bool *a
   applies[ORACLE_PROT_NEEDS_TLS] = s.sec_sent;
 }
 
-static bool same_step_plaintext(const oracle *o, size_t step) {
-  for (size_t i = 0;; i++) {
-    const oracle_violation *v = oracle_violation_at(o, i);
-    if (!v)
-      return false;
-    if (v->inv == ORACLE_NO_PLAINTEXT_AFTER_234 && v->step == step)
-      return true;
-  }
-}
-
 long check_judge(const model_config *cfg, const transcript *got, bool *applies, bool *violated,
                  char (*why)[512]) {
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
@@ -178,6 +168,7 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
   jc.profile = cfg->profile;
   jc.policy = cfg->policy;
   jc.all = true;
+  jc.implicit_tls = cfg->implicit_tls;
   judge_result jr;
   char err[256];
   if (judge_transcript(&jc, got, "sequence", &jr, err, sizeof(err)) != JUDGE_OK) {
@@ -191,13 +182,6 @@ long check_judge(const model_config *cfg, const transcript *got, bool *applies, 
     if (!v)
       break;
     if ((unsigned)v->inv >= ORACLE_INVARIANT_COUNT)
-      continue;
-    /* A plaintext reply between 234 and the end of the handshake (vsftpd's
-     * "500 OOPS: <TLS error>") is NO_PLAINTEXT_AFTER_234; the oracle also
-     * pairs it with the bytes the client sent meanwhile and calls it an
-     * injection. The server did not run them (it failed the handshake on
-     * them), so the same reply is not counted twice. */
-    if (v->inv == ORACLE_NO_PIPELINED_INJECTION && same_step_plaintext(o, v->step))
       continue;
     if (!violated[v->inv] && why)
       oracle_format_violation(v, why[v->inv], sizeof(why[v->inv]));

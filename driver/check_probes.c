@@ -63,9 +63,29 @@ static const probe probes[] = {
     {"probe-auth-tls-p-list-tls",
      "# client: data_prot=tls\nC: AUTH TLS-P\nT: handshake\nC: USER alice\nC: PASS wonderland\n"
      "C: PASV\nD: open\nC: LIST /pub\n"},
-    /* NO_PIPELINED_INJECTION: a command in the same write as AUTH TLS */
+    /* NO_PIPELINED_INJECTION (CVE-2011-1575 class): lines in the same write
+     * as AUTH are the start of the TLS stream and must never run. A server
+     * that runs them answers in plaintext before the handshake, or inside
+     * TLS after it with no command due (the runner handshakes at once and
+     * then listens for a quiet wait, runner.h). Harmless commands first,
+     * then a login: PWD over TLS answered 257 with no login sent over TLS
+     * (when TLS is required for login the pipelined PASS carries a wrong
+     * password, check_adapt; the replies inside TLS still show it). */
     {"probe-pipelined-behind-auth", "C: AUTH TLS\\r\\nSYST\nT: handshake\nC: NOOP\n"},
+    {"probe-pipelined-noop-feat-behind-auth",
+     "C: AUTH TLS\\r\\nNOOP\\r\\nFEAT\nT: handshake\nC: NOOP\n"},
     {"probe-pipelined-user-behind-auth", "C: AUTH TLS\\r\\nUSER alice\nT: handshake\nC: NOOP\n"},
+    {"probe-pipelined-login-behind-auth",
+     "C: AUTH TLS\\r\\nUSER alice\\r\\nPASS wonderland\nT: handshake\nC: PWD\n"},
+    /* ... behind AUTH SSL, with the data protection set up behind AUTH, and
+     * on the upgrade after CCC (a second code path in some servers; the
+     * wait lets the server's close_notify arrive before the next AUTH) */
+    {"probe-pipelined-behind-auth-ssl", "C: AUTH SSL\\r\\nUSER alice\nT: handshake\nC: NOOP\n"},
+    {"probe-pipelined-prot-behind-auth",
+     "C: AUTH TLS\\r\\nPBSZ 0\\r\\nPROT P\nT: handshake\nC: NOOP\n"},
+    {"probe-pipelined-behind-auth-after-ccc",
+     "C: AUTH TLS\nT: handshake\nC: CCC\nT: close_notify\nW: 200\nC: AUTH TLS\\r\\nUSER alice\n"
+     "T: handshake\nC: NOOP\n"},
     /* a line longer than any limit (BADLINE: 500/501 expected) */
     {"probe-overlong-line", "R: NOOP " LONG_LINE "\\r\\nNOOP\\r\\nQUIT\\r\\n\n"},
     /* PROT_P_DATA_IS_TLS on an upload and a download */

@@ -83,8 +83,12 @@ static int write_example(const check_report *r, const check_options *o, const ch
   fprintf(f, "# ftpsfuzz check: the shortest sequence violating %s (%s)\n",
           oracle_invariant_name(inv), sev_name(inv));
   fprintf(f, "# sequence: %s; %s\n", e->name, e->why);
-  fprintf(f, "# replay: ftpsfuzz run --connect %s%s%s:%s --oracle %s.fts\n",
-          strchr(o->host, ':') ? "[" : "", o->host, strchr(o->host, ':') ? "]" : "", o->port,
+  fprintf(f, "# replay: ftpsfuzz run --connect %s%s%s%s:%s%s%s%s%s --oracle %s.fts\n",
+          o->conn.implicit ? "ftps://" : "", strchr(o->host, ':') ? "[" : "", o->host,
+          strchr(o->host, ':') ? "]" : "", o->port, o->conn.tls_min ? " --tls-min " : "",
+          o->conn.tls_min ? check_conn_version_name(o->conn.tls_min) : "",
+          o->conn.tls_max ? " --tls-max " : "",
+          o->conn.tls_max ? check_conn_version_name(o->conn.tls_max) : "",
           oracle_invariant_name(inv));
   if (o->model.profile == MODEL_PROFILE_RFC)
     fprintf(f, "# judged with --profile rfc\n");
@@ -138,6 +142,7 @@ int check_write_outputs(const check_report *r, const check_options *o, const cha
           "  \"policy\": {\"tls_login\": %s, \"tls_data\": %s, \"anonymous\": %s, \"ccc\": %s},\n",
           p->tls_login ? "true" : "false", p->tls_data ? "true" : "false",
           p->anon ? "true" : "false", p->ccc ? "true" : "false");
+  check_conn_write_json(f, o, r);
   fprintf(f, "  \"logged_in\": %s,\n  \"working_directory\": ", r->logged_in ? "true" : "false");
   json_str(f, r->base);
   fprintf(f, ",\n  \"cleanup_ok\": %s,\n  \"note\": ", r->cleanup_ok ? "true" : "false");

@@ -59,7 +59,9 @@ static int add(transcript *t, transcript_kind k, const char *s) {
 
 /* login_prefix: AUTH TLS + handshake (if |tls|), USER, PASS. */
 static int login_prefix(transcript *t, const check_site *s) {
-  if (s->tls && (add(t, TRANSCRIPT_C, "AUTH TLS") || add(t, TRANSCRIPT_T, "handshake")))
+  if (s->tls && !s->opt.implicit_tls &&
+      (add(t, TRANSCRIPT_C, s->auth_ssl ? "AUTH SSL" : "AUTH TLS") ||
+       add(t, TRANSCRIPT_T, "handshake")))
     return -1;
   if (transcript_addf(t, TRANSCRIPT_C, "USER %s", s->user) ||
       transcript_addf(t, TRANSCRIPT_C, "PASS %s", s->pass))
@@ -78,8 +80,7 @@ static int upload_hello(transcript *t, const check_site *s, const char *path) {
 }
 
 static int play(const check_site *s, const transcript *script, transcript *got) {
-  runner_options opt = runner_options_default();
-  opt.timeout_ms = s->timeout_ms;
+  runner_options opt = s->opt;
   opt.script_name = "check-site";
   return runner_run_tcp(s->host, s->port, script, &opt, got, NULL);
 }

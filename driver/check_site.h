@@ -10,8 +10,9 @@
 
 typedef struct check_site {
   const char *host, *port, *user, *pass;
-  unsigned timeout_ms;
+  runner_options opt;          /* every connection's (check_conn_runner_options) */
   bool plain_ok;               /* the policy allows a plaintext login */
+  bool auth_ssl;               /* log in with AUTH SSL (AUTH TLS refused) */
   bool tls;                    /* set up over TLS (else plaintext) */
   char base[CHECK_BASE_MAX];   /* absolute path, "" until set up */
   char names[CHECK_NAMES_MAX][256]; /* server-chosen names seen (STOU) */

@@ -127,6 +127,8 @@ void runner_timeout(runner *r) {
   runner_rec_event(r, TRANSCRIPT_EV_TIMEOUT, NULL);
   r->gave_up = true;
   r->res->timed_out = true;
+  r->res->data_tls_stalled = r->dc == DC_OPEN && r->dtls != NULL && !r->dfailed &&
+                             !tls_client_handshake_done(r->dtls);
 }
 
 /* buf_add appends or gives up on the named limit. */
@@ -205,6 +207,15 @@ static void tls_drop(runner *r) {
   keep_session(r);
   tls_client_free(r->tls);
   r->tls = NULL;
+}
+
+tls_client *runner_tls_new(runner *r, SSL_SESSION *resume) {
+  tls_client *c = tls_client_new_resume(resume);
+  if (c != NULL && tls_client_set_versions(c, r->opt->tls_min, r->opt->tls_max) != 0) {
+    tls_client_free(c); /* versions_ok() let only known bounds in: not reached */
+    c = NULL;
+  }
+  return c;
 }
 
 SSL_SESSION *runner_ctl_session(runner *r) {
@@ -445,13 +456,16 @@ static void play_handshake(runner *r) {
     runner_rec_comment(r, " skipped: TLS already active");
     return;
   }
-  r->tls = tls_client_new();
+  r->tls = runner_tls_new(r, NULL);
   if (r->tls == NULL) {
     r->err = RUNNER_ERR_NOMEM;
     return;
   }
   r->hs_after_234 = r->saw_234;
   r->saw_234 = false;
+  size_t pipelined = r->pipelined_tls;
+  r->pipelined_tls = 0;
+  runner_drop_tls_stream(r);
   if (r->mode == RX_PLAIN && r->line.len == 0)
     r->mode = RX_SWITCHING; /* a ClientHello without AUTH expects TLS back */
   r->drop_records = false;
@@ -478,7 +492,17 @@ static void play_handshake(runner *r) {
   if (r->tls == NULL || runner_stopped(r))
     return;
   r->t->ops->settle(r->t, r);
-  if (r->tls == NULL || runner_stopped(r) || tls_client_handshake_done(r->tls))
+  if (r->tls != NULL && !runner_stopped(r) && tls_client_handshake_done(r->tls)) {
+    /* The client pipelined command lines behind the AUTH: they were the
+     * start of the TLS stream. A server that runs them answers inside TLS
+     * with no command due; over TCP only a wait shows that, before the next
+     * step adds a reply that is due (in-process, settle already ran the
+     * server to quiescence). */
+    if (pipelined > 0 && r->t->ops->listen != NULL)
+      r->t->ops->listen(r->t, r);
+    return;
+  }
+  if (r->tls == NULL || runner_stopped(r))
     return;
   /* Neither side moves any more. */
   if (r->t->ops->closed(r->t)) {
@@ -597,6 +621,10 @@ static void play(runner *r, const transcript *script) {
     }
     runner_rec(r, st->kind, st->data, st->len);
   }
+  if (r->opt->implicit_tls) {
+    runner_rec_comment(r, " implicit TLS: handshake before the greeting");
+    play_handshake(r);
+  }
   settle(r);
   for (; i < script->n && r->err == 0; i++) {
     const transcript_step *st = &script->steps[i];
@@ -645,6 +673,23 @@ static void runner_init(runner *r, const runner_options *opt, runner_result *res
   runner_data_init(r);
 }
 
+int runner_tls_version_parse(const char *s, uint16_t *out) {
+  if (strcmp(s, "1.2") == 0)
+    *out = TLS1_2_VERSION;
+  else if (strcmp(s, "1.3") == 0)
+    *out = TLS1_3_VERSION;
+  else
+    return -1;
+  return 0;
+}
+
+/* versions_ok: the options' TLS version bounds are ones the client knows. */
+static bool versions_ok(const runner_options *o) {
+  bool min_ok = o->tls_min == 0 || o->tls_min == TLS1_2_VERSION || o->tls_min == TLS1_3_VERSION;
+  bool max_ok = o->tls_max == 0 || o->tls_max == TLS1_2_VERSION || o->tls_max == TLS1_3_VERSION;
+  return min_ok && max_ok && (o->tls_min == 0 || o->tls_max == 0 || o->tls_min <= o->tls_max);
+}
+
 /* runner_finish frees the runner and judges the expectations. */
 static int runner_finish(runner *r, const transcript *script) {
   r->res->gave_up = r->gave_up;
@@ -679,7 +724,7 @@ int runner_run(const ftps_server *server, const transcript *script, const runner
   if (res == NULL)
     res = &local_res;
   memset(res, 0, sizeof(*res));
-  if (server == NULL || script == NULL || out == NULL)
+  if (server == NULL || script == NULL || out == NULL || (opt != NULL && !versions_ok(opt)))
     return RUNNER_ERR_INVAL;
   runner_init(&r, opt != NULL ? opt : &defaults, res, out);
   /* The header comes before the greeting, so the session starts in play(). */
@@ -700,7 +745,8 @@ int runner_run_tcp(const char *host, const char *port, const transcript *script,
   if (res == NULL)
     res = &local_res;
   memset(res, 0, sizeof(*res));
-  if (host == NULL || port == NULL || script == NULL || out == NULL)
+  if (host == NULL || port == NULL || script == NULL || out == NULL ||
+      (opt != NULL && !versions_ok(opt)))
     return RUNNER_ERR_INVAL;
   runner_init(&r, opt != NULL ? opt : &defaults, res, out);
   r.tcp = true;

@@ -82,6 +82,11 @@
  * - Expectations: if the script holds any S: or E: line, the sequence of S:/E:
  *   lines produced must equal the script's exactly; otherwise the run is a
  *   mismatch and a diff (expected vs got, with line numbers) goes to |diag|.
+ * - Implicit TLS (|implicit_tls|, `ftps://`): after the leading comments the
+ *   runner records the comment "# implicit TLS: handshake before the
+ *   greeting" and plays a T: handshake at once (its E: line follows); the
+ *   greeting and everything after it are read inside TLS. A T: handshake of
+ *   the script then finds TLS active (skipped, above).
  * - Session events (ftps_session_next_event) are not printed - the transcript
  *   is the client's view - but are passed to |on_event|.
  *
@@ -96,7 +101,12 @@
  *   the start;
  * - the data connection offered last: passive after 227 to PASV or 229 to
  *   EPSV (the port is parsed from the reply), active after 200 to PORT or
- *   EPRT, none after ABOR, REIN, or once a data connection was closed.
+ *   EPRT, none after ABOR, REIN, or once a data connection was closed;
+ * - the TLS stream: after a 234 to an AUTH sent in plaintext, the command
+ *   lines pipelined behind that AUTH are the start of the TLS stream (RFC
+ *   4217 section 4), not commands: no reply to them is due, so the
+ *   handshake follows at once (replies to them are still paired with them
+ *   until the handshake starts, then they are forgotten).
  *
  * Data connections (D: steps):
  * - "D: open" opens the offered data connection. With none offered it
@@ -157,6 +167,11 @@
  *                               really uses (implicit protection after AUTH
  *                               SSL); the transcript's other lines are
  *                               unchanged, so the oracle judges as usual
+ *     data_handshake=early|late start data TLS as soon as the data connection
+ *                               is established (early), or only once the
+ *                               transfer command got its 1xx reply (late;
+ *                               D: send/close wait for it) - servers differ,
+ *                               and one that expects the other order hangs
  *   A malformed one makes the run fail with RUNNER_ERR_INVAL, naming the
  *   script line on |diag|.
  *
@@ -187,6 +202,12 @@
  *   step.
  * - W: steps are real sleeps, at most RUNNER_TCP_SLEEP_MAX ms each (a longer
  *   one is noted in a comment), during which bytes keep moving.
+ * - After a handshake that follows lines pipelined behind the AUTH (see
+ *   "the TLS stream" above), the runner keeps reading for |quiet_ms|
+ *   (default RUNNER_TCP_QUIET_DEFAULT) before the next step: a server that
+ *   ran those lines answers inside TLS with no command due, and the replies
+ *   are recorded before any the next step causes (in-process the pump to
+ *   quiescence does the same).
  * - Session events and |chunk| do not apply. */
 #ifndef RUNNER_H
 #define RUNNER_H
@@ -208,6 +229,7 @@
 #define RUNNER_DATA_MAX     (64ull << 20)   /* data-connection bytes received per run */
 #define RUNNER_TCP_TIMEOUT_DEFAULT 5000u    /* ms a TCP step may wait */
 #define RUNNER_TCP_SLEEP_MAX 10000u         /* ms of one W: step over TCP */
+#define RUNNER_TCP_QUIET_DEFAULT 400u       /* ms of the quiet wait after a handshake */
 #define RUNNER_PLAINTEXT_SHOWN 80u          /* bytes of a plaintext line in "tls error plaintext" */
 
 /* Return values of runner_run (negative: the run could not be done). */
@@ -231,6 +253,12 @@ typedef struct runner_options {
   void (*on_event)(void *ctx, const ftps_event *ev, size_t out_index);
   void *event_ctx;
   unsigned timeout_ms;        /* TCP: how long one step may wait; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
+  unsigned quiet_ms;          /* TCP: the quiet wait after a handshake that follows lines
+                                 written into the TLS stream; 0 = RUNNER_TCP_QUIET_DEFAULT */
+  uint16_t tls_min, tls_max;  /* TLS versions the client offers on control and data
+                                 (TLS1_2_VERSION, TLS1_3_VERSION); 0 = tls_client.h's */
+  bool implicit_tls;          /* implicit FTPS: the client's handshake starts the
+                                 connection, before the greeting (see below) */
 } runner_options;
 
 typedef struct runner_result {
@@ -239,6 +267,7 @@ typedef struct runner_result {
   bool closed;                /* "E: closed" was recorded */
   bool gave_up;               /* TLS error, runner limit or timeout */
   bool timed_out;             /* TCP: "E: timeout" was recorded */
+  bool data_tls_stalled;      /* TCP: ... while a data TLS handshake was under way */
   char limit[32];             /* which limit, "" if none */
   unsigned mismatch_line;     /* script line of the first mismatching expectation (0: none/end) */
   size_t steps_played;        /* client steps played */
@@ -272,6 +301,11 @@ int runner_run_tcp(const char *host, const char *port, const transcript *script,
  * NULL) to the script line of the first mismatch (0 when the script ran out). */
 bool runner_compare(const transcript *script, const transcript *got, const char *script_name,
                     FILE *diag, unsigned *out_line);
+
+/* runner_tls_version_parse reads "1.2" or "1.3" (for tls_min/tls_max)
+ * into TLS1_2_VERSION / TLS1_3_VERSION. Returns 0, or -1 for anything
+ * else (|*out| unchanged). */
+int runner_tls_version_parse(const char *s, uint16_t *out);
 
 /* runner_has_expectations reports whether |script| holds any S: or E: line. */
 bool runner_has_expectations(const transcript *script);

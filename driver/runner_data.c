@@ -30,6 +30,15 @@ static void cmd_push(runner *r, const char *verb, char arg) {
   r->cmd_n++;
 }
 
+void runner_drop_tls_stream(runner *r) {
+  /* Only lines pipelined behind the AUTH are marked, and a server answers
+   * in order, so they are the oldest ones. */
+  while (r->cmd_n > 0 && r->cmds[r->cmd_head].tls_stream) {
+    r->cmd_head = (r->cmd_head + 1) % RUNNER_CMDS_MAX;
+    r->cmd_n--;
+  }
+}
+
 static runner_cmd *cmd_front(runner *r) {
   return r->cmd_n > 0 ? &r->cmds[r->cmd_head] : NULL;
 }
@@ -70,6 +79,7 @@ void runner_data_init(runner *r) {
 static void dc_reset(runner *r) {
   tls_client_free(r->dtls);
   r->dtls = NULL;
+  r->dtls_wanted = false;
   r->dc = DC_NONE;
   r->dfailed = r->dclose_wanted = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
   r->drx_seen = r->dclear = false;
@@ -108,6 +118,16 @@ static bool set_data_prot(const char *v, size_t vl, runner_data_prot *out) {
   return true;
 }
 
+static bool set_data_handshake(const char *v, size_t vl, bool *late) {
+  if (vl == 5 && memcmp(v, "early", 5) == 0)
+    *late = false;
+  else if (vl == 4 && memcmp(v, "late", 4) == 0)
+    *late = true;
+  else
+    return false;
+  return true;
+}
+
 bool runner_client_directive(runner *r, const uint8_t *p, size_t n, char *err, size_t err_len) {
   static const char tag[] = "client:";
   const char *s = (const char *)p;
@@ -136,11 +156,13 @@ bool runner_client_directive(runner *r, const uint8_t *p, size_t n, char *err, s
         ok = set_switch(eq + 1, vl, &r->data_close_notify);
       else if (kl == 9 && memcmp(kv, "data_prot", 9) == 0)
         ok = set_data_prot(eq + 1, vl, &r->data_prot);
+      else if (kl == 14 && memcmp(kv, "data_handshake", 14) == 0)
+        ok = set_data_handshake(eq + 1, vl, &r->data_hs_late);
     }
     if (!ok) {
       snprintf(err, err_len,
                "expected client directive key=value (data_tls_reuse|data_close_notify=on|off, "
-               "data_prot=auto|tls|clear), got '%.*s'",
+               "data_prot=auto|tls|clear, data_handshake=early|late), got '%.*s'",
                (int)(pos - start > 64 ? 64 : pos - start), kv);
       return false;
     }
@@ -152,6 +174,8 @@ bool runner_client_directive(runner *r, const uint8_t *p, size_t n, char *err, s
   }
   return true;
 }
+
+static void start_dtls(runner *r);
 
 /* ---- the client's commands and the server's replies ---- */
 
@@ -272,6 +296,14 @@ static void final_reply(runner *r, const runner_cmd *c, const uint8_t *p, size_t
      * starts nothing, so it changes nothing. */
     r->prot = 'C';
     r->offer = OFFER_NONE;
+    /* RFC 4217 section 4: after 234 the client starts TLS. What it
+     * pipelined behind the AUTH is the start of that TLS stream, not
+     * commands: a server must not answer them, so none is due and the
+     * client goes on to its handshake at once. */
+    for (size_t i = 0; i < r->cmd_n; i++)
+      r->cmds[(r->cmd_head + i) % RUNNER_CMDS_MAX].tls_stream = true;
+    r->pipelined_tls += r->cmd_n + r->cmd_untracked;
+    r->cmd_untracked = 0; /* too many to tell apart: forgotten */
   } else if (is_verb(c, "PASV") && strcmp(code, "227") == 0 && parse_pasv(p, n, &port)) {
     r->offer = OFFER_PASSIVE;
     r->offer_port = port;
@@ -315,6 +347,10 @@ void runner_track_reply(runner *r, const uint8_t *p, size_t n) {
     runner_cmd *c = cmd_front(r);
     if (c != NULL)
       c->prelim = true;
+    if (c != NULL && r->dtls_wanted && r->dc == DC_OPEN && (is_download(c) || is_upload(c))) {
+      start_dtls(r);
+      runner_data_output(r);
+    }
     return;
   }
   runner_cmd c;
@@ -328,6 +364,8 @@ bool runner_replies_due(const runner *r) {
   if (r->cmd_n + r->cmd_untracked == 0)
     return false;
   const runner_cmd *c = cmd_front_const(r);
+  if (c != NULL && c->tls_stream)
+    return false; /* the rest was pipelined behind it too: nothing is due */
   /* A started transfer with client work queued on its data connection (the
    * data TLS handshake, D: send bytes, a D: close): the client is busy. */
   if (c != NULL && c->prelim && (is_download(c) || is_upload(c)) && r->dc == DC_OPEN &&
@@ -377,7 +415,7 @@ void runner_data_output(runner *r) {
     return;
   pull_dtls(r);
   if (!r->dfailed && !r->deof_wanted) {
-    bool writable = r->dtls == NULL || tls_client_handshake_done(r->dtls);
+    bool writable = !r->dtls_wanted && (r->dtls == NULL || tls_client_handshake_done(r->dtls));
     if (r->dclear) {
       /* The server answered the client's TLS in clear: the client sends
        * nothing in clear that it meant to protect. */
@@ -415,11 +453,27 @@ void runner_data_output(runner *r) {
   }
 }
 
+/* start_dtls: RFC 4217 section 7: under PROT P (or when told to) the
+ * client starts TLS on the data connection, as client, offering the control
+ * connection's session - as soon as it is established (data_handshake=
+ * early), or once the transfer command got its 1xx (late). */
+static void start_dtls(runner *r) {
+  r->dtls_wanted = false;
+  r->dtls = runner_tls_new(r, r->data_tls_reuse ? runner_ctl_session(r) : NULL);
+  if (r->dtls == NULL) {
+    r->err = RUNNER_ERR_NOMEM;
+    return;
+  }
+  if (tls_client_handshake(r->dtls) == TLS_CLIENT_FAILED)
+    dtls_failed(r);
+}
+
 void runner_on_data_connected(runner *r) {
   /* D: send / D: close played while waiting for an active connection stay
    * queued in dplain / dclose_wanted. */
   tls_client_free(r->dtls);
   r->dtls = NULL;
+  r->dtls_wanted = false;
   r->dc = DC_OPEN;
   r->dfailed = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
   r->drx_seen = r->dclear = false;
@@ -431,16 +485,10 @@ void runner_on_data_connected(runner *r) {
     runner_data_output(r);
     return;
   }
-  /* RFC 4217 section 7: under PROT P (or when told to) the client starts
-   * TLS on the data connection, as client, offering the control
-   * connection's session. */
-  r->dtls = tls_client_new_resume(r->data_tls_reuse ? runner_ctl_session(r) : NULL);
-  if (r->dtls == NULL) {
-    r->err = RUNNER_ERR_NOMEM;
-    return;
-  }
-  if (tls_client_handshake(r->dtls) == TLS_CLIENT_FAILED)
-    dtls_failed(r);
+  r->dtls_wanted = true;
+  const runner_cmd *c = cmd_front_const(r);
+  if (!r->data_hs_late || (c != NULL && c->prelim))
+    start_dtls(r);
   runner_data_output(r);
 }
 

@@ -57,6 +57,7 @@ typedef struct runner_cmd {
   char arg;               /* first argument byte, upper case (PROT level) */
   bool prelim;            /* a 1xx reply came */
   bool data_done;         /* a data connection closed since the 1xx reply */
+  bool tls_stream;        /* pipelined behind an AUTH that got 234 (runner.h): not due */
 } runner_cmd;
 
 struct runner {
@@ -79,6 +80,11 @@ struct runner {
   bool drop_records;      /* after a failed handshake: records are discarded */
   bool await_close;       /* after a failed handshake: the server must close */
   bool saw_234;           /* a 234 came since the last handshake began */
+  /* Command lines pipelined behind an AUTH that got 234 (the start of the
+   * TLS stream, runner.h) since the last handshake began: after the
+   * handshake the TCP client listens for a quiet wait, so a reply to one of
+   * them (an injection) is recorded. */
+  size_t pipelined_tls;
   bool hs_after_234;      /* the current handshake answers a 234 */
   tls_client *tls;        /* exists from T: handshake until TLS ends or fails */
   bool tls_after_close;   /* "E: tls after close_notify" recorded */
@@ -93,6 +99,7 @@ struct runner {
   bool data_tls_reuse;
   bool data_close_notify;
   runner_data_prot data_prot;
+  bool data_hs_late;      /* data_handshake=late: data TLS starts after the 1xx */
 
   /* what the client knows from its commands and the replies */
   uint8_t cmdline[RUNNER_CMDLINE_MAX];
@@ -110,6 +117,7 @@ struct runner {
   /* the client's side of the data connection */
   dc_state dc;
   tls_client *dtls;       /* under PROT P */
+  bool dtls_wanted;       /* data_handshake=late: TLS waits for the transfer's 1xx */
   bool dfailed;           /* its TLS failed ("E: data failed" recorded) */
   bool drx_seen;          /* bytes came from the server on this connection */
   bool dclear;            /* the client wanted TLS, the server sent clear bytes */
@@ -156,6 +164,9 @@ bool runner_waiting(const runner *r);
 /* runner_ctl_session: the control connection's newest session (borrowed),
  * or NULL. */
 SSL_SESSION *runner_ctl_session(runner *r);
+/* runner_tls_new makes a TLS client with the options' version bounds,
+ * offering |resume| (may be NULL); NULL on allocation failure. */
+tls_client *runner_tls_new(runner *r, SSL_SESSION *resume);
 /* runner_release_hold records the reply lines held for a data close. */
 void runner_release_hold(runner *r);
 
@@ -170,6 +181,9 @@ void runner_data_output(runner *r);
  * send without further client action. */
 bool runner_replies_due(const runner *r);
 void runner_track_client(runner *r, const uint8_t *p, size_t n);
+/* runner_drop_tls_stream forgets the lines pipelined behind an AUTH that
+ * got 234 (the handshake starts now; they must never get a reply). */
+void runner_drop_tls_stream(runner *r);
 /* runner_track_reply follows one recorded S: line; runner_reply_held says
  * whether that line must wait for the data connection's close. */
 void runner_track_reply(runner *r, const uint8_t *p, size_t n);

@@ -33,6 +33,10 @@ typedef struct runner_transport_ops {
   void (*settle)(runner_transport *t, runner *r);
   /* sleep lets |ms| of time pass (a W: step) while still moving bytes. */
   void (*sleep)(runner_transport *t, runner *r, uint64_t ms);
+  /* listen moves bytes for the quiet wait after a handshake (TCP, runner.h)
+   * without touching the script's clock; NULL where settle already waits
+   * for everything (in-process). */
+  void (*listen)(runner_transport *t, runner *r);
   /* data_open opens the client's data connection to the offer the client
    * last saw (runner.h). Returns a TRANSPORT_DATA_* value; on failure |*why|
    * points to a static reason. */

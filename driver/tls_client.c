@@ -230,6 +230,15 @@ void tls_client_free(tls_client *c) {
   free(c);
 }
 
+int tls_client_set_versions(tls_client *c, uint16_t min_version, uint16_t max_version) {
+  if ((min_version != 0 && !SSL_set_min_proto_version(c->ssl, min_version)) ||
+      (max_version != 0 && !SSL_set_max_proto_version(c->ssl, max_version))) {
+    ERR_clear_error();
+    return TLS_CLIENT_FAILED;
+  }
+  return 0;
+}
+
 SSL_SESSION *tls_client_session(const tls_client *c) {
   return c->session;
 }

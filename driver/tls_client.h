@@ -58,6 +58,13 @@ void tls_client_free(tls_client *c);
  * its own. NULL on allocation failure. */
 tls_client *tls_client_new_resume(SSL_SESSION *session);
 
+/* tls_client_set_versions bounds the protocol versions |c| offers
+ * (TLS1_2_VERSION, TLS1_3_VERSION; 0 keeps the context's bound: TLS 1.2
+ * minimum, the library's maximum). Call before the first
+ * tls_client_handshake. Returns 0, or TLS_CLIENT_FAILED for a version the
+ * library refuses (|c| is unchanged then). */
+int tls_client_set_versions(tls_client *c, uint16_t min_version, uint16_t max_version);
+
 /* tls_client_session returns the newest resumable session this client
  * received (borrowed: valid until the next read or the client is freed;
  * SSL_SESSION_up_ref() it to keep it), or NULL if none yet. */

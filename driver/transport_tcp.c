@@ -24,6 +24,7 @@ typedef struct tcp {
   struct sockaddr_storage peer; /* the control connection's server address */
   socklen_t peer_len;
   unsigned timeout_ms;
+  unsigned quiet_ms;            /* the quiet wait after a handshake (runner.h) */
 } tcp;
 
 static uint64_t mono_ms(void) {
@@ -188,6 +189,11 @@ static void tcp_sleep(runner_transport *base, runner *r, uint64_t ms) {
   exchange(t, r, mono_ms() + ms, false);
 }
 
+static void tcp_listen(runner_transport *base, runner *r) {
+  tcp *t = (tcp *)base;
+  exchange(t, r, mono_ms() + t->quiet_ms, false);
+}
+
 static int tcp_data_open(runner_transport *base, runner *r, const char **why) {
   tcp *t = (tcp *)base;
   if (r->offer != OFFER_PASSIVE) {
@@ -237,6 +243,7 @@ static void tcp_free(runner_transport *base) {
 static const runner_transport_ops tcp_ops = {
     .settle = tcp_settle,
     .sleep = tcp_sleep,
+    .listen = tcp_listen,
     .data_open = tcp_data_open,
     .data_eof = tcp_data_eof,
     .closed = tcp_closed,
@@ -263,6 +270,7 @@ runner_transport *runner_transport_tcp_new(const char *host, const char *port, r
   t->base.ops = &tcp_ops;
   t->fd = t->dfd = -1;
   t->timeout_ms = r->opt->timeout_ms != 0 ? r->opt->timeout_ms : RUNNER_TCP_TIMEOUT_DEFAULT;
+  t->quiet_ms = r->opt->quiet_ms != 0 ? r->opt->quiet_ms : RUNNER_TCP_QUIET_DEFAULT;
   int last = 0;
   for (struct addrinfo *ai = res; ai != NULL && t->fd < 0; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof(t->peer))

@@ -141,6 +141,7 @@ int judge_transcript(const judge_config *jc, const transcript *t, const char *na
   if (judge_apply_config_lines(&policy, t, name ? name : "transcript", err, err_len) != 0)
     return JUDGE_ERR_INVAL;
   r->model = model_config_make(jc->profile, &policy);
+  r->model.implicit_tls = jc->implicit_tls;
   r->o = oracle_new(&r->model, jc->all);
   if (r->o == NULL) {
     snprintf(err, err_len, "%s: out of memory in the oracle", name ? name : "transcript");

@@ -35,6 +35,7 @@ typedef struct judge_config {
   model_profile profile;
   model_policy policy;       /* before the transcript's "# config:" lines */
   bool all;                  /* record every violation, not only the first */
+  bool implicit_tls;         /* the connection was TLS from the first byte (ftps://) */
   const void *secret;        /* the account's password, or NULL */
   size_t secret_len;
   oracle_cover_fn cover_fn;  /* may be NULL */

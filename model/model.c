@@ -96,6 +96,7 @@ model_policy model_policy_default(void) {
 model_config model_config_make(model_profile profile, const model_policy *policy) {
   model_config c;
   c.profile = profile;
+  c.implicit_tls = false;
   if (profile == MODEL_PROFILE_RFC || !policy) {
     c.policy.tls_login = false;
     c.policy.tls_data = false;

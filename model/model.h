@@ -101,6 +101,10 @@ typedef struct model_policy {
 typedef struct model_config {
   model_profile profile;
   model_policy policy; /* effective: the rfc profile uses the permissive one */
+  /* The connection starts under TLS (implicit FTPS, `check ftps://`): the
+   * oracle judges from a SECURE state (the greeting comes inside TLS). A
+   * property of the connection, not of the model's tables. */
+  bool implicit_tls;
 } model_config;
 
 /* model_config_make returns the config for |profile| and |policy| (ignored

@@ -50,6 +50,9 @@ struct oracle {
 
   unsigned injected; /* commands sent before the handshake finished */
   bool failed_went_on;     /* HANDSHAKE_FAIL_CLOSES reported for a reply */
+  /* The reply being assembled came in plaintext between 234 and the end of
+   * the handshake; first_line_checks judged it (see there). */
+  bool negotiating_reply;
   bool hs_failed, hs_421_seen, hs_closes_reported;
   bool server_ended_tls; /* "E: tls shutdown": the server's close_notify came */
   /* "E: tls after close_notify": after the client's close_notify, replies
@@ -174,6 +177,8 @@ oracle *oracle_new(const model_config *cfg, bool all) {
     }
   }
   o->st = model_initial();
+  if (cfg->implicit_tls)
+    o->st.sec = MODEL_SEC_SECURE; /* TLS from the first byte (implicit FTPS) */
   oracle_framer_reset(&o->framer);
   queue_push(o, MODEL_EV_GREETING); /* the greeting answers the connection */
   return o;
@@ -472,6 +477,12 @@ static void final_reply(oracle *o, unsigned code) {
   if (o->closing != CLOSE_NONE && o->st.close == MODEL_CLOSING)
     closing_reply(o, code);
   pending *h = queue_head(o);
+  if (o->negotiating_reply) {
+    /* judged by first_line_checks; it answers the oldest pipelined command */
+    if (h && h->poisoned)
+      queue_pop(o);
+    return;
+  }
   if (!h) {
     if (code == 421) { /* unsolicited 421: allowed, then close */
       o->st.close = MODEL_CLOSING;
@@ -519,10 +530,18 @@ static void final_reply(oracle *o, unsigned code) {
     model_codes fin, after;
     model_allowed(&o->cfg, &before, ev, NULL, &fin, &after);
     oracle_invariant inv = classify(o, ev, code);
-    if (inv == ORACLE_ALLOWED_CODE && o->injected)
+    if (inv == ORACLE_ALLOWED_CODE && o->injected) {
+      /* e.g. PWD answered 257 with no login sent over TLS: the state was
+       * set by commands pipelined behind AUTH (an injected login) */
       inv = ORACLE_NO_PIPELINED_INJECTION;
-    violation(o, inv, pre ? &after : &fin, "%s answered %u%s", model_event_name(ev), code,
-              pre ? " after a preliminary reply" : "");
+      violation(o, inv, pre ? &after : &fin,
+                "%s answered %u%s, as if %u command(s) pipelined behind AUTH had run",
+                model_event_name(ev), code, pre ? " after a preliminary reply" : "",
+                o->injected);
+    } else {
+      violation(o, inv, pre ? &after : &fin, "%s answered %u%s", model_event_name(ev), code,
+                pre ? " after a preliminary reply" : "");
+    }
     /* Follow the server's choice where the RFCs give it a meaning. */
     row = model_take(&o->permissive, &o->st, ev, code, pre);
     if (row < 0 && code == 234)
@@ -557,10 +576,13 @@ static void final_reply(oracle *o, unsigned code) {
 static void prelim_reply(oracle *o, unsigned code) {
   pending *h = queue_head(o);
   if (!h) {
-    violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "preliminary %u answers no command", code);
+    if (!o->negotiating_reply) /* else judged by first_line_checks */
+      violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "preliminary %u answers no command", code);
     return;
   }
   if (h->poisoned) {
+    if (o->negotiating_reply)
+      return; /* judged by first_line_checks */
     violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
               "%s, pipelined behind AUTH, was answered %u", model_event_name(h->ev), code);
     return;
@@ -584,6 +606,7 @@ static void reply_done(oracle *o, unsigned code) {
   if (o->hs_failed) {
     /* the server must be closing; first_line_checks judged this reply */
     o->reply_fallback = false;
+    o->negotiating_reply = false;
     return;
   }
   if (code < 200)
@@ -591,6 +614,7 @@ static void reply_done(oracle *o, unsigned code) {
   else
     final_reply(o, code);
   o->reply_fallback = false;
+  o->negotiating_reply = false;
 }
 
 static void take_event(oracle *o, model_event ev);
@@ -612,6 +636,23 @@ static void first_line_checks(oracle *o, unsigned code) {
     return;
   }
   if (o->st.sec == MODEL_SEC_NEGOTIATING) {
+    /* A plaintext reply between 234 and the end of the handshake. When the
+     * client has bytes in the TLS stream (pipelined behind AUTH, or written
+     * after the 234) and the reply is positive (1xx-3xx: started, done,
+     * awaiting more), the server ran one of them as a command: the
+     * injection of CVE-2011-1575, answered before the handshake instead of
+     * inside it - the same bug, the same name. A negative reply (4xx/5xx)
+     * changed nothing (RFC 959 section 4.2) and is what a server writes
+     * when its TLS setup fails on those bytes (vsftpd's "500 OOPS: <ssl
+     * error>"): a plaintext reply, not an executed command. */
+    pending *h = queue_head(o);
+    bool pipelined = h ? h->poisoned : o->injected > 0;
+    o->negotiating_reply = true;
+    if (pipelined && code < 400)
+      violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
+                "plaintext reply %u, before the handshake, to %s pipelined behind AUTH: "
+                "the server ran it",
+                code, h ? model_event_name(h->ev) : "a command");
     violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
               "plaintext reply %u after 234, before the handshake finished", code);
     return;

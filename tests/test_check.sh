@@ -14,6 +14,10 @@
 #      as an encrypted record, its own close_notify and a clean close: the
 #      record is read inside TLS, not as plaintext, and no finding
 #      (TLS_REQUIRED_STAYS_TLS was reported falsely).
+#   5. against check_fake.py: commands pipelined behind AUTH that the server
+#      runs and answers inside TLS, or in plaintext before the handshake, are
+#      NO_PIPELINED_INJECTION (exit 1), the injected login shows, and a
+#      server that drops them passes those probes.
 # Exit 77 (skipped) when python3 or openssl is missing.
 set -euo pipefail
 
@@ -275,4 +279,167 @@ grep -E '^(S|E): ' "$WORK/bye.out" | tr '\n' '|' |
   grep -Fq 'E: tls after close_notify|S: 221 bye|E: tls shutdown|E: closed|' ||
   fail "the 221 was not read inside TLS: $(cat "$WORK/bye.out")"
 echo "ok: a 221 record after the client's close_notify is read inside TLS: no finding"
+
+# --- 5. commands pipelined behind AUTH (CVE-2011-1575 class) ------------------
+# check_fake.py runs the lines it read with AUTH and answers them inside TLS
+# after the handshake (--inject tls) or in plaintext after the 234 (--inject
+# plain); without --inject it drops them, as a correct server does. It logs
+# anyone in, so the pipelined USER/PASS is an injected login that PWD over
+# TLS shows with a 257.
+start_check_fake() {
+  local name=$1
+  shift
+  python3 "$HERE/check_fake.py" "$WORK/$name.port" "$WORK/both.pem" "$WORK/$name.log" "$@" \
+    >"$WORK/$name.err" 2>&1 &
+  SERVER_PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    [ -s "$WORK/$name.port" ] && { FAKE_PORT=$(cat "$WORK/$name.port"); return 0; }
+    sleep 0.05
+  done
+  fail "fake $name did not start: $(cat "$WORK/$name.err")"
+}
+# check_fake NAME [TARGET [OPTIONS...]]: runs check against the fake
+# (default 127.0.0.1:$FAKE_PORT); sets rc.
+check_fake() {
+  local name=$1 target=${2:-127.0.0.1:$FAKE_PORT}
+  shift $(($# < 2 ? $# : 2))
+  set +e
+  "$FTPSFUZZ" check "$target" --policy tls-login=off,tls-data=off,ccc=on \
+    --user alice --pass wonderland --timeout 1000 --rate 0 --out "$WORK/$name" --transcripts \
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+  rc=$?
+  set -e
+}
+# count NAME WHAT: a number from the "sequences:" line ("played", "timed out").
+count() { sed -n "s/^sequences:.*[^0-9]\([0-9][0-9]*\) $2.*/\1/p" "$WORK/$1.out"; }
+# verdict NAME PROBE: the progress line of one sequence.
+verdict() { grep -E "^\[[0-9]+/[0-9]+\] $2 " "$WORK/$1.err" || echo "(no line for $2)"; }
+# shows NAME PROBE REGEX: the probe's transcript, joined with '|', matches.
+shows() { tr '\n' '|' <"$WORK/$1/transcripts/$2.fts" | grep -q -E "$3"; }
+
+start_check_fake inject-tls --inject tls
+check_fake inject-tls
+[ "$rc" -eq 1 ] || fail "injection answered inside TLS: exit $rc: $(cat "$WORK/inject-tls.out")"
+[ "$(row NO_PIPELINED_INJECTION 5 "$WORK/inject-tls.out")" -ge 6 ] ||
+  fail "injection answered inside TLS not found by every AUTH probe: $(cat "$WORK/inject-tls.out")"
+for p in probe-pipelined-behind-auth probe-pipelined-noop-feat-behind-auth \
+  probe-pipelined-user-behind-auth probe-pipelined-login-behind-auth \
+  probe-pipelined-behind-auth-ssl probe-pipelined-prot-behind-auth \
+  probe-pipelined-behind-auth-after-ccc; do
+  verdict inject-tls $p | grep -q "VIOLATION.* NO_PIPELINED_INJECTION" ||
+    fail "inside TLS: $p: $(verdict inject-tls $p)"
+done
+shows inject-tls probe-pipelined-user-behind-auth "E: handshake ok\|S: 331 [^|]*\|C: NOOP" ||
+  fail "the reply inside TLS is not recorded before the next command (quiet wait)"
+shows inject-tls probe-pipelined-login-behind-auth "C: PWD\|S: 257 " ||
+  fail "the injected login (PWD answered 257) is not in the transcript"
+echo "ok: injection answered inside TLS found by 7 probes, the injected login shown, exit 1"
+
+start_check_fake inject-plain --inject plain
+check_fake inject-plain
+[ "$rc" -eq 1 ] || fail "injection answered in plaintext: exit $rc: $(cat "$WORK/inject-plain.out")"
+for p in probe-pipelined-behind-auth probe-pipelined-user-behind-auth \
+  probe-pipelined-login-behind-auth probe-pipelined-behind-auth-ssl \
+  probe-pipelined-behind-auth-after-ccc; do
+  verdict inject-plain $p | grep -q "VIOLATION.* NO_PIPELINED_INJECTION" ||
+    fail "in plaintext: $p: $(verdict inject-plain $p)"
+done
+shows inject-plain probe-pipelined-user-behind-auth "S: 234 [^|]*\|(T: handshake\|)?S: 331 " ||
+  fail "the plaintext reply between 234 and the handshake is not recorded"
+echo "ok: injection answered in plaintext before the handshake is NO_PIPELINED_INJECTION, exit 1"
+
+start_check_fake no-inject
+check_fake no-inject
+[ "$rc" -ne 1 ] || fail "a server that drops what is pipelined behind AUTH: exit 1: $(cat "$WORK/no-inject.out")"
+[ "$(row NO_PIPELINED_INJECTION 3 "$WORK/no-inject.out")" -ge 7 ] &&
+  [ "$(row NO_PIPELINED_INJECTION 5 "$WORK/no-inject.out")" -eq 0 ] ||
+  fail "a correct server: NO_PIPELINED_INJECTION not checked and passed: $(cat "$WORK/no-inject.out")"
+echo "ok: a server that drops pipelined commands passes the injection probes"
+
+# --- 6. servers as they are: implicit TLS, TLS versions -----------------------
+# An implicit-TLS port (greeting inside TLS) whose data connections speak at
+# most TLS 1.2: with ftps:// the sequences run inside TLS from the first
+# byte, those about AUTH are left out and counted, and data is judged.
+start_check_fake implicit --implicit --data-tls-max 1.2
+check_fake implicit "ftps://127.0.0.1:$FAKE_PORT"
+[ "$rc" -ne 1 ] || fail "implicit TLS fake: a finding: $(cat "$WORK/implicit.out")"
+grep -q -E "^connection: implicit TLS \([1-9][0-9]* sequences about AUTH not played\), TLS 1.2-1.3$" \
+  "$WORK/implicit.out" || fail "the report does not say implicit: $(cat "$WORK/implicit.out")"
+grep -q '"implicit": true' "$WORK/implicit/report.json" || fail "report.json does not say implicit"
+[ "$(count implicit played)" -gt 5 ] && [ "$(count implicit 'timed out')" -eq 0 ] ||
+  fail "implicit TLS: sequences not played or timed out: $(cat "$WORK/implicit.out")"
+[ "$(row PROT_P_DATA_IS_TLS 3 "$WORK/implicit.out")" -gt 0 ] ||
+  fail "implicit TLS: no protected transfer judged: $(cat "$WORK/implicit.out")"
+grep -q "data-tls TLSv1.2" "$WORK/implicit.log" || fail "the data connections did not use TLS 1.2"
+shows implicit probe-prot-p-retr "^# implicit TLS: handshake before the greeting\|E: handshake ok\|S: 220 " ||
+  fail "the greeting is not read inside TLS"
+echo "ok: implicit TLS (ftps://): played inside TLS, AUTH sequences left out, TLS 1.2 data judged"
+# The same port without ftps:// gives no greeting in plaintext: every
+# sequence waits and is reported as a timeout, none passes silently on it.
+check_fake implicit-as-explicit "127.0.0.1:$FAKE_PORT" --timeout 300
+[ "$(count implicit-as-explicit played)" -gt 0 ] &&
+  [ "$(count implicit-as-explicit 'timed out')" -eq "$(count implicit-as-explicit played)" ] ||
+  fail "an implicit port checked as explicit: $(cat "$WORK/implicit-as-explicit.out")"
+echo "ok: an implicit port checked without ftps:// times out everywhere"
+
+# --tls-min/--tls-max bound what the client offers, on control and data
+# (run --connect shares the runner): a control connection that needs TLS
+# 1.3 fails under --tls-max 1.2; data at most TLS 1.2 fails under --tls-min 1.3.
+start_check_fake versions --control-tls-min 1.3 --data-tls-max 1.2
+printf 'C: AUTH TLS\nT: handshake\nC: USER a\nC: PASS b\nC: PBSZ 0\nC: PROT P\nC: PASV\nD: open\nC: LIST\nC: QUIT\n' \
+  >"$WORK/versions.fts"
+for v in "" "--tls-max 1.2" "--tls-min 1.3"; do
+  # shellcheck disable=SC2086 # $v is two words or none
+  "$FTPSFUZZ" run --connect "127.0.0.1:$FAKE_PORT" --timeout 2000 $v "$WORK/versions.fts" \
+    >"$WORK/versions$v.out" 2>/dev/null || true
+done
+grep -q "^E: data tls " "$WORK/versions.out" || fail "default versions: no TLS data: $(cat "$WORK/versions.out")"
+grep -q "^E: handshake failed " "$WORK/versions--tls-max 1.2.out" ||
+  fail "--tls-max 1.2 against a TLS 1.3-only control connection: $(cat "$WORK/versions--tls-max 1.2.out")"
+grep -q "^E: handshake ok" "$WORK/versions--tls-min 1.3.out" &&
+  grep -q "^E: data failed " "$WORK/versions--tls-min 1.3.out" ||
+  fail "--tls-min 1.3 against TLS 1.2-only data: $(cat "$WORK/versions--tls-min 1.3.out")"
+check_fake versions-check "127.0.0.1:$FAKE_PORT" --tls-min 1.3
+grep -q "^connection: explicit TLS (AUTH TLS), TLS 1.3-1.3$" "$WORK/versions-check.out" ||
+  fail "the table header does not name the versions: $(head -n 3 "$WORK/versions-check.out")"
+grep -q '"tls_min": "1.3"' "$WORK/versions-check/report.json" || fail "report.json: no tls_min"
+! grep -q -l "^E: data tls " "$WORK/versions-check/transcripts"/*.fts &&
+  grep -q -l "^E: data failed " "$WORK/versions-check/transcripts"/*.fts ||
+  fail "--tls-min 1.3 against TLS 1.2-only data: a protected transfer worked, or none failed"
+echo "ok: --tls-min/--tls-max bound control and data TLS (run --connect and check), reported"
+
+# A server that refuses AUTH TLS (504) and takes AUTH SSL: the sequences use
+# AUTH SSL, so they get TLS and data protection is judged; the report says so.
+start_check_fake auth-ssl --auth-ssl-only
+check_fake auth-ssl
+[ "$rc" -ne 1 ] || fail "AUTH SSL-only fake: a finding: $(cat "$WORK/auth-ssl.out")"
+grep -q "^connection: explicit TLS (AUTH SSL: the server refused AUTH TLS), TLS 1.2-1.3$" \
+  "$WORK/auth-ssl.out" || fail "the report does not say AUTH SSL: $(head -n 3 "$WORK/auth-ssl.out")"
+grep -q '"auth": "SSL"' "$WORK/auth-ssl/report.json" || fail "report.json does not say AUTH SSL"
+[ "$(row PROT_P_DATA_IS_TLS 3 "$WORK/auth-ssl.out")" -gt 0 ] ||
+  fail "AUTH SSL-only: no protected transfer judged: $(cat "$WORK/auth-ssl.out")"
+shows auth-ssl probe-prot-p-retr "C: AUTH SSL\|S: 234 [^|]*\|T: handshake\|E: handshake ok" ||
+  fail "AUTH SSL-only: the sequences did not use AUTH SSL"
+echo "ok: an AUTH SSL-only server is checked with AUTH SSL, and the report says so"
+
+# A server that loses a ClientHello sent on the data connection before its
+# 150 (--data-drop-early): every protected transfer's data handshake hangs
+# until the step timeout; check plays each such sequence once more with the
+# data handshake after the 150, which works, judges that run, and says so.
+start_check_fake drop-early --data-drop-early
+check_fake drop-early
+[ "$rc" -ne 1 ] || fail "drop-early fake: a finding: $(cat "$WORK/drop-early.out")"
+retried=$(sed -n 's/^connection: .*; data TLS hung on \([0-9]*\) sequences, retried with the handshake after the transfer reply: \([0-9]*\) worked$/\1 \2/p' \
+  "$WORK/drop-early.out")
+[ -n "$retried" ] && [ "${retried% *}" -gt 0 ] && [ "${retried% *}" = "${retried#* }" ] ||
+  fail "hung data handshakes not retried late: $(head -n 3 "$WORK/drop-early.out")"
+grep -q "\"data_handshake_late_worked\": ${retried#* }" "$WORK/drop-early/report.json" ||
+  fail "report.json does not count the late data handshakes"
+[ "$(row PROT_P_DATA_IS_TLS 3 "$WORK/drop-early.out")" -gt 0 ] ||
+  fail "drop-early: no protected transfer judged after the retry: $(cat "$WORK/drop-early.out")"
+late=$(grep -l "^# client: data_handshake=late$" "$WORK/drop-early/transcripts"/*.fts || true)
+# shellcheck disable=SC2086 # file names without spaces
+[ -n "$late" ] && grep -q "^E: data tls " $late ||
+  fail "the judged runs are not the late ones with protected data"
+echo "ok: hung data handshakes are retried after the 150 (${retried% *} sequences, all worked), reported"
 echo "PASS: test_check"

@@ -50,6 +50,10 @@ typedef enum fake_mode {
   FAKE_TLS_BYE,
   /* ... or by going on in plaintext, without its own close_notify: */
   FAKE_TLS_UNTERMINATED,
+  /* CVE-2011-1575 class: the lines pipelined behind AUTH TLS run (USER,
+   * PASS log in; PWD then answers 257): */
+  FAKE_INJECT_TLS,   /* after the handshake, answered inside TLS */
+  FAKE_INJECT_PLAIN, /* at once, in plaintext after the 234 */
 } fake_mode;
 
 static fake_mode mode;
@@ -57,7 +61,8 @@ static SSL_CTX *tls_ctx; /* the fake's server context, built once */
 
 static bool tls_mode(void) {
   return mode == FAKE_TLS_PLAIN || mode == FAKE_TLS_LONG || mode == FAKE_TLS_JUNK ||
-         mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED;
+         mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED ||
+         mode == FAKE_INJECT_TLS || mode == FAKE_INJECT_PLAIN;
 }
 
 struct ftps_session {
@@ -80,6 +85,9 @@ struct ftps_session {
   size_t dout_len;
   bool transfer;     /* a LIST waits for the data connection's close */
   size_t data_in;    /* bytes the client sent on the data connection */
+  char pipelined[256]; /* FAKE_INJECT_TLS: the lines behind AUTH, run after the handshake */
+  size_t pipelined_len;
+  bool logged_in;    /* an injected PASS ran */
 };
 
 static void push_event(ftps_session *s, ftps_event_type t) {
@@ -171,11 +179,50 @@ static void data_command(ftps_session *s, const char *line) {
   }
 }
 
+/* injected_reply runs a line pipelined behind AUTH: the bug. */
+static const char *injected_reply(ftps_session *s, const char *line) {
+  if (strncmp(line, "USER ", 5) == 0)
+    return "331 password please\r\n";
+  if (strncmp(line, "PASS ", 5) == 0) {
+    s->logged_in = true;
+    return "230 logged in\r\n";
+  }
+  return "200 ok\r\n";
+}
+
+/* run_pipelined answers each line of |p| (CRLF-terminated) by |tls|. */
+static void run_pipelined(ftps_session *s, const char *p, size_t n, bool tls) {
+  char line[256];
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\r')
+      continue;
+    if (p[i] != '\n') {
+      if (len + 1 < sizeof(line))
+        line[len++] = p[i];
+      continue;
+    }
+    line[len] = 0;
+    const char *reply = injected_reply(s, line);
+    if (tls)
+      SSL_write(s->ssl, reply, (int)strlen(reply));
+    else
+      put(s, reply);
+    len = 0;
+  }
+}
+
 /* tls_command answers one command read inside TLS. */
 static void tls_command(ftps_session *s, const char *line) {
   static const char reply[] = "200 ok\r\n";
   if (mode == FAKE_TLS_DATA_CLEAR || mode == FAKE_TLS_BYE || mode == FAKE_TLS_UNTERMINATED) {
     data_command(s, line);
+    return;
+  }
+  if (strcmp(line, "PWD") == 0) {
+    const char *pwd = s->logged_in ? "257 \"/\"\r\n" : "530 log in first\r\n";
+    SSL_write(s->ssl, pwd, (int)strlen(pwd));
+    tls_flush(s);
     return;
   }
   if (strcmp(line, "STAT") != 0) {
@@ -203,6 +250,9 @@ static void tls_feed(ftps_session *s, const uint8_t *in, size_t len) {
       ERR_clear_error();
       return;
     }
+    /* the lines read before TLS are taken as if they came inside it */
+    run_pipelined(s, s->pipelined, s->pipelined_len, true);
+    s->pipelined_len = 0;
   }
   tls_flush(s);
   uint8_t buf[256];
@@ -272,6 +322,22 @@ int ftps_session_feed(ftps_session *s, const uint8_t *in, size_t len, size_t *ou
     if (s->line_len >= 9 && memcmp(s->line, "AUTH TLS\r", 9) == 0) {
       put(s, "234 go\r\n");
       s->after_234 = true;
+      s->line_len = 0;
+      /* the rest of this read: the bug keeps it as commands */
+      const char *rest = (const char *)in + i + 1;
+      size_t rest_len = len - i - 1;
+      if (mode == FAKE_INJECT_PLAIN) {
+        run_pipelined(s, rest, rest_len, false);
+        *out_consumed = len;
+        return 0;
+      }
+      if (mode == FAKE_INJECT_TLS && rest_len <= sizeof(s->pipelined)) {
+        memcpy(s->pipelined, rest, rest_len);
+        s->pipelined_len = rest_len;
+        *out_consumed = len;
+        return 0;
+      }
+      continue;
     } else {
       put(s, "200 ok\r\n");
     }
@@ -589,6 +655,48 @@ static void test_reply_after_client_close_notify(void) {
   tls_ctx = NULL;
 }
 
+/* An injection (lines pipelined behind AUTH TLS run by the server) is
+ * recorded and judged NO_PIPELINED_INJECTION whether the server answers
+ * them inside TLS after the handshake or in plaintext before it; the
+ * injected login shows on PWD. */
+static void test_injection(void) {
+  int rc;
+  runner_result res;
+  oracle_violation v;
+  static const char script[] =
+      "C: AUTH TLS\\r\\nUSER alice\\r\\nPASS wonderland\nT: handshake\nC: PWD\n";
+  tls_ctx = ftps_tls_server_ctx_new_self_signed("localhost");
+  CHECK(tls_ctx != NULL);
+  if (tls_ctx == NULL)
+    return;
+
+  char *t = run(FAKE_INJECT_TLS, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(t, "S: 234 go\nT: handshake\nE: handshake ok\nS: 331 password please\n"
+                  "S: 230 logged in\nC: PWD\nS: 257 \"/\"\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_TLS, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+
+  t = run(FAKE_INJECT_PLAIN, script, &rc, &res);
+  CHECK_EQ_INT(rc, RUNNER_OK);
+  CHECK(strstr(t, "S: 234 go\nS: 331 password please\nS: 230 logged in\nT: handshake\n"
+                  "E: handshake ok\nC: PWD\nS: 257 \"/\"\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_PLAIN, script, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+
+  /* a harmless command behind AUTH, answered inside TLS with nothing due */
+  static const char noop[] = "C: AUTH TLS\\r\\nNOOP\nT: handshake\n";
+  t = run(FAKE_INJECT_TLS, noop, &rc, &res);
+  CHECK(strstr(t, "E: handshake ok\nS: 200 ok\n") != NULL);
+  free(t);
+  CHECK_EQ_INT(judged(FAKE_INJECT_TLS, noop, &v), 1);
+  CHECK_STR(oracle_invariant_name(v.inv), "NO_PIPELINED_INJECTION");
+  SSL_CTX_free(tls_ctx);
+  tls_ctx = NULL;
+}
+
 int main(void) {
   int rc;
   runner_result res;
@@ -642,5 +750,21 @@ int main(void) {
   test_plaintext_under_tls();
   test_clear_data_under_prot_p();
   test_reply_after_client_close_notify();
+  test_injection();
+
+  /* TLS version bounds the client does not know are refused up front */
+  runner_options bad = runner_options_default();
+  bad.tls_min = 0x0999;
+  transcript s, o;
+  transcript_init(&s);
+  transcript_init(&o);
+  ftps_server none;
+  memset(&none, 0, sizeof(none));
+  CHECK_EQ_INT(runner_run(&none, &s, &bad, &o, NULL), RUNNER_ERR_INVAL);
+  bad.tls_min = TLS1_3_VERSION;
+  bad.tls_max = TLS1_2_VERSION;
+  CHECK_EQ_INT(runner_run(&none, &s, &bad, &o, NULL), RUNNER_ERR_INVAL);
+  transcript_cleanup(&s);
+  transcript_cleanup(&o);
   return testlib_finish();
 }

@@ -205,6 +205,30 @@ static void test_old_server_refused(void) {
   SSL_CTX_free(sctx);
 }
 
+/* tls_client_set_versions: a TLS 1.3-only client fails against a TLS 1.2
+ * server; bounded at 1.2 it negotiates 1.2 with a 1.3 server; an unknown
+ * version is refused and changes nothing. */
+static void test_versions(void) {
+  SSL_CTX *s12 = make_server_ctx(TLS1_2_VERSION), *s13 = make_server_ctx(0);
+  server s;
+  server_init(&s, s12);
+  tls_client *c = tls_client_new();
+  CHECK_EQ_INT(tls_client_set_versions(c, TLS1_3_VERSION, 0), 0);
+  CHECK_EQ_INT(handshake(c, &s), TLS_CLIENT_FAILED);
+  tls_client_free(c);
+  SSL_free(s.ssl);
+  server_init(&s, s13);
+  c = tls_client_new();
+  CHECK_EQ_INT(tls_client_set_versions(c, 0x0999, 0), TLS_CLIENT_FAILED);
+  CHECK_EQ_INT(tls_client_set_versions(c, 0, TLS1_2_VERSION), 0);
+  CHECK_EQ_INT(handshake(c, &s), TLS_CLIENT_DONE);
+  CHECK_STR(tls_client_version(c), "TLSv1.2");
+  tls_client_free(c);
+  SSL_free(s.ssl);
+  SSL_CTX_free(s12);
+  SSL_CTX_free(s13);
+}
+
 static void test_eof_and_limits(void) {
   tls_client *c = tls_client_new();
   CHECK_EQ_INT(tls_client_handshake(c), TLS_CLIENT_WANT);
@@ -239,6 +263,7 @@ int main(void) {
   test_handshake_and_data();
   test_plaintext_instead_of_server_hello();
   test_old_server_refused();
+  test_versions();
   test_eof_and_limits();
   test_reason_string();
   X509_free(server_cert);

@@ -3,6 +3,7 @@
 # server from Debian 12 packages, on 127.0.0.1 only.
 #   SERVER: vsftpd | pureftpd | proftpd | ours (ftpsfuzz serve)
 #   MODE:   optional (TLS offered) | required (TLS required for login and data)
+#           | implicit (vsftpd only: implicit_ssl, checked as ftps://HOST:PORT)
 # The packages conflict with each other (all provide ftp-server), so they are
 # fetched with `apt-get download` into a cache (FTPSFUZZ_DEB_CACHE, default
 # ~/.cache/ftpsfuzz/debs) and unpacked with `dpkg -x` into a temporary
@@ -116,9 +117,14 @@ mkdir -p "$WORK/root" "$HOME_DIR"
 LIBS="$WORK/root/usr/lib/x86_64-linux-gnu:$WORK/root/lib/x86_64-linux-gnu"
 POLICY_REQ=tls-login=on,tls-data=on,anon=off,ccc=off
 POLICY_OPT=tls-login=off,tls-data=off,anon=off,ccc=off
-[ "$MODE" = required ] || [ "$MODE" = optional ] || fail "MODE must be optional or required"
+[ "$MODE" = required ] || [ "$MODE" = optional ] || [ "$MODE" = implicit ] ||
+  fail "MODE must be optional, required or implicit"
+[ "$MODE" != implicit ] || [ "$SERVER" = vsftpd ] || fail "MODE implicit is for vsftpd"
 POLICY=$POLICY_OPT
-[ "$MODE" = required ] && POLICY=$POLICY_REQ
+[ "$MODE" = optional ] || POLICY=$POLICY_REQ
+# the address check and the replay use: ftps:// for implicit TLS
+TARGET_PREFIX=
+[ "$MODE" = implicit ] && TARGET_PREFIX=ftps://
 # Pure-FTPd accepts CCC (its configuration, declared as such when TLS is
 # optional; under -Y 3 accepting it is the finding TLS_REQUIRED_STAYS_TLS).
 [ "$SERVER-$MODE" = pureftpd-optional ] && POLICY=tls-login=off,tls-data=off,anon=off,ccc=on
@@ -143,7 +149,9 @@ vsftpd)
   mkdir -p "$WORK/empty"
   chmod 755 "$WORK/empty"
   FORCE=NO
-  [ "$MODE" = required ] && FORCE=YES
+  IMPLICIT=NO
+  [ "$MODE" = optional ] || FORCE=YES
+  [ "$MODE" = implicit ] && IMPLICIT=YES
   cat >"$WORK/vsftpd.conf" <<EOF
 listen=YES
 listen_ipv6=NO
@@ -164,6 +172,7 @@ check_shell=NO
 xferlog_enable=NO
 vsftpd_log_file=$WORK/vsftpd.log
 ssl_enable=YES
+implicit_ssl=$IMPLICIT
 ssl_ciphers=HIGH
 rsa_cert_file=$WORK/cert.pem
 rsa_private_key_file=$WORK/key.pem
@@ -270,7 +279,7 @@ echo "$SERVER ($MODE) listening on 127.0.0.1:$PORT, pid $SERVER_PID"
 
 STEP_TIMEOUT=${FTPSFUZZ_CHECK_TIMEOUT:-5000}
 set +e
-"$FTPSFUZZ" check "127.0.0.1:$PORT" --user "$USER_NAME" --pass "$PASS" --policy "$POLICY" \
+"$FTPSFUZZ" check "${TARGET_PREFIX}127.0.0.1:$PORT" --user "$USER_NAME" --pass "$PASS" --policy "$POLICY" \
   --walks "$WALKS" --mutants "$MUTANTS" --seed 7 --timeout "$STEP_TIMEOUT" --rate 50 ${FTPSFUZZ_CHECK_ARGS:-} \
   --out "$WORK/out" --transcripts >"$WORK/check.out" 2>"$WORK/check.err"
 RC=$?
@@ -382,6 +391,18 @@ pureftpd-required)
   expect NO_SECOND_234 PROT_LEVEL_KEPT TLS_REQUIRED_STAYS_TLS REPLY_421_CLOSES PBSZ_BEFORE_PROT
   allowed_security NO_SECOND_234 PROT_LEVEL_KEPT PROT_P_DATA_IS_TLS TLS_REQUIRED_STAYS_TLS
   ;;
+vsftpd-implicit)
+  # TLS from the first byte: the sequences about AUTH are left out and
+  # counted, the rest runs inside TLS, data is protected and judged.
+  grep -q "^connection: implicit TLS ([1-9][0-9]* sequences about AUTH not played)" \
+    "$WORK/check.out" || fail "vsftpd (implicit): the report does not say implicit TLS"
+  awk '$1 == "PROT_P_DATA_IS_TLS" && $3 > 0 { f = 1 } END { exit !f }' "$WORK/check.out" ||
+    fail "vsftpd (implicit): no protected transfer judged"
+  [ "${timed_out:-0}" -eq 0 ] || fail "vsftpd (implicit): $timed_out steps timed out"
+  # the same as over explicit TLS: PROT accepted without PBSZ
+  probe_found probe-prot-without-pbsz PBSZ_BEFORE_PROT '^S: 200 '
+  allowed_security
+  ;;
 vsftpd-*)
   expect NO_PLAINTEXT_AFTER_234 ALLOWED_CODE PBSZ_BEFORE_PROT PROT_LEVEL_KEPT
   # "500 OOPS: <TLS error>" in plaintext after the handshake failed
@@ -422,7 +443,8 @@ violated NO_PIPELINED_INJECTION && fail "NO_PIPELINED_INJECTION violated"
 first=$(ls "$WORK/out"/*.fts 2>/dev/null | head -n 1 || true)
 if [ -n "$first" ]; then
   set +e
-  "$FTPSFUZZ" run --connect "127.0.0.1:$PORT" --timeout 2000 "$first" >"$WORK/replay.out" 2>&1
+  "$FTPSFUZZ" run --connect "${TARGET_PREFIX}127.0.0.1:$PORT" --timeout 2000 "$first" \
+    >"$WORK/replay.out" 2>&1
   r=$?
   set -e
   [ "$r" -le 1 ] || fail "replaying $first exited $r: $(tail -n 5 "$WORK/replay.out")"
