@@ -46,6 +46,12 @@ struct oracle {
   unsigned multi_code;
   bool reply_fallback; /* a line of this reply says "fallback" */
 
+  /* The command that got the last final reply, for a reply that answers
+   * none: the server answered that one more than once. */
+  model_event last_ev;
+  unsigned last_code, last_answers;
+  bool have_last;
+
   unsigned injected; /* commands sent before the handshake finished */
   bool hs_failed, hs_421_seen, hs_closes_reported;
   bool server_ended_tls; /* "E: tls shutdown": the server's close_notify came */
@@ -444,9 +450,25 @@ static void final_reply(oracle *o, unsigned code) {
                 "reply %u answers a command sent before the TLS handshake finished", code);
     else if (code == 234)
       violation(o, ORACLE_AUTH_234_ONLY_FOR_AUTH, NULL, "unsolicited 234");
-    else if (!o->q_overflow)
+    else if (o->have_last && !o->q_overflow) {
+      /* replies are paired in order: this one is another to the command
+       * that got the previous final reply (STOU before login: 530, 500) */
+      o->last_answers++;
+      if (o->last_answers == 2)
+        violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "%s answered twice: %u then %u",
+                  model_event_name(o->last_ev), o->last_code, code);
+      else
+        violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "%s answered %u times: %u first, %u now",
+                  model_event_name(o->last_ev), o->last_answers, o->last_code, code);
+    } else if (!o->q_overflow)
       violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "reply %u answers no command", code);
     return;
+  }
+  if (!h->poisoned) {
+    o->have_last = true;
+    o->last_ev = h->ev;
+    o->last_code = code;
+    o->last_answers = 1;
   }
   if (h->poisoned) {
     violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
