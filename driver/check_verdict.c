@@ -74,8 +74,6 @@ static bool auth_then_more(const transcript_step *st) {
       const uint8_t *lf = memchr(st->data + i, '\n', st->len - i);
       if (lf && (size_t)(lf - st->data) + 1 < st->len)
         return true;
-      if (!lf && st->kind == TRANSCRIPT_R)
-        return false;
     }
   }
   return false;
@@ -296,7 +294,9 @@ static void track_final(track *t, unsigned code) {
   if (fl & MODEL_F_AUTHN) {
     if (!c.tls && (c.ev != MODEL_EV_USER || code / 100 != 3))
       d[ORACLE_TLS_REQUIRED_LOGIN] = true; /* the plaintext login got its answer */
-    if (refused && (c.tls || !t->cfg->policy.tls_login))
+    /* the given credentials go over TLS (or anywhere without tls-login);
+     * a refused anonymous login is the model's business, not a reason */
+    if (refused && c.ev != MODEL_EV_USER_ANON && (c.tls || !t->cfg->policy.tls_login))
       t->login_refused = true;
   }
   if (c.ev == MODEL_EV_PASS)
@@ -393,6 +393,12 @@ static void track_event(track *t, const transcript_step *st) {
   case VEV_HS_FAILED:
     if (t->after_234)
       d[ORACLE_NO_PLAINTEXT_AFTER_234] = true;
+    /* The client's ClientHello was clean: a handshake that fails right
+     * after a pipelined AUTH failed on the pipelined bytes, which the server
+     * took as TLS (vsftpd: "wrong version number"), so they never ran as a
+     * command. (A stalled one decides nothing: handshake timeout.) */
+    if (t->after_234 && t->pipelined)
+      d[ORACLE_NO_PIPELINED_INJECTION] = true;
     d[ORACLE_HANDSHAKE_FAIL_CLOSES] = true;
     t->hs_failed = true;
     t->after_234 = false;
