@@ -238,10 +238,8 @@ static void track_line(void *ctx, const uint8_t *line, size_t len, bool overlong
   model_cmd cmd;
   (void)overlong;
   model_classify_line(line, len, &cmd);
-  if (t->after_234 && !t->tls) {
-    t->garbage = true; /* part of what should have been the TLS stream */
-    return;
-  }
+  if (t->after_234 && !t->tls)
+    return; /* part of what should have been the TLS stream: no command */
   if (t->qn == VQ_MAX)
     return;
   vcmd *c = &t->q[(t->qh + t->qn++) % VQ_MAX];
@@ -447,6 +445,8 @@ static check_reason note_decided(const model_config *cfg, const transcript *got,
     case TRANSCRIPT_R:
       if (auth_then_more(st) && !t.tls)
         t.pipelined = true;
+      if (t.after_234 && !t.tls)
+        t.garbage = true; /* bytes where the ClientHello belongs, whole lines or not */
       oracle_framer_feed(&f, st->data, st->len, track_line, &t);
       if (st->kind == TRANSCRIPT_C)
         oracle_framer_feed(&f, (const uint8_t *)"\r\n", 2, track_line, &t);
