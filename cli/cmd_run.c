@@ -199,7 +199,8 @@ int cmd_run(int argc, char **argv) {
     return CLI_USAGE;
   }
   if (connect == NULL && (opt.timeout_ms != 0 || settle_given)) {
-    fprintf(stderr, "ftpsfuzz run: --timeout and --settle apply only with --connect\n");
+    fprintf(stderr, "ftpsfuzz run: %s applies only with --connect\n",
+            opt.timeout_ms != 0 ? "--timeout" : "--settle");
     return CLI_USAGE;
   }
   if (path == NULL) {
