@@ -30,7 +30,13 @@
  *   the checker's own address; passive data goes to the target address;
  * - pace: at most |concurrency| connections at once, at most |rate| new
  *   control connections per second, |timeout_ms| per step (a silent server
- *   is reported as a timeout, never waited on). */
+ *   is reported as a timeout, never waited on); a target that sends no FTP
+ *   greeting (a silent or implicit-TLS port) is left after the first
+ *   connection's step timeout, with nothing played.
+ *
+ * Verdicts: every invariant in every sequence is passed, violated or
+ * inconclusive (check_verdicts); the run's result (check_result) is OK only
+ * when every security invariant that applies was decided at least once. */
 #ifndef CHECK_H
 #define CHECK_H
 
