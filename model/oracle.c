@@ -727,6 +727,7 @@ static void end_tls_by_close_notify(oracle *o) {
 
 static void tls_action(oracle *o, const transcript_step *st) {
   drop_stale(o);
+  o->have_last = false; /* a reply from here on answers this, not the last command */
   if (st->len == 9 && !memcmp(st->data, "handshake", 9) && o->st.sec == MODEL_SEC_PLAIN &&
       !o->hs_failed) {
     /* A ClientHello sent into a plaintext FTP conversation: the server frames

@@ -243,6 +243,12 @@ static void test_answered_twice(void) {
   CHECK(o && !strcmp(oracle_violation_at(o, 1)->why, "FEAT answered 3 times: 500 first, 502 now"));
   oracle_free(o);
   transcript_cleanup(&t);
+  /* a reply after the client's close_notify is no second answer to CCC */
+  parse(&t, "S: 220 hi\nC: AUTH TLS\nS: 234 go\nT: handshake\nE: handshake ok\nC: CCC\n"
+            "S: 534 not now\nT: close_notify\nS: 534 Logout.\n");
+  CHECK_EQ_INT(oracle_check_transcript(&t, &cfg, true, &v), 1);
+  CHECK_STR(v.why, "reply 534 answers no command");
+  transcript_cleanup(&t);
 }
 
 int main(void) {
