@@ -339,16 +339,17 @@ echo "ok: NO_SECOND_234.fts replays with run --connect to the same violation"
 # the reachability check, is not paced).
 python3 - "$WORK/auth234.log" <<'EOF' || fail "--concurrency 2 --rate 5 not respected"
 import sys
-ev = []
+ev, span = [], {}
 for line in open(sys.argv[1]):
-    what, t, _ = line.split()
+    what, t, cid = line.split()
     ev.append((float(t), what))
+    span.setdefault(cid, [0.0, float("inf")])[0 if what == "open" else 1] = float(t)
 ev.sort()
 opens = [t for t, w in ev if w == "open"][:-1]  # the last one is the replay
-cur = peak = 0
-for t, w in ev:
-    cur += 1 if w == "open" else -1
-    peak = max(peak, cur)
+# Connections open at each open. The fake notes a close when its thread
+# runs, which may be a moment after the checker closed and opened the next
+# one: a close noted within 50 ms is scheduling noise, not a third at once.
+peak = max(sum(1 for o, c in span.values() if o == t or o < t < c - 0.05) for t in opens)
 gaps = [b - a for a, b in zip(opens[1:], opens[2:])]
 mean = (opens[-1] - opens[1]) / (len(opens) - 2)
 print("connections %d, at most %d at once, gaps %.3f s smallest, %.3f s mean"
