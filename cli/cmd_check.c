@@ -1,6 +1,8 @@
 /* cmd_check.c - `ftpsfuzz check HOST:PORT [options]`: judge a live FTPS
  * server with the model (driver/check.h). Exit 1 when a security invariant
- * is violated, 0 otherwise, 2 on bad usage or an unreachable target. */
+ * is violated, 0 when every security invariant that applies was decided and
+ * none violated, 3 when the run could not judge one (check_result), 2 on
+ * bad usage or an unreachable target. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdint.h>
@@ -12,13 +14,14 @@
 
 #include "check.h"
 #include "cli.h"
+#include "runner.h"
 
 static int usage(FILE *f) {
   fprintf(f,
           "usage: ftpsfuzz check [ftps://]HOST:PORT [--user U --pass P] [--profile rfc|default]\n"
           "         [--policy SPEC] [--walks N] [--seed S] [--mutants N] [--out DIR]\n"
-          "         [--concurrency N] [--rate R] [--timeout MS] [--transcripts] [--quiet]\n"
-          "         [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--quiet-wait MS]\n"
+          "         [--concurrency N] [--rate R] [--timeout MS] [--settle MS] [--transcripts]\n"
+          "         [--quiet] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--quiet-wait MS]\n"
           "\n"
           "Judge a live FTPS server (explicit TLS, RFC 4217; ftps://HOST:PORT for implicit\n"
           "TLS, where the sequences about AUTH are left out) with the model: play the\n"
@@ -43,6 +46,9 @@ static int usage(FILE *f) {
           "                     unlimited)\n"
           "  --timeout MS       how long one step may wait for the server (default 5000);\n"
           "                     a silent server is reported, not waited on\n"
+          "  --settle MS        after a step the server answered, read MS more before the\n"
+          "                     next step (default 100), so a command answered twice is\n"
+          "                     blamed, not the command after it\n"
           "  --transcripts      also write every transcript to DIR/transcripts/\n"
           "  --tls-min, --tls-max V  the TLS versions offered on control and data\n"
           "                     connections (1.2 or 1.3; default 1.2 to 1.3)\n"
@@ -52,8 +58,19 @@ static int usage(FILE *f) {
           "  --quiet            no progress lines on standard error\n"
           "Only HOST is ever contacted (resolved once); passive data connections go to\n"
           "it, PORT/EPRT name this host's own address.\n"
-          "Exit: 0 no security invariant violated, 1 a security invariant violated,\n"
-          "2 bad usage, an unreachable target or an I/O error.\n",
+          "Every invariant in every sequence is passed, violated or inconclusive: passed\n"
+          "only when the step that decides it was reached (the reply to the deciding\n"
+          "command came, the data connection carried bytes, the handshake ended);\n"
+          "inconclusive, with the reason (timeout, login refused, setup failed, no data\n"
+          "moved, handshake failed/timeout, connection closed early, AUTH refused), when\n"
+          "the sequence tried and never got there. Invariants that state nothing under\n"
+          "the declared policy (TLS_REQUIRED_LOGIN and TLS_REQUIRED_STAYS_TLS without\n"
+          "tls-login) and, without --user/--pass, those decided only on a data\n"
+          "connection (PROT_P_DATA_IS_TLS, PROT_LEVEL_KEPT) are shown as n/a.\n"
+          "Exit: 0 every security invariant that applies was decided at least once and\n"
+          "none was violated; 1 a security invariant violated; 3 the run could not judge\n"
+          "one (a silent or implicit-TLS port, timeouts, a refused login: one line says\n"
+          "why); 2 bad usage, an unreachable target or an I/O error.\n",
           CHECK_CONCURRENCY_MAX);
   return CLI_USAGE;
 }
@@ -126,7 +143,7 @@ int cmd_check(int argc, char **argv) {
   char tdir[4096];
   model_profile profile = MODEL_PROFILE_DEFAULT;
   model_policy policy = model_policy_default();
-  uint64_t walks = 0, mutants = 0, seed = 1, conc = 1, timeout = 5000;
+  uint64_t walks = 0, mutants = 0, seed = 1, conc = 1, timeout = 5000, settle = 100;
   double rate = 20;
   bool quiet = false;
   check_conn conn;
@@ -214,6 +231,12 @@ int cmd_check(int argc, char **argv) {
         return CLI_USAGE;
       }
       conn.quiet_ms = (unsigned)ms;
+    } else if (!strcmp(a, "--settle")) {
+      if (parse_u64(v, RUNNER_TCP_SETTLE_MAX, &settle) != 0) {
+        fprintf(stderr, "ftpsfuzz check: --settle expects 0..%u ms, got '%s'\n",
+                RUNNER_TCP_SETTLE_MAX, v);
+        return CLI_USAGE;
+      }
     } else if (!strcmp(a, "--rate")) {
       char *end = NULL;
       errno = 0;
@@ -272,6 +295,7 @@ int cmd_check(int argc, char **argv) {
   o.concurrency = (unsigned)conc;
   o.rate = rate;
   o.timeout_ms = (unsigned)timeout;
+  o.settle_ms = (unsigned)settle;
   o.log = quiet ? NULL : stderr;
   o.conn = conn;
   if (keep) {
@@ -316,7 +340,7 @@ int cmd_check(int argc, char **argv) {
   char conn_desc[256];
   check_conn_describe(&o, r, conn_desc, sizeof(conn_desc));
   printf("connection: %s\n", conn_desc);
-  check_print_table(r, stdout);
+  check_print_table(r, &o, stdout);
   if (r->base[0])
     printf("working directory %s: %s\n", r->base,
            r->cleanup_ok ? "removed" : "NOT fully removed");
@@ -330,9 +354,14 @@ int cmd_check(int argc, char **argv) {
     }
     printf("wrote %s/report.json\n", out_dir);
   }
-  status = check_security_violated(r) ? CLI_FINDING : CLI_OK;
-  printf("%s\n", status == CLI_FINDING ? "RESULT: security invariant violated"
-                                       : "RESULT: no security invariant violated");
+  status = check_result(r, &o, err, sizeof(err));
+  if (status == CHECK_RESULT_VIOLATED)
+    printf("RESULT: security invariant violated\n");
+  else if (status == CHECK_RESULT_OK)
+    printf("RESULT: no security invariant violated, each one that applies decided at least "
+           "once\n");
+  else
+    printf("RESULT: not judged: %s\n", err);
 out:
   check_report_cleanup(r);
   free(r);

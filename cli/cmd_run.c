@@ -1,5 +1,5 @@
 /* cmd_run.c - `ftpsfuzz run [--chunk N] [--oracle] [--config FILE]
- * [--connect HOST:PORT [--timeout MS]] SCRIPT.fts`: play a client script
+ * [--connect HOST:PORT [--timeout MS] [--settle MS]] SCRIPT.fts`: play a client script
  * against the in-process server with the built-in test configuration (or
  * the one --config FILE makes of it, test_config.h), or against a live
  * server over TCP, and print the transcript (DESIGN section 7, issue 3). */
@@ -19,7 +19,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz run [--chunk N] [--oracle] [--config FILE] SCRIPT.fts\n"
           "       ftpsfuzz run --connect HOST:PORT [--timeout MS] [--tls-min V] [--tls-max V]\n"
-          "                    [--quiet-wait MS] [--oracle] SCRIPT.fts\n"
+          "                    [--quiet-wait MS] [--settle MS] [--oracle] SCRIPT.fts\n"
           "\n"
           "Play the client steps of SCRIPT.fts against the in-process server (built-in\n"
           "test configuration; '# config: key=value' comment lines adjust its policy)\n"
@@ -50,6 +50,10 @@ static void usage(FILE *out) {
           "                 default 1.2 to 1.3)\n"
           "  --quiet-wait MS  over --connect: how long to listen after a handshake behind\n"
           "                 which commands were pipelined (default 400)\n"
+          "  --settle MS    over --connect: after a step the server answered, read MS\n"
+          "                 more before the next step (default 0), so a second reply\n"
+          "                 to one command is recorded before the next command (as\n"
+          "                 `ftpsfuzz check` plays, with its --settle)\n"
           "Exit status: 0 ok, 1 expectation mismatch (diff on standard error), an\n"
           "oracle violation, a runner limit hit or a timeout, 2 bad usage, a bad\n"
           "script (FILE:LINE: what was expected) or no connection.\n");
@@ -110,7 +114,7 @@ int cmd_run(int argc, char **argv) {
   char err[512];
   transcript script, out;
   test_config cfg;
-  bool cfg_ready = false, use_oracle = false;
+  bool cfg_ready = false, use_oracle = false, settle_given = false;
   int rc = CLI_USAGE;
   play_result pr;
   memset(&pr, 0, sizeof(pr));
@@ -161,6 +165,17 @@ int cmd_run(int argc, char **argv) {
       }
       opt.quiet_ms = (unsigned)ms;
       i++;
+    } else if (!strcmp(argv[i], "--settle")) {
+      size_t ms = 0;
+      if (i + 1 >= argc || (strcmp(argv[i + 1], "0") && parse_chunk(argv[i + 1], &ms) != 0) ||
+          ms > RUNNER_TCP_SETTLE_MAX) {
+        fprintf(stderr, "ftpsfuzz run: --settle expects milliseconds, 0..%u\n",
+                RUNNER_TCP_SETTLE_MAX);
+        return CLI_USAGE;
+      }
+      opt.settle_ms = (unsigned)ms;
+      settle_given = true;
+      i++;
     } else if (!strcmp(argv[i], "--oracle")) {
       use_oracle = true;
     } else if (!strcmp(argv[i], "--config")) {
@@ -185,9 +200,9 @@ int cmd_run(int argc, char **argv) {
                     "not apply\n");
     return CLI_USAGE;
   }
-  if (connect == NULL && (opt.timeout_ms != 0 || opt.quiet_ms != 0)) {
+  if (connect == NULL && (opt.timeout_ms != 0 || opt.quiet_ms != 0 || settle_given)) {
     fprintf(stderr, "ftpsfuzz run: --%s applies only with --connect\n",
-            opt.timeout_ms != 0 ? "timeout" : "quiet-wait");
+            opt.timeout_ms != 0 ? "timeout" : opt.quiet_ms != 0 ? "quiet-wait" : "settle");
     return CLI_USAGE;
   }
   if (opt.tls_min != 0 && opt.tls_max != 0 && opt.tls_min > opt.tls_max) {

@@ -17,6 +17,7 @@
 #include "gen_play.h"
 #include "mutate.h"
 #include "runner.h"
+#include "transcript_event.h"
 
 const char *check_origin_name(check_origin o) {
   switch (o) {
@@ -43,6 +44,8 @@ void check_report_cleanup(check_report *r) {
     transcript_cleanup(&r->inv[i].example.script);
     transcript_cleanup(&r->inv[i].example.got);
   }
+  free(r->seqs);
+  r->seqs = NULL;
 }
 
 bool check_security_violated(const check_report *r) {
@@ -207,8 +210,8 @@ static void pace(shared *sh) {
 }
 
 static void record(shared *sh, size_t idx, const item *it, const transcript *got,
-                   const runner_result *res, int rr, const bool *applies, const bool *violated,
-                   char (*why)[512]) {
+                   const runner_result *res, int rr, const check_verdict *verdict,
+                   const check_reason *reason, char (*why)[512]) {
   check_report *r = sh->r;
   pthread_mutex_lock(&sh->mu);
   r->played++;
@@ -223,12 +226,34 @@ static void record(shared *sh, size_t idx, const item *it, const transcript *got
   if (rr == RUNNER_LIMIT)
     r->limits++;
   size_t len = check_client_steps(&it->script);
-  for (size_t i = 0; i < ORACLE_INVARIANT_COUNT && rr != RUNNER_ERR_CONNECT; i++) {
+  check_seq *q = r->seqs ? &r->seqs[idx] : NULL;
+  if (q) {
+    snprintf(q->name, sizeof(q->name), "%s", it->name);
+    q->origin = it->origin;
+    q->timed_out = res->timed_out;
+    q->connect_failed = rr == RUNNER_ERR_CONNECT;
+  }
+  for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
     check_inv_stats *s = &r->inv[i];
-    if (!applies[i])
+    check_verdict v = verdict[i];
+    check_reason why_not = reason[i];
+    if (rr == RUNNER_ERR_CONNECT && v != CHECK_VERDICT_NONE) {
+      v = CHECK_VERDICT_INCONCLUSIVE; /* nothing was judged */
+      why_not = CHECK_REASON_NO_CONNECTION;
+    }
+    if (q) {
+      q->verdict[i] = (unsigned char)v;
+      q->reason[i] = (unsigned char)why_not;
+    }
+    if (v == CHECK_VERDICT_INCONCLUSIVE) {
+      s->inconclusive++;
+      s->reasons[why_not < CHECK_REASON_COUNT ? why_not : CHECK_REASON_NOT_REACHED]++;
+      continue;
+    }
+    if (v == CHECK_VERDICT_NONE)
       continue;
     s->checked++;
-    if (!violated[i])
+    if (v != CHECK_VERDICT_VIOLATED)
       continue;
     s->violated++;
     check_example *e = &s->example;
@@ -263,14 +288,14 @@ static void record(shared *sh, size_t idx, const item *it, const transcript *got
   if (sh->o->log) {
     size_t nv = 0;
     for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++)
-      nv += violated[i];
+      nv += verdict[i] == CHECK_VERDICT_VIOLATED;
     fprintf(sh->o->log, "[%zu/%zu] %-36s %s", idx + 1, sh->p->n, it->name,
             rr == RUNNER_ERR_CONNECT ? "NO CONNECTION"
             : res->timed_out         ? "timeout"
             : nv                     ? "VIOLATION"
                                      : "ok");
     for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++)
-      if (violated[i])
+      if (verdict[i] == CHECK_VERDICT_VIOLATED)
         fprintf(sh->o->log, " %s", oracle_invariant_name((oracle_invariant)i));
     fprintf(sh->o->log, "\n");
   }
@@ -279,7 +304,9 @@ static void record(shared *sh, size_t idx, const item *it, const transcript *got
 
 static void *worker(void *arg) {
   shared *sh = arg;
-  bool applies[ORACLE_INVARIANT_COUNT], violated[ORACLE_INVARIANT_COUNT];
+  bool violated[ORACLE_INVARIANT_COUNT];
+  check_verdict verdict[ORACLE_INVARIANT_COUNT];
+  check_reason reason[ORACLE_INVARIANT_COUNT];
   char(*why)[512] = calloc(ORACLE_INVARIANT_COUNT, sizeof(*why));
   if (!why) {
     sh->err = CHECK_ERR_NOMEM;
@@ -314,12 +341,13 @@ static void *worker(void *arg) {
     }
     model_config judged_as = sh->o->model;
     judged_as.implicit_tls = sh->o->conn.implicit; /* the oracle starts SECURE */
-    if (check_judge(&judged_as, &got, applies, violated, why) < 0) {
+    if (check_judge(&judged_as, &got, violated, why) < 0) {
       transcript_cleanup(&got);
       sh->err = CHECK_ERR_NOMEM;
       break;
     }
-    record(sh, idx, it, &got, &res, rr, applies, violated, why);
+    check_verdicts(&sh->o->model, &it->script, &got, violated, verdict, reason);
+    record(sh, idx, it, &got, &res, rr, verdict, reason, why);
     transcript_cleanup(&got);
     if (it->touches && sh->site && sh->site->base[0]) {
       pace(sh);
@@ -359,21 +387,44 @@ static void local_address(const char *host, const char *port, char *out, size_t 
   freeaddrinfo(ai);
 }
 
-/* reachable plays "QUIT" once: can the target be reached at all?
- * |*greeted|: a reply came (the FTP greeting). */
-static bool reachable(const check_options *o, bool *greeted) {
+/* reachable plays "QUIT" once: can the target be reached at all, and does
+ * it speak FTP first? Returns 0 (a greeting came), -1 (no connection), or
+ * 1 (no greeting: |note| says what happened instead). */
+static int reachable(const check_options *o, char *note, size_t note_len) {
   transcript s, got;
   runner_options opt = check_conn_runner_options(o);
+  runner_result res;
   transcript_init(&s);
   transcript_init(&got);
-  bool ok = transcript_add(&s, TRANSCRIPT_C, "QUIT", 4) == 0 &&
-            runner_run_tcp(o->host, o->port, &s, &opt, &got, NULL) != RUNNER_ERR_CONNECT;
-  *greeted = false;
-  for (size_t i = 0; i < got.n; i++)
-    *greeted |= got.steps[i].kind == TRANSCRIPT_S;
+  memset(&res, 0, sizeof(res));
+  int rc = -1;
+  if (transcript_add(&s, TRANSCRIPT_C, "QUIT", 4) == 0 &&
+      runner_run_tcp(o->host, o->port, &s, &opt, &got, &res) != RUNNER_ERR_CONNECT) {
+    rc = 1;
+    for (size_t i = 0; i < got.n && rc; i++) {
+      const transcript_step *st = &got.steps[i];
+      if (st->kind == TRANSCRIPT_S && st->len >= 3 && st->data[0] >= '1' && st->data[0] <= '5' &&
+          st->data[1] >= '0' && st->data[1] <= '9' && st->data[2] >= '0' && st->data[2] <= '9')
+        rc = 0;
+      else if (o->conn.implicit && transcript_event_is(st, TRANSCRIPT_EV_HANDSHAKE_OK))
+        continue; /* implicit TLS: the greeting comes inside it */
+      else if (st->kind == TRANSCRIPT_S || st->kind == TRANSCRIPT_E)
+        break; /* the first thing the server did was something else */
+    }
+    unsigned t = o->timeout_ms ? o->timeout_ms : RUNNER_TCP_TIMEOUT_DEFAULT;
+    if (rc && res.timed_out && res.server_bytes == 0)
+      snprintf(note, note_len, "no FTP greeting in %.1f s: implicit TLS? try ftps://%s%s%s:%s",
+               t / 1000.0, strchr(o->host, ':') ? "[" : "", o->host,
+               strchr(o->host, ':') ? "]" : "", o->port);
+    else if (rc && res.server_bytes == 0)
+      snprintf(note, note_len, "the server closed the connection without an FTP greeting");
+    else if (rc)
+      snprintf(note, note_len,
+               "the server's first bytes are no FTP greeting (implicit TLS? another protocol?)");
+  }
   transcript_cleanup(&s);
   transcript_cleanup(&got);
-  return ok;
+  return rc;
 }
 
 int check_run(const check_options *o, check_report *r) {
@@ -391,14 +442,20 @@ int check_run(const check_options *o, check_report *r) {
   pthread_mutex_init(&sh.mu, NULL);
   sh.o = o;
 
-  bool greeted = false;
-  if (!reachable(o, &greeted)) {
+  int reach = reachable(o, r->setup_note, sizeof(r->setup_note));
+  if (reach < 0) {
     snprintf(r->setup_note, sizeof(r->setup_note), "cannot connect to %s port %s", o->host,
              o->port);
     rc = CHECK_ERR_CONNECT;
     goto out;
   }
-  if (greeted && !o->conn.implicit && check_conn_auth_ssl_only(o)) {
+  if (reach > 0) {
+    /* Nothing to judge: every sequence would only time out. */
+    r->no_greeting = true;
+    rc = CHECK_OK;
+    goto out;
+  }
+  if (!o->conn.implicit && check_conn_auth_ssl_only(o)) {
     r->auth_ssl = true;
     if (o->log)
       fprintf(o->log, "check: AUTH TLS refused, AUTH SSL accepted: the sequences use AUTH SSL\n");
@@ -448,6 +505,9 @@ int check_run(const check_options *o, check_report *r) {
   if (build_plan(o, &ac, &p, r) != 0)
     goto cleanup;
   r->planned = p.n;
+  r->seqs = p.n ? calloc(p.n, sizeof(*r->seqs)) : NULL;
+  if (p.n && !r->seqs)
+    goto cleanup;
   sh.o = o;
   sh.p = &p;
   sh.r = r;

@@ -30,7 +30,13 @@
  *   the checker's own address; passive data goes to the target address;
  * - pace: at most |concurrency| connections at once, at most |rate| new
  *   control connections per second, |timeout_ms| per step (a silent server
- *   is reported as a timeout, never waited on). */
+ *   is reported as a timeout, never waited on); a target that sends no FTP
+ *   greeting (a silent or implicit-TLS port) is left after the first
+ *   connection's step timeout, with nothing played.
+ *
+ * Verdicts: every invariant in every sequence is passed, violated or
+ * inconclusive (check_verdicts); the run's result (check_result) is OK only
+ * when every security invariant that applies was decided at least once. */
 #ifndef CHECK_H
 #define CHECK_H
 
@@ -78,6 +84,8 @@ typedef struct check_options {
   unsigned concurrency;      /* 1..CHECK_CONCURRENCY_MAX */
   double rate;               /* new control connections per second; 0 = unlimited */
   unsigned timeout_ms;       /* per step; 0 = RUNNER_TCP_TIMEOUT_DEFAULT */
+  unsigned settle_ms;        /* after a step's replies, wait this long for more
+                                (runner_options.settle_ms) */
   FILE *log;                 /* progress lines; NULL = quiet */
   const char *transcripts_dir; /* if set (an existing directory): every transcript
                                   is written there as <name>.fts */
@@ -95,10 +103,53 @@ typedef struct check_example {
   transcript got;            /* what the server did */
 } check_example;
 
+/* What one sequence did with one invariant (check_verdict.c). PASSED and
+ * VIOLATED only when the step that decides it was reached and judged (the
+ * command whose reply decides it got its final reply, the data connection
+ * carried bytes, the handshake ended); INCONCLUSIVE when the sequence set
+ * out to exercise it and did not get there; NONE when it never tried (or
+ * the invariant does not apply to the declared policy). */
+typedef enum check_verdict {
+  CHECK_VERDICT_NONE = 0,
+  CHECK_VERDICT_PASSED,
+  CHECK_VERDICT_VIOLATED,
+  CHECK_VERDICT_INCONCLUSIVE,
+} check_verdict;
+
+/* Why an inconclusive sequence did not reach the deciding step. */
+typedef enum check_reason {
+  CHECK_REASON_NONE = 0,
+  CHECK_REASON_TIMEOUT,            /* the server kept the client waiting */
+  CHECK_REASON_LOGIN_REFUSED,      /* the login with the given credentials was refused */
+  CHECK_REASON_SETUP_FAILED,       /* PBSZ/PROT over TLS refused */
+  CHECK_REASON_NO_DATA,            /* the data connection carried nothing (425, failed) */
+  CHECK_REASON_HANDSHAKE_FAILED,
+  CHECK_REASON_HANDSHAKE_TIMEOUT,  /* the handshake stalled */
+  CHECK_REASON_CLOSED_EARLY,       /* the server closed before the script ended */
+  CHECK_REASON_AUTH_REFUSED,       /* AUTH was not answered 234 */
+  CHECK_REASON_NO_CONNECTION,      /* the connection could not be made */
+  CHECK_REASON_NOT_REACHED,        /* none of the above: the step never came */
+  CHECK_REASON_COUNT
+} check_reason;
+
+const char *check_verdict_name(check_verdict v);
+const char *check_reason_name(check_reason r);
+
 typedef struct check_inv_stats {
-  size_t checked, violated;  /* sequences where it applied / was broken */
+  size_t checked, violated;  /* sequences that decided it (passed + violated) / broke it */
+  size_t inconclusive;       /* sequences that tried it and did not decide it */
+  size_t reasons[CHECK_REASON_COUNT];
   check_example example;
 } check_inv_stats;
+
+/* One played sequence, for report.json. */
+typedef struct check_seq {
+  char name[64];
+  check_origin origin;
+  bool timed_out, connect_failed;
+  unsigned char verdict[ORACLE_INVARIANT_COUNT]; /* check_verdict */
+  unsigned char reason[ORACLE_INVARIANT_COUNT];  /* check_reason */
+} check_seq;
 
 typedef struct check_report {
   check_inv_stats inv[ORACLE_INVARIANT_COUNT];
@@ -112,6 +163,8 @@ typedef struct check_report {
   bool setup_ok, cleanup_ok, logged_in;
   char setup_note[256];      /* why setup/cleanup did not happen or failed */
   char first_timeout[64];    /* name of the first sequence that timed out */
+  bool no_greeting;          /* the target accepted and sent no FTP greeting */
+  check_seq *seqs;           /* |planned| entries, by plan order (NULL before planning) */
   double seconds;
 } check_report;
 
@@ -127,10 +180,30 @@ int check_run(const check_options *o, check_report *r);
 /* check_security_violated says whether a SECURITY invariant was violated. */
 bool check_security_violated(const check_report *r);
 
+/* The run's result, the exit status of `ftpsfuzz check`. */
+enum { CHECK_RESULT_OK = 0, CHECK_RESULT_VIOLATED = 1, CHECK_RESULT_NOT_JUDGED = 3 };
+
+/* How one invariant came out over the whole run. */
+typedef enum check_status {
+  CHECK_STATUS_OK,          /* passed at least once, never violated */
+  CHECK_STATUS_VIOLATED,
+  CHECK_STATUS_NOT_JUDGED,  /* no sequence decided it */
+  CHECK_STATUS_NA_POLICY,   /* states nothing under the declared policy */
+  CHECK_STATUS_NA_LOGIN,    /* needs a data connection, hence a login: no credentials */
+} check_status;
+
+check_status check_inv_status(const check_report *r, const check_options *o, oracle_invariant i);
+const char *check_status_name(check_status s);
+
+/* check_result decides the exit status: VIOLATED on a security violation;
+ * OK only when every security invariant that applies was decided at least
+ * once; NOT_JUDGED otherwise, with a one-line explanation in |why|. */
+int check_result(const check_report *r, const check_options *o, char *why, size_t why_len);
+
 /* --- reporting (check_report.c) --- */
 
 /* check_print_table writes the per-invariant table. */
-void check_print_table(const check_report *r, FILE *out);
+void check_print_table(const check_report *r, const check_options *o, FILE *out);
 /* check_write_outputs writes DIR/report.json and DIR/<INVARIANT>.fts for each
  * violated invariant (the shortest violating script, its violation and the
  * server's answers as comments, and a "# config:" line so that
@@ -225,12 +298,22 @@ size_t check_client_steps(const transcript *t);
 /* --- judging (check_judge.c) --- */
 
 /* check_judge runs the oracle (all violations) over |got|; sets
- * |violated[inv]| for every invariant broken and |applies[inv]| for every
- * invariant the sequence exercised (a heuristic over the client's commands
- * and the server's replies; a violated invariant always applies); copies the
- * first violation of each broken invariant into |why[inv]| (may be NULL).
- * Returns the number of violations or -1 (out of memory). */
-long check_judge(const model_config *cfg, const transcript *got, bool *applies, bool *violated,
+ * |violated[inv]| for every invariant broken; copies the first violation of
+ * each broken invariant into |why[inv]| (may be NULL). Returns the number of
+ * violations or -1 (out of memory). */
+long check_judge(const model_config *cfg, const transcript *got, bool *violated,
                  char (*why)[512]);
+
+/* --- three outcomes (check_verdict.c) --- */
+
+/* check_verdicts gives each invariant its verdict for one sequence: the
+ * adapted |script| says what it set out to exercise, the transcript |got|
+ * what was decided, |violated| (check_judge) what broke. |why| gets the
+ * reason of each INCONCLUSIVE one. */
+void check_verdicts(const model_config *cfg, const transcript *script, const transcript *got,
+                    const bool *violated, check_verdict *v, check_reason *why);
+/* check_not_applicable: |inv| states nothing under |cfg|'s policy
+ * (TLS_REQUIRED_LOGIN and TLS_REQUIRED_STAYS_TLS without tls-login). */
+bool check_not_applicable(const model_config *cfg, oracle_invariant inv);
 
 #endif

@@ -16,6 +16,7 @@ runner_options check_conn_runner_options(const check_options *o) {
   opt.tls_max = o->conn.tls_max;
   opt.implicit_tls = o->conn.implicit;
   opt.quiet_ms = o->conn.quiet_ms;
+  opt.settle_ms = o->settle_ms;
   return opt;
 }
 

@@ -11,13 +11,40 @@ static const char *sev_name(oracle_invariant i) {
   return oracle_invariant_severity(i) == ORACLE_SECURITY ? "security" : "conformance";
 }
 
-void check_print_table(const check_report *r, FILE *out) {
-  fprintf(out, "%-24s %-12s %8s %8s %8s\n", "invariant", "severity", "checked", "passed",
-          "violated");
+/* reasons_text: "timeout 3, login refused 1" (or "" when none). */
+static void reasons_text(const check_inv_stats *s, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = 0;
+  for (size_t k = 1; k < CHECK_REASON_COUNT && at < len; k++) {
+    if (!s->reasons[k])
+      continue;
+    int w = snprintf(buf + at, len - at, "%s%s %zu", at ? ", " : "",
+                     check_reason_name((check_reason)k), s->reasons[k]);
+    if (w < 0)
+      break;
+    at += (size_t)w;
+  }
+}
+
+/* na_text: why an invariant does not count. */
+static const char *na_text(check_status st) {
+  return st == CHECK_STATUS_NA_POLICY  ? "(states nothing without tls-login)"
+         : st == CHECK_STATUS_NA_LOGIN ? "(needs a data connection: no --user/--pass)"
+                                       : "";
+}
+
+void check_print_table(const check_report *r, const check_options *o, FILE *out) {
+  char reasons[256];
+  fprintf(out, "%-24s %-12s %8s %8s %8s %8s  %-10s %s\n", "invariant", "severity", "checked",
+          "passed", "violated", "inconcl.", "verdict", "inconclusive because");
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
     const check_inv_stats *s = &r->inv[i];
-    fprintf(out, "%-24s %-12s %8zu %8zu %8zu\n", oracle_invariant_name((oracle_invariant)i),
-            sev_name((oracle_invariant)i), s->checked, s->checked - s->violated, s->violated);
+    check_status st = check_inv_status(r, o, (oracle_invariant)i);
+    reasons_text(s, reasons, sizeof(reasons));
+    fprintf(out, "%-24s %-12s %8zu %8zu %8zu %8zu  %-10s %s%s%s\n",
+            oracle_invariant_name((oracle_invariant)i), sev_name((oracle_invariant)i), s->checked,
+            s->checked - s->violated, s->violated, s->inconclusive, check_status_name(st),
+            reasons, reasons[0] && na_text(st)[0] ? " " : "", na_text(st));
   }
   fprintf(out,
           "sequences: %zu played (%zu probes, %zu cover, %zu walks, %zu mutants), %zu skipped "
@@ -83,12 +110,12 @@ static int write_example(const check_report *r, const check_options *o, const ch
   fprintf(f, "# ftpsfuzz check: the shortest sequence violating %s (%s)\n",
           oracle_invariant_name(inv), sev_name(inv));
   fprintf(f, "# sequence: %s; %s\n", e->name, e->why);
-  fprintf(f, "# replay: ftpsfuzz run --connect %s%s%s%s:%s%s%s%s%s --oracle %s.fts\n",
+  fprintf(f, "# replay: ftpsfuzz run --connect %s%s%s%s:%s%s%s%s%s --settle %u --oracle %s.fts\n",
           o->conn.implicit ? "ftps://" : "", strchr(o->host, ':') ? "[" : "", o->host,
           strchr(o->host, ':') ? "]" : "", o->port, o->conn.tls_min ? " --tls-min " : "",
           o->conn.tls_min ? check_conn_version_name(o->conn.tls_min) : "",
           o->conn.tls_max ? " --tls-max " : "",
-          o->conn.tls_max ? check_conn_version_name(o->conn.tls_max) : "",
+          o->conn.tls_max ? check_conn_version_name(o->conn.tls_max) : "", o->settle_ms,
           oracle_invariant_name(inv));
   if (o->model.profile == MODEL_PROFILE_RFC)
     fprintf(f, "# judged with --profile rfc\n");
@@ -114,6 +141,43 @@ fail:
   fclose(f);
   snprintf(err, err_len, "%s: write failed", path);
   return -1;
+}
+
+/* write_sequences lists every played sequence with its verdict on each
+ * invariant it tried or decided, the reasons, and its transcript. */
+static void write_sequences(const check_report *r, const check_options *o, FILE *f) {
+  bool first = true;
+  for (size_t q = 0; r->seqs && q < r->planned; q++) {
+    const check_seq *s = &r->seqs[q];
+    if (!s->name[0])
+      continue; /* not played */
+    fprintf(f, "%s    {\"name\": ", first ? "" : ",\n");
+    first = false;
+    json_str(f, s->name);
+    fprintf(f, ", \"origin\": \"%s\", \"timed_out\": %s, \"transcript\": ",
+            check_origin_name(s->origin), s->timed_out ? "true" : "false");
+    if (o->transcripts_dir) {
+      char path[4096];
+      snprintf(path, sizeof(path), "%s/%s.fts", o->transcripts_dir, s->name);
+      json_str(f, path);
+    } else {
+      fprintf(f, "null");
+    }
+    fprintf(f, ", \"verdicts\": {");
+    for (size_t i = 0, n = 0; i < ORACLE_INVARIANT_COUNT; i++) {
+      check_verdict v = (check_verdict)s->verdict[i];
+      if (v == CHECK_VERDICT_NONE)
+        continue;
+      fprintf(f, "%s\"%s\": ", n++ ? ", " : "", oracle_invariant_name((oracle_invariant)i));
+      if (v == CHECK_VERDICT_INCONCLUSIVE)
+        fprintf(f, "\"inconclusive: %s\"", check_reason_name((check_reason)s->reason[i]));
+      else
+        fprintf(f, "\"%s\"", check_verdict_name(v));
+    }
+    fprintf(f, "}}");
+  }
+  if (!first)
+    fprintf(f, "\n");
 }
 
 int check_write_outputs(const check_report *r, const check_options *o, const char *dir,
@@ -154,14 +218,29 @@ int check_write_outputs(const check_report *r, const check_options *o, const cha
           r->planned, r->played, r->by_origin[CHECK_PROBE], r->by_origin[CHECK_COVER],
           r->by_origin[CHECK_WALK], r->by_origin[CHECK_MUTANT], r->dropped_login, r->timeouts,
           r->connect_failures, r->limits);
-  fprintf(f, "  \"seconds\": %.1f,\n  \"security_violated\": %s,\n  \"invariants\": [\n",
-          r->seconds, check_security_violated(r) ? "true" : "false");
+  char why[1024];
+  int result = check_result(r, o, why, sizeof(why));
+  fprintf(f, "  \"seconds\": %.1f,\n  \"security_violated\": %s,\n  \"exit\": %d,\n",
+          r->seconds, check_security_violated(r) ? "true" : "false", result);
+  fprintf(f, "  \"explanation\": ");
+  json_str(f, why);
+  fprintf(f, ",\n  \"invariants\": [\n");
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
     const check_inv_stats *s = &r->inv[i];
-    fprintf(f, "    {\"name\": \"%s\", \"severity\": \"%s\", \"checked\": %zu, \"passed\": %zu, "
-               "\"violated\": %zu",
-            oracle_invariant_name((oracle_invariant)i), sev_name((oracle_invariant)i), s->checked,
-            s->checked - s->violated, s->violated);
+    check_status st = check_inv_status(r, o, (oracle_invariant)i);
+    fprintf(f, "    {\"name\": \"%s\", \"severity\": \"%s\", \"status\": \"%s\", "
+               "\"checked\": %zu, \"passed\": %zu, \"violated\": %zu, \"inconclusive\": %zu, "
+               "\"reasons\": {",
+            oracle_invariant_name((oracle_invariant)i), sev_name((oracle_invariant)i),
+            st == CHECK_STATUS_NA_POLICY   ? "n/a (policy)"
+            : st == CHECK_STATUS_NA_LOGIN  ? "n/a (no credentials)"
+                                           : check_status_name(st),
+            s->checked, s->checked - s->violated, s->violated, s->inconclusive);
+    for (size_t k = 1, nr = 0; k < CHECK_REASON_COUNT; k++)
+      if (s->reasons[k])
+        fprintf(f, "%s\"%s\": %zu", nr++ ? ", " : "", check_reason_name((check_reason)k),
+                s->reasons[k]);
+    fprintf(f, "}");
     if (s->example.have) {
       fprintf(f, ", \"example\": {\"file\": \"%s.fts\", \"sequence\": ",
               oracle_invariant_name((oracle_invariant)i));
@@ -172,6 +251,8 @@ int check_write_outputs(const check_report *r, const check_options *o, const cha
     }
     fprintf(f, "}%s\n", i + 1 < ORACLE_INVARIANT_COUNT ? "," : "");
   }
+  fprintf(f, "  ],\n  \"sequences_played\": [\n");
+  write_sequences(r, o, f);
   fprintf(f, "  ]\n}\n");
   if (fclose(f) != 0) {
     snprintf(err, err_len, "%s: write failed", path);

@@ -607,6 +607,16 @@ static bool comment_directive(runner *r, const transcript_step *st) {
   return false;
 }
 
+/* writes_next: the first client step of |script| from |i| on is a write. */
+static bool writes_next(const transcript *script, size_t i) {
+  for (; i < script->n; i++) {
+    transcript_kind k = script->steps[i].kind;
+    if (is_client_step(k))
+      return k == TRANSCRIPT_C || k == TRANSCRIPT_R;
+  }
+  return false;
+}
+
 /* play walks the script once the runner and its transport exist. */
 static void play(runner *r, const transcript *script) {
   size_t i = 0;
@@ -625,6 +635,7 @@ static void play(runner *r, const transcript *script) {
     runner_rec_comment(r, " implicit TLS: handshake before the greeting");
     play_handshake(r);
   }
+  r->write_next = writes_next(script, i);
   settle(r);
   for (; i < script->n && r->err == 0; i++) {
     const transcript_step *st = &script->steps[i];
@@ -647,11 +658,13 @@ static void play(runner *r, const transcript *script) {
     }
     runner_rec(r, st->kind, st->data, st->len);
     r->res->steps_played++;
+    r->write_next = false; /* the settle inside a step (a handshake) waits for nothing more */
     int rc = play_step(r, st);
     if (rc != 0) {
       r->err = rc;
       return;
     }
+    r->write_next = writes_next(script, i + 1);
     settle(r);
   }
   if (r->err == 0) {

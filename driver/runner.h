@@ -198,8 +198,14 @@
  *   the client's data connection or upload), no TLS handshake is under way,
  *   nothing is left to send and no reply is held - at most |timeout_ms|
  *   (default RUNNER_TCP_TIMEOUT_DEFAULT). On expiry it records "E: timeout"
- *   and gives up (RUNNER_TIMEOUT). Bytes that arrive later belong to a later
- *   step.
+ *   and gives up (RUNNER_TIMEOUT). Then, if the server sent anything during
+ *   the step, the next client step writes (C:, R:) and |settle_ms| is not
+ *   0, it keeps reading for |settle_ms| more (at most
+ *   RUNNER_TCP_SETTLE_MAX) before writing: a server that
+ *   answers one command twice (530 then 500) has its second reply recorded
+ *   before the next command, where the oracle blames the right command.
+ *   Bytes that arrive later belong to a later step. The in-process runner
+ *   needs no such wait: it runs until quiescent.
  * - W: steps are real sleeps, at most RUNNER_TCP_SLEEP_MAX ms each (a longer
  *   one is noted in a comment), during which bytes keep moving.
  * - After a handshake that follows lines pipelined behind the AUTH (see
@@ -230,6 +236,7 @@
 #define RUNNER_TCP_TIMEOUT_DEFAULT 5000u    /* ms a TCP step may wait */
 #define RUNNER_TCP_SLEEP_MAX 10000u         /* ms of one W: step over TCP */
 #define RUNNER_TCP_QUIET_DEFAULT 400u       /* ms of the quiet wait after a handshake */
+#define RUNNER_TCP_SETTLE_MAX 5000u         /* ms of the settle wait after a step */
 #define RUNNER_PLAINTEXT_SHOWN 80u          /* bytes of a plaintext line in "tls error plaintext" */
 
 /* Return values of runner_run (negative: the run could not be done). */
@@ -259,6 +266,8 @@ typedef struct runner_options {
                                  (TLS1_2_VERSION, TLS1_3_VERSION); 0 = tls_client.h's */
   bool implicit_tls;          /* implicit FTPS: the client's handshake starts the
                                  connection, before the greeting (see below) */
+  unsigned settle_ms;         /* TCP: once no reply is due, read this long more before
+                                 the next step (0: go on at once); see "Over TCP" */
 } runner_options;
 
 typedef struct runner_result {

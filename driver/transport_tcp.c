@@ -25,6 +25,7 @@ typedef struct tcp {
   socklen_t peer_len;
   unsigned timeout_ms;
   unsigned quiet_ms;            /* the quiet wait after a handshake (runner.h) */
+  unsigned settle_ms;
 } tcp;
 
 static uint64_t mono_ms(void) {
@@ -174,7 +175,14 @@ static void exchange(tcp *t, runner *r, uint64_t deadline, bool settle) {
 
 static void tcp_settle(runner_transport *base, runner *r) {
   tcp *t = (tcp *)base;
+  size_t before = r->res->server_bytes;
   exchange(t, r, mono_ms() + t->timeout_ms, true);
+  /* Replies that come before the next command is written belong to this
+   * step (a second final reply to the same command): read a little longer,
+   * but only after a step the server answered and before a command. */
+  if (t->settle_ms && r->write_next && !t->closed && !runner_stopped(r) &&
+      r->res->server_bytes != before)
+    exchange(t, r, mono_ms() + t->settle_ms, false);
 }
 
 static void tcp_sleep(runner_transport *base, runner *r, uint64_t ms) {
@@ -271,6 +279,8 @@ runner_transport *runner_transport_tcp_new(const char *host, const char *port, r
   t->fd = t->dfd = -1;
   t->timeout_ms = r->opt->timeout_ms != 0 ? r->opt->timeout_ms : RUNNER_TCP_TIMEOUT_DEFAULT;
   t->quiet_ms = r->opt->quiet_ms != 0 ? r->opt->quiet_ms : RUNNER_TCP_QUIET_DEFAULT;
+  t->settle_ms = r->opt->settle_ms < RUNNER_TCP_SETTLE_MAX ? r->opt->settle_ms
+                                                           : RUNNER_TCP_SETTLE_MAX;
   int last = 0;
   for (struct addrinfo *ai = res; ai != NULL && t->fd < 0; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof(t->peer))

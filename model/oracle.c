@@ -48,6 +48,12 @@ struct oracle {
   unsigned multi_code;
   bool reply_fallback; /* a line of this reply says "fallback" */
 
+  /* The command that got the last final reply, for a reply that answers
+   * none: the server answered that one more than once. */
+  model_event last_ev;
+  unsigned last_code, last_answers;
+  bool have_last;
+
   unsigned injected; /* commands sent before the handshake finished */
   bool failed_went_on;     /* HANDSHAKE_FAIL_CLOSES reported for a reply */
   /* The reply being assembled came in plaintext between 234 and the end of
@@ -494,9 +500,25 @@ static void final_reply(oracle *o, unsigned code) {
                 "reply %u answers a command sent before the TLS handshake finished", code);
     else if (code == 234)
       violation(o, ORACLE_AUTH_234_ONLY_FOR_AUTH, NULL, "unsolicited 234");
-    else if (!o->q_overflow)
+    else if (o->have_last && !o->q_overflow) {
+      /* replies are paired in order: this one is another to the command
+       * that got the previous final reply (STOU before login: 530, 500) */
+      o->last_answers++;
+      if (o->last_answers == 2)
+        violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "%s answered twice: %u then %u",
+                  model_event_name(o->last_ev), o->last_code, code);
+      else
+        violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "%s answered %u times: %u first, %u now",
+                  model_event_name(o->last_ev), o->last_answers, o->last_code, code);
+    } else if (!o->q_overflow)
       violation(o, ORACLE_ONE_FINAL_REPLY, NULL, "reply %u answers no command", code);
     return;
+  }
+  if (!h->poisoned) {
+    o->have_last = true;
+    o->last_ev = h->ev;
+    o->last_code = code;
+    o->last_answers = 1;
   }
   if (h->poisoned) {
     violation(o, ORACLE_NO_PIPELINED_INJECTION, NULL,
@@ -864,6 +886,7 @@ static void end_tls_by_close_notify(oracle *o) {
 
 static void tls_action(oracle *o, const transcript_step *st) {
   drop_stale(o);
+  o->have_last = false; /* a reply from here on answers this, not the last command */
   if (st->len == 9 && !memcmp(st->data, "handshake", 9) && o->st.sec == MODEL_SEC_PLAIN &&
       !o->hs_failed) {
     /* A ClientHello sent into a plaintext FTP conversation: the server frames
