@@ -341,7 +341,7 @@ static void *worker(void *arg) {
     }
     model_config judged_as = sh->o->model;
     judged_as.implicit_tls = sh->o->conn.implicit; /* the oracle starts SECURE */
-    if (check_judge(&judged_as, &got, violated, why) < 0) {
+    if (check_judge(&judged_as, sh->o->pass, &got, violated, why) < 0) {
       transcript_cleanup(&got);
       sh->err = CHECK_ERR_NOMEM;
       break;

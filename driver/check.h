@@ -297,12 +297,13 @@ size_t check_client_steps(const transcript *t);
 
 /* --- judging (check_judge.c) --- */
 
-/* check_judge runs the oracle (all violations) over |got|; sets
- * |violated[inv]| for every invariant broken; copies the first violation of
- * each broken invariant into |why[inv]| (may be NULL). Returns the number of
- * violations or -1 (out of memory). */
-long check_judge(const model_config *cfg, const transcript *got, bool *violated,
-                 char (*why)[512]);
+/* check_judge judges |got| with the one judge (judge.h, every violation)
+ * against |cfg|, with |secret| (the --pass given, or NULL) as the account's
+ * password; sets |violated[inv]| for every invariant broken; copies the
+ * first violation of each broken invariant into |why[inv]| (may be NULL).
+ * Returns the number of violations or -1 (out of memory). */
+long check_judge(const model_config *cfg, const char *secret, const transcript *got,
+                 bool *violated, char (*why)[512]);
 
 /* --- three outcomes (check_verdict.c) --- */
 

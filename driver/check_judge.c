@@ -8,21 +8,25 @@
 
 #include "judge.h"
 
-long check_judge(const model_config *cfg, const transcript *got, bool *violated,
-                 char (*why)[512]) {
+long check_judge(const model_config *cfg, const char *secret, const transcript *got,
+                 bool *violated, char (*why)[512]) {
   for (size_t i = 0; i < ORACLE_INVARIANT_COUNT; i++) {
     violated[i] = false;
     if (why)
       why[i][0] = 0;
   }
-  /* The password the client logged in with is a secret from its
-   * acceptance on (oracle.h); the scripts' "# config:" lines were dropped
-   * by check_adapt, so the declared policy is the one judged against. */
+  /* The account's password, as given; the scripts' "# config:" lines were
+   * dropped by check_adapt, so the declared policy is the one judged
+   * against. */
   judge_config jc = judge_config_default();
   jc.profile = cfg->profile;
   jc.policy = cfg->policy;
   jc.all = true;
   jc.implicit_tls = cfg->implicit_tls;
+  if (secret != NULL) {
+    jc.secret = secret;
+    jc.secret_len = strlen(secret);
+  }
   judge_result jr;
   char err[256];
   if (judge_transcript(&jc, got, "sequence", &jr, err, sizeof(err)) != JUDGE_OK) {

@@ -6,7 +6,9 @@
 #   oracle TRANSCRIPT              the transcript run printed, judged offline
 #   fuzz_sequence replay binary    the harness on the encoded script
 # and the three verdicts (OK, or the invariant of the first violation) must
-# agree. Then the offline judge honours a transcript's "# config:" lines and
+# agree (test_oracle checks that `check`'s judge, check_judge, reports the
+# same invariants as `oracle --all` on every tests/oracle transcript). Then
+# the offline judge honours a transcript's "# config:" lines and
 # the built-in account's secret exactly as the in-process play does.
 # usage: test_one_judge.sh FTPSFUZZ FUZZ_SEQUENCE_REPLAY
 set -uo pipefail

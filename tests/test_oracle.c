@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "check.h"
 #include "judge.h"
+#include "model.h"
 #include "oracle.h"
 #include "testlib.h"
 #include "transcript.h"
@@ -127,6 +128,25 @@ static void check_file(const char *dir, const char *name, bool pass) {
   if (!o)
     goto out;
   size_t n = jr.violations;
+  {
+    /* One judge: `ftpsfuzz check` judges a live transcript to the same set
+     * of violated invariants as `ftpsfuzz oracle --all` does. */
+    bool offline[ORACLE_INVARIANT_COUNT], live[ORACLE_INVARIANT_COUNT];
+    memset(offline, 0, sizeof(offline));
+    for (size_t i = 0; i < n; i++) {
+      const oracle_violation *v = oracle_violation_at(o, i);
+      if (v)
+        offline[v->inv] = true;
+    }
+    CHECK(check_judge(&cfg, "wonderland", &t, live, NULL) >= 0);
+    if (memcmp(offline, live, sizeof(live)) != 0) {
+      char a[512], b[512];
+      format_set(offline, a, sizeof(a));
+      format_set(live, b, sizeof(b));
+      fprintf(stderr, "%s: oracle --all says {%s}, check_judge says {%s}\n", name, a, b);
+      CHECK(0);
+    }
+  }
   bool listed[ORACLE_INVARIANT_COUNT];
   size_t hlen = 0;
   const char *h = header_value(&t, pass ? "exercises:" : "expect:", &hlen);
