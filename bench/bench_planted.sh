@@ -9,7 +9,8 @@
 #   1. the default campaign runs (ftpsfuzz fuzz --harness all, --time S);
 #   2. one harness runs alone (--harness H, default fuzz_sequence; give
 #      fuzz_sequence_bytes to race the model mutator's absence), --single S;
-# and the script prints, per bug, the fuzzing seconds to the first finding
+# (one scratch worktree serves every bug, reset between them, so only the
+# first build is a full one) and the script prints, per bug, the fuzzing seconds to the first finding
 # of each run (summary.json's first_finding_s / first_finding_harness_s)
 # and whether a finding names the expected bug. A clean control (no patch)
 # must find nothing. Campaigns start from the seeds only (--no-corpus), so
@@ -82,8 +83,12 @@ PY
 results=()
 run_bug() {
   local name=$1 patch=$2 expect=$3 tree=$scratch/tree
-  git -C "$src" worktree remove --force "$tree" >/dev/null 2>&1
-  git -C "$src" worktree add --detach -q "$tree" HEAD || { echo "bench_planted: worktree" >&2; exit 2; }
+  # one scratch worktree for every bug, reset to HEAD each time: its build
+  # tree stays, so each bug costs an incremental build only
+  if [ ! -d "$tree" ]; then
+    git -C "$src" worktree add --detach -q "$tree" HEAD || { echo "bench_planted: worktree" >&2; exit 2; }
+  fi
+  git -C "$tree" checkout -q -- . || { echo "bench_planted: cannot reset $tree" >&2; exit 2; }
   if [ -n "$patch" ] && ! git -C "$tree" apply "$src/$patch"; then
     results+=("$name|$expect|patch does not apply|||")
     return
