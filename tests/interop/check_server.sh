@@ -466,15 +466,16 @@ pyftpdlib-*)
   # pyftpdlib 1.5.7 runs a command pipelined behind AUTH TLS after the
   # handshake and answers it inside TLS (CVE-2011-1575 class; shown by hand:
   # "AUTH TLS\r\nSYST\r\n" in one write, then the handshake: "215" arrives
-  # over TLS). The probes wait for a plaintext answer first and time out, so
-  # NO_PIPELINED_INJECTION must never show as passed: inconclusive or
-  # violated, and the run never exits 0.
+  # over TLS). NO_PIPELINED_INJECTION must never show as passed; the probes
+  # handshake at once and listen inside TLS, so they see the injection.
   [ "$(awk '$1 == "NO_PIPELINED_INJECTION" { print $4 }' "$WORK/check.out")" = 0 ] ||
     fail "pyftpdlib ($MODE): NO_PIPELINED_INJECTION counted as passed"
-  awk '$1 == "NO_PIPELINED_INJECTION" && ($5 > 0 || $6 > 0) { f = 1 } END { exit !f }' \
-    "$WORK/check.out" || fail "pyftpdlib ($MODE): NO_PIPELINED_INJECTION neither violated nor inconclusive"
-  [ "$RC" -ne 0 ] || fail "pyftpdlib ($MODE): exit 0 although the injection probes were not decided"
-  echo "ok: NO_PIPELINED_INJECTION not passed (inconclusive or violated), exit $RC"
+  [ "$(awk '$1 == "NO_PIPELINED_INJECTION" { print $5 }' "$WORK/check.out")" -gt 0 ] ||
+    fail "pyftpdlib ($MODE): the STARTTLS injection was not found"
+  [ "$RC" -eq 1 ] || fail "pyftpdlib ($MODE): exit $RC, want 1 (a security violation)"
+  grep -q "^NO_PIPELINED_INJECTION: VIOLATION NO_PIPELINED_INJECTION .*\[probe-pipelined" \
+    "$WORK/check.out" || fail "pyftpdlib ($MODE): no pipelining probe named as the example"
+  echo "ok: the STARTTLS injection (a command pipelined behind AUTH run inside TLS) found, exit 1"
   # a second AUTH answered 503 (RFC 2228 has no 503 for AUTH)
   probe_found probe-second-auth ALLOWED_CODE '^S: 503 '
   # an overlong line answered twice ("500 Command too long." and a 500 for
