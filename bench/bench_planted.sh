@@ -98,10 +98,10 @@ run_bug() {
   mkdir -p "$o"
   local t0=$SECONDS
   "$ftpsfuzz" fuzz --source "$tree" --build-root "$tree/build" --harness all --time "$time_s" \
-    --no-coverage --no-regressions --no-corpus --out "$o/all" >"$o/all.log" 2>&1
+    --no-coverage --no-regressions --no-corpus --no-minimize --out "$o/all" >"$o/all.log" 2>&1
   local rc_all=$?
   "$ftpsfuzz" fuzz --source "$tree" --build-root "$tree/build" --harness "$harness" \
-    --time "$single_s" --no-build --no-coverage --no-regressions --no-corpus --out "$o/one" \
+    --time "$single_s" --no-build --no-coverage --no-regressions --no-corpus --no-minimize --out "$o/one" \
     >"$o/one.log" 2>&1
   local rc_one=$?
   local a b

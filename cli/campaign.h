@@ -49,6 +49,7 @@ typedef struct campaign_opts {
   char self[CAMPAIGN_PATH_MAX];   /* this ftpsfuzz executable */
   campaign_strs cmake_args;       /* extra configure arguments */
   bool no_build, no_coverage, no_regressions;
+  bool no_minimize;                /* findings kept as found */
   bool no_corpus;                 /* neither read nor write <corpus> */
 } campaign_opts;
 

@@ -74,6 +74,7 @@ static int usage(FILE *out) {
           "  --no-corpus      start from the seeds alone and keep no corpus\n"
           "  --no-build       use the binaries already built\n"
           "  --no-coverage    skip the coverage build and the llvm-cov report\n"
+          "  --no-minimize    keep findings as found (reproduced and named, not minimized)\n"
           "Seeds come from <source>/corpus/seeds/<harness>/ and are never written.\n"
           "Report: <out>/report/summary.json, state-coverage.svg, coverage/index.html.\n"
           "A finding whose signature is in <regressions>/<harness>/.signatures is\n"
@@ -457,7 +458,9 @@ static void findings_one(const campaign_opts *o, const campaign_engine_ops *eng,
     minimized++;
     /* keep the minimized input only if it still fails the same way */
     snprintf(msig, sizeof(msig), "%s", sig);
-    if (eng->minimize(o, r, raw.v[i], min) == 0 &&
+    if (o->no_minimize) {
+      (void)campaign_copy_file(raw.v[i], min); /* kept as found (bench_planted.sh) */
+    } else if (eng->minimize(o, r, raw.v[i], min) == 0 &&
         campaign_path(log, sizeof(log), "%s/min-%zu.txt", fdir, i) == 0) {
       reproduce(r, min, log, mline, sizeof(mline));
       char mkind[128];
@@ -508,7 +511,8 @@ static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harn
       {"regressions", required_argument, NULL, 'r'}, {"no-regressions", no_argument, NULL, 'R'},
       {"no-build", no_argument, NULL, 'N'},         {"no-coverage", no_argument, NULL, 'C'},
       {"corpus", required_argument, NULL, 'P'},     {"no-corpus", no_argument, NULL, 'n'},
-      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+      {"no-minimize", no_argument, NULL, 'M'},      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   const char *src = getenv("FTPS_SOURCE_DIR"), *out = NULL, *root = NULL, *reg = NULL;
   const char *corpus = NULL;
   int opt;
@@ -555,6 +559,7 @@ static int parse_opts(int argc, char **argv, campaign_opts *o, const char **harn
     case 'C': o->no_coverage = true; break;
     case 'P': corpus = optarg; break;
     case 'n': o->no_corpus = true; break;
+    case 'M': o->no_minimize = true; break;
     case 'h': usage(stdout); return CLI_OK;
     default: return usage(stderr);
     }
