@@ -588,7 +588,9 @@ static void final_reply(oracle *o, unsigned code) {
   /* A correct reply after the handshake: the server did not run what was
    * pipelined before it (unless more replies come). */
   after_take(o, ev, code, row, before);
-  if (ev == MODEL_EV_PASS && code / 100 == 2 && o->cand_len > 0) {
+  /* An anonymous login takes any word as its "password" (an e-mail address
+   * by custom): nothing secret to leak. */
+  if (ev == MODEL_EV_PASS && code / 100 == 2 && o->cand_len > 0 && o->st.anon != MODEL_YES) {
     memcpy(o->secret, o->cand, o->cand_len);
     o->secret_len = o->cand_len;
     o->secret_said = o->cand_said;
