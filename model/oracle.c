@@ -55,7 +55,6 @@ struct oracle {
   bool have_last;
 
   unsigned injected; /* commands sent before the handshake finished */
-  bool failed_went_on;     /* HANDSHAKE_FAIL_CLOSES reported for a reply */
   /* The reply being assembled came in plaintext between 234 and the end of
    * the handshake; first_line_checks judged it (see there). */
   bool negotiating_reply;
@@ -689,10 +688,9 @@ static void first_line_checks(oracle *o, unsigned code) {
     }
     violation(o, ORACLE_NO_PLAINTEXT_AFTER_234, NULL,
               "plaintext reply %u after a failed handshake", code);
-    if (!o->failed_went_on && !o->hs_closes_reported && o->q_len > 0) {
+    if (!o->hs_closes_reported && o->q_len > 0) {
       /* a command sent after the failure was answered: the server went on
        * with the session instead of closing */
-      o->failed_went_on = true;
       o->hs_closes_reported = true;
       violation(o, ORACLE_HANDSHAKE_FAIL_CLOSES, NULL,
                 "reply %u to a command after a failed handshake: the server did not close",
