@@ -181,17 +181,22 @@ while True:
 EOF
 
 # start_fake MODE NAME: sets FAKE_PORT; lib.sh's cleanup stops it by its PID.
-start_fake() {
-  local mode=$1 name=$2
+# start_bg NAME CMD...: starts a fake that writes its port to $WORK/NAME.port
+# and waits for it; sets FAKE_PORT.
+start_bg() {
+  local name=$1
+  shift
   rm -f "$WORK/$name.port" # a name used before must not yield its old port
-  python3 "$WORK/fake.py" "$mode" "$WORK/$name.port" "$WORK/$name.log" "$WORK/both.pem" \
-    >"$WORK/$name.err" 2>&1 &
+  "$@" >"$WORK/$name.err" 2>&1 &
   SERVER_PIDS+=("$!")
   for _ in $(seq 1 100); do
     [ -s "$WORK/$name.port" ] && { FAKE_PORT=$(cat "$WORK/$name.port"); return 0; }
     sleep 0.05
   done
   fail "fake $name did not start: $(cat "$WORK/$name.err")"
+}
+start_fake() { # start_fake MODE NAME
+  start_bg "$2" python3 "$WORK/fake.py" "$1" "$WORK/$2.port" "$WORK/$2.log" "$WORK/both.pem"
 }
 
 # row INV COLUMN: a field of the check's table (3 checked, 4 passed, 5 violated,
@@ -408,18 +413,11 @@ echo "ok: a 221 record after the client's close_notify is read inside TLS: no fi
 # plain); without --inject it drops them, as a correct server does. It logs
 # anyone in, so the pipelined USER/PASS is an injected login that PWD over
 # TLS shows with a 257.
-start_check_fake() {
+start_check_fake() { # start_check_fake NAME [OPTIONS...]
   local name=$1
   shift
-  rm -f "$WORK/$name.port" # a name used before must not yield its old port
-  python3 "$HERE/check_fake.py" "$WORK/$name.port" "$WORK/both.pem" "$WORK/$name.log" "$@" \
-    >"$WORK/$name.err" 2>&1 &
-  SERVER_PIDS+=("$!")
-  for _ in $(seq 1 100); do
-    [ -s "$WORK/$name.port" ] && { FAKE_PORT=$(cat "$WORK/$name.port"); return 0; }
-    sleep 0.05
-  done
-  fail "fake $name did not start: $(cat "$WORK/$name.err")"
+  start_bg "$name" python3 "$HERE/check_fake.py" "$WORK/$name.port" "$WORK/both.pem" \
+    "$WORK/$name.log" "$@"
 }
 # check_fake NAME [TARGET [OPTIONS...]]: runs check against the fake
 # (default 127.0.0.1:$FAKE_PORT); sets rc.
