@@ -1,0 +1,101 @@
+/* learn.h - active automata learning of Mealy machines (the abstract side).
+ *
+ * A system under learning (SUL) answers output queries: after a reset, it
+ * is fed a word of abstract inputs and gives one abstract output per input.
+ * Inputs are indices into the SUL's alphabet; outputs are small integers the
+ * SUL interns (output_name gives their text, e.g. "234" or "421+closed").
+ * The learner keeps every answer in an observation tree, so no query is sent
+ * twice, and returns a hypothesis once equivalence testing finds no
+ * counterexample within its bounds.
+ *
+ * The concrete side (driver/: the mapper from abstract inputs to FTPS bytes
+ * and events, the in-process and TCP targets) implements learn_sul; the
+ * learner never sees bytes. */
+#ifndef LEARN_H
+#define LEARN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors (one space with model/'s other functions: negative). */
+enum {
+  LEARN_OK = 0,
+  LEARN_ERR_NOMEM = -1,
+  LEARN_ERR_INVAL = -2,
+  LEARN_ERR_SUL = -3,      /* the SUL could not answer (message in err) */
+  LEARN_ERR_BUDGET = -4,   /* max_queries or max_seconds reached: the result is
+                            * the last hypothesis, not a verified one */
+};
+
+typedef uint16_t learn_sym; /* an input: index < learn_sul.n_inputs */
+typedef uint32_t learn_out; /* an output id, interned by the SUL */
+
+typedef struct learn_sul {
+  void *ctx;
+  size_t n_inputs;
+  const char *(*input_name)(void *ctx, learn_sym i);
+  const char *(*output_name)(void *ctx, learn_out o);
+  /* query: reset the SUL, feed word[0..n), write n outputs to out[0..n).
+   * Every input gets an output, also after the SUL stopped listening (a
+   * closed connection answers a "closed" output). Returns 0, or negative
+   * (message in |err|) on an error that ends learning. */
+  int (*query)(void *ctx, const learn_sym *word, size_t n, learn_out *out, char *err,
+               size_t err_len);
+  /* Domain knowledge, optional (NULL = none): true when output |o| means
+   * the SUL is in a sink from which every input answers |o| again (a closed
+   * connection stays closed), so the learner need not ask what follows. */
+  bool (*is_sink_output)(void *ctx, learn_out o);
+} learn_sul;
+
+/* A complete deterministic Mealy machine; state 0 is initial. */
+typedef struct learn_mealy {
+  size_t n_states, n_inputs;
+  uint32_t *next;      /* [state * n_inputs + input] */
+  learn_out *out;      /* [state * n_inputs + input] */
+  learn_sym **access;  /* a shortest input word reaching each state */
+  size_t *access_len;
+} learn_mealy;
+
+typedef enum learn_algorithm { LEARN_LSHARP = 0, LEARN_LSTAR = 1 } learn_algorithm;
+
+typedef struct learn_config {
+  learn_algorithm algorithm;
+  size_t max_queries;        /* 0 = unbounded (queries sent to the SUL) */
+  double max_seconds;        /* 0 = unbounded */
+  unsigned extra_states;     /* equivalence: Wp-method depth beyond the hypothesis */
+  size_t random_tests;       /* equivalence: random Wp words per round */
+  uint64_t seed;
+  unsigned repeats;          /* non-determinism: a conflicting answer is asked
+                              * again this many times and the majority kept */
+  bool use_sink;             /* use sul->is_sink_output when given */
+  /* Extra counterexample candidates tried before random testing (the
+   * model's cover set, the oracle's known-violation probes). */
+  const learn_sym *const *candidates;
+  const size_t *candidate_len;
+  size_t n_candidates;
+  const char *cache_path;    /* resumable query cache (read, then appended), or NULL */
+} learn_config;
+
+typedef struct learn_stats {
+  size_t queries, symbols;           /* sent to the SUL (resets, inputs) */
+  size_t cache_hits;                 /* answered from the tree or the cache file */
+  size_t sink_saved_queries, sink_saved_symbols; /* not sent thanks to is_sink_output */
+  size_t eq_queries, rounds;         /* equivalence tests sent; hypotheses made */
+  size_t nondet;                     /* answers that disagreed with an earlier one */
+  double seconds;
+} learn_stats;
+
+/* learn_config_default: L#, no budget, 1 extra state, 1000 random tests,
+ * seed 1, 3 repeats, sink knowledge on, no candidates, no cache. */
+learn_config learn_config_default(void);
+
+/* learn_run learns |sul| into |*m| (always initialised; call
+ * learn_mealy_free) and fills |*st|. Returns LEARN_OK, LEARN_ERR_BUDGET
+ * with the last hypothesis in |*m|, or another error with |err| set. */
+int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, learn_stats *st,
+              char *err, size_t err_len);
+
+void learn_mealy_free(learn_mealy *m);
+
+#endif
