@@ -97,11 +97,13 @@ void runner_release_hold(runner *r) {
   r->hold = false;
   transcript held = r->held_out;
   transcript_init(&r->held_out);
+  /* Never held again: released at the data connection's close, the lines
+   * follow it; released at quiescence (in-process), the reply was not the
+   * transfer's final one after all (the 501 to a pipelined "ABOR x", which
+   * runs at once) and must come before the client's next step, as it came
+   * before it on the wire. */
   for (size_t i = 0; i < held.n && r->err == 0; i++) {
     const transcript_step *st = &held.steps[i];
-    /* A held line can start a new hold only after this data connection. */
-    if (st->kind == TRANSCRIPT_S && !r->hold && runner_reply_held(r, st->data, st->len))
-      r->hold = true;
     rec_client(r, st->kind, st->data, st->len);
   }
   transcript_cleanup(&held);

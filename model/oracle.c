@@ -477,10 +477,41 @@ static void clear_data_under_p(oracle *o, const char *why) {
   violation(o, ORACLE_PROT_P_DATA_IS_TLS, NULL, "%s", why);
 }
 
+/* abor_refused_at_once: a final reply during a transfer that answers the
+ * ABOR sent right behind it, not the transfer. A server reads an ABOR while
+ * the transfer runs (RFC 959 section 4.1.3: ABOR is the one command that
+ * does not wait for the transfer); refusing it (500-502: "ABOR x") changes
+ * nothing (RFC 959 section 4.2), so the transfer goes on and its final
+ * reply comes later. Only a refusal the transfer itself could not give is
+ * taken as the ABOR's: a successful ABOR ends the transfer first (426 or
+ * 226, then the ABOR's 226), which the queue's order already pairs. */
+static bool abor_refused_at_once(oracle *o, unsigned code) {
+  pending *h = queue_head(o);
+  if (h == NULL || h->poisoned || !h->pre_seen || !(model_event_flags(h->ev) & MODEL_F_XFER) ||
+      o->q_len < 2 || code / 100 != 5)
+    return false;
+  pending *next = &o->queue[(o->q_head + 1) % QUEUE_MAX];
+  if (next->ev != MODEL_EV_ABOR || next->poisoned)
+    return false;
+  model_codes after, abor_fin;
+  model_allowed(&o->cfg, &o->st, h->ev, NULL, NULL, &after);
+  if (model_codes_has(&after, code))
+    return false;
+  model_allowed(&o->cfg, &o->st, MODEL_EV_ABOR, NULL, &abor_fin, NULL);
+  if (!model_codes_has(&abor_fin, code))
+    return false;
+  /* the ABOR leaves the queue; the transfer stays at its head */
+  *next = *h;
+  queue_pop(o);
+  return true;
+}
+
 /* final_reply judges a complete final reply (2xx-5xx). */
 static void final_reply(oracle *o, unsigned code) {
   if (o->closing != CLOSE_NONE && o->st.close == MODEL_CLOSING)
     closing_reply(o, code);
+  if (!o->negotiating_reply && abor_refused_at_once(o, code))
+    return;
   pending *h = queue_head(o);
   if (o->negotiating_reply) {
     /* judged by first_line_checks; it answers the oldest pipelined command */
