@@ -690,6 +690,7 @@ int mutate_apply(transcript *t, mutate_op op, gen_rng *rng, const transcript *ot
   case MUTATE_IAC: return op_iac(t, rng);
   case MUTATE_TOKEN: return op_token(t, rng);
   case MUTATE_NUMERIC: return op_numeric(t, rng);
+  case MUTATE_PATH: return mutate_op_path(t, rng);
   case MUTATE_POLICY: return mutate_op_policy(t, rng);
   case MUTATE_OP_COUNT: break;
   }

@@ -55,6 +55,7 @@
   X(IAC, "put Telnet IAC sequences in a line")                             \
   X(TOKEN, "replace a verb or argument by a dictionary token")             \
   X(NUMERIC, "edge numeric argument for PORT/EPRT/REST/PBSZ/ALLO")         \
+  X(PATH, "a path argument of a boundary length or an odd shape")         \
   X(POLICY, "add, flip or remove one key of the \"# config:\" policy step")
 
 typedef enum mutate_op {

@@ -1,5 +1,5 @@
-/* mutate_internal.h - shared by mutate.c and mutate_policy.c (the policy
- * step). Not part of the contract in mutate.h. */
+/* mutate_internal.h - shared by mutate.c, mutate_policy.c (the policy
+ * step) and mutate_path.c (path arguments). Not part of the contract in mutate.h. */
 #ifndef MUTATE_INTERNAL_H
 #define MUTATE_INTERNAL_H
 
@@ -24,5 +24,13 @@ int mutate_op_policy(transcript *t, gen_rng *rng);
  * them before the first step is played, wherever they are), and returns
  * how many there are. */
 size_t mutate_policy_to_front(transcript *t);
+
+/* mutate_op_path is the PATH operator (mutate.h): the argument of one
+ * command that takes a path (RETR, STOR, RNTO, ...) becomes a name of a
+ * boundary length (1 to 1500 bytes), an odd shape ("..", "a b", "%s%n",
+ * UTF-8) or a deep one, in the directory the old argument named. Returns
+ * MUTATE_APPLIED, MUTATE_NOT_APPLICABLE (no such command) or
+ * MUTATE_ERR_NOMEM (|t| unchanged). */
+int mutate_op_path(transcript *t, gen_rng *rng);
 
 #endif

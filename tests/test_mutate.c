@@ -294,6 +294,20 @@ static void check_effect(mutate_op op, const transcript *before, const transcrip
     CHECK(found);
     break;
   }
+  case MUTATE_PATH: {
+    /* one path command has a new argument; nothing else moved */
+    CHECK_EQ_INT(ca, cb);
+    size_t changed = 0;
+    for (size_t i = 0; i < after->n; i++) {
+      const transcript_step *s = &after->steps[i];
+      if (s->kind == TRANSCRIPT_C && !in_base(s)) {
+        changed++;
+        CHECK(s->len > 4 && !memcmp(s->data, "RETR ", 5));
+      }
+    }
+    CHECK(changed <= 1); /* a new name can equal the old one */
+    break;
+  }
   case MUTATE_POLICY: {
     /* the commands are untouched; one policy step, first, or none; and the
      * policy it sets is not the one before */
