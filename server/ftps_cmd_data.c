@@ -50,6 +50,10 @@ void ftps_cmd_pasv(ftps_session *s, const ftps_cmd *cmd) {
 
 void ftps_cmd_epsv(ftps_session *s, const ftps_cmd *cmd) {
   if (cmd_arg_is(cmd, "ALL")) {
+    /* EPSV ALL sets up no data connection, so like any other command it
+     * ends a pending REST (RFC 3659 section 5.3; the model keeps REST only
+     * across PORT, PASV, EPRT and EPSV <proto>). */
+    s->data.rest_set = false;
     s->data.epsv_all = true;
     session_reply(s, 200, "EPSV ALL ok.");
     return;
