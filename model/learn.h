@@ -53,7 +53,9 @@ typedef struct learn_sul {
   int (*output_id)(void *ctx, const char *name, learn_out *o);
 } learn_sul;
 
-/* A complete deterministic Mealy machine; state 0 is initial. */
+/* A complete deterministic Mealy machine; state 0 is initial. learn_run
+ * numbers the states breadth-first from it (inputs in alphabet order), so
+ * a machine comes out the same whichever algorithm learned it. */
 typedef struct learn_mealy {
   size_t n_states, n_inputs;
   uint32_t *next;      /* [state * n_inputs + input] */

@@ -436,6 +436,18 @@ static void test_random(void) {
   CHECK(lsharp_learn >= N && lsharp_learn <= 4 * K * N * N);
   CHECK(lstar_learn >= N && lstar_learn <= 4 * K * N * N);
   CHECK(lsharp_learn < lstar_learn);
+  /* numbered breadth-first: both algorithms give the very same tables */
+  learn_mealy a, b;
+  char err[256];
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSHARP, &cfg, &a, NULL, err, sizeof err), LEARN_OK);
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSTAR, &cfg, &b, NULL, err, sizeof err), LEARN_OK);
+  CHECK(a.n_states == N && b.n_states == N);
+  if (a.n_states == N && b.n_states == N) {
+    CHECK_MEM(a.next, N * K * sizeof *a.next, b.next, N * K * sizeof *b.next);
+    CHECK_MEM(a.out, N * K * sizeof *a.out, b.out, N * K * sizeof *b.out);
+  }
+  learn_mealy_free(&a);
+  learn_mealy_free(&b);
   free(t.seen);
 }
 
