@@ -86,7 +86,7 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  static const size_t sizes[][3] = {{10, 5, 2}, {25, 10, 2}, {50, 20, 3}, {50, 5, 2}};
+  static const size_t sizes[][3] = {{10, 5, 2}, {25, 10, 2}, {50, 20, 3}, {50, 5, 2}, {200, 10, 2}};
   learn_config cfg = learn_config_default();
   if (argc > 1)
     cfg.extra_states = (unsigned)strtoul(argv[1], NULL, 10);
