@@ -220,6 +220,12 @@ tls_client *runner_tls_new(runner *r, SSL_SESSION *resume) {
   return c;
 }
 
+void runner_count_handshake(runner *r, const tls_client *c) {
+  r->res->tls_handshakes++;
+  if (tls_client_session_reused(c))
+    r->res->tls_resumed++;
+}
+
 SSL_SESSION *runner_ctl_session(runner *r) {
   keep_session(r);
   return r->ctl_session;
@@ -322,6 +328,7 @@ static void record_to_client(runner *r, const uint8_t *p, size_t n) {
     if (rc != TLS_CLIENT_DONE)
       return;
     runner_rec_event(r, TRANSCRIPT_EV_HANDSHAKE_OK, NULL);
+    runner_count_handshake(r, r->tls);
     r->mode = RX_TLS;
   }
   drain_app(r);
@@ -458,7 +465,12 @@ static void play_handshake(runner *r) {
     runner_rec_comment(r, " skipped: TLS already active");
     return;
   }
-  r->tls = runner_tls_new(r, NULL);
+  /* Fuzzing shares sessions across connections (tls_client_share_sessions,
+   * fuzz_fast_tls): the control connection offers the newest one, so its
+   * handshake is an abbreviated one. NULL otherwise: a full handshake. */
+  SSL_SESSION *shared = tls_client_shared_session();
+  r->tls = runner_tls_new(r, shared);
+  SSL_SESSION_free(shared);
   if (r->tls == NULL) {
     r->err = RUNNER_ERR_NOMEM;
     return;

@@ -283,6 +283,8 @@ typedef struct runner_result {
   size_t events;              /* session events seen */
   size_t server_bytes;        /* bytes the server sent */
   uint64_t clock_ms;          /* virtual clock at the end */
+  unsigned tls_handshakes;    /* the client's finished handshakes (control and data) */
+  unsigned tls_resumed;       /* ... of which resumed a session (no key exchange) */
 } runner_result;
 
 /* runner_options_default: chunk 0 (whole writes), no diag, no callback. */

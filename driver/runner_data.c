@@ -562,6 +562,7 @@ void runner_on_data(runner *r, const uint8_t *p, size_t n) {
     }
     if (rc != TLS_CLIENT_DONE)
       return;
+    runner_count_handshake(r, r->dtls);
     runner_data_output(r); /* D: send bytes waited for the handshake */
   }
   read_dtls(r);

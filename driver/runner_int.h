@@ -169,6 +169,8 @@ SSL_SESSION *runner_ctl_session(runner *r);
 /* runner_tls_new makes a TLS client with the options' version bounds,
  * offering |resume| (may be NULL); NULL on allocation failure. */
 tls_client *runner_tls_new(runner *r, SSL_SESSION *resume);
+/* runner_count_handshake counts |c|'s finished handshake in the result. */
+void runner_count_handshake(runner *r, const tls_client *c);
 /* runner_release_hold records the reply lines held for a data close. */
 void runner_release_hold(runner *r);
 

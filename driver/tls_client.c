@@ -177,6 +177,10 @@ static void fail_from_ssl(tls_client *c, int r) {
   fail(c, fallback);
 }
 
+SSL_SESSION *tls_client_shared_session(void) {
+  return shared_session_get();
+}
+
 tls_client *tls_client_new(void) {
   SSL_SESSION *shared = shared_session_get(); /* NULL unless sessions are shared */
   tls_client *c = tls_client_new_resume(shared);

@@ -140,6 +140,13 @@ const char *tls_client_alpn(const tls_client *c);
  * Returns 0 or TLS_CLIENT_FAILED (no context). */
 int tls_client_share_sessions(bool on);
 
+/* tls_client_shared_session returns a new reference to the session a
+ * tls_client_new() client would offer now (free it with SSL_SESSION_free),
+ * or NULL when sessions are not shared or none is kept yet: for callers
+ * that make their clients with tls_client_new_resume (the runner's control
+ * connection, which sets version bounds first). */
+SSL_SESSION *tls_client_shared_session(void);
+
 /* tls_client_error_reason writes the oldest queued BoringSSL error reason in
  * lower case (or |fallback|) into |out| and clears the error queue. */
 void tls_client_error_reason(char *out, size_t out_len, const char *fallback);
