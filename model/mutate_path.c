@@ -35,6 +35,24 @@ static const char *const kShapes[] = {
     "~",          "~root",           "...",          "a/",           "CON",
 };
 
+/* Verbs that give the server a name to create: it keeps that name (a
+ * renamed file, an upload, a directory) and copies it on (replies, logs,
+ * temporary names, listings), so they are picked three times as often. */
+static const char *const kCreateVerbs[] = {"RNTO", "STOR", "APPE", "MKD", "XMKD"};
+
+static unsigned weight_of(const transcript_step *st, size_t verb_len) {
+  for (size_t i = 0; i < sizeof(kCreateVerbs) / sizeof(kCreateVerbs[0]); i++) {
+    size_t k = 0;
+    if (strlen(kCreateVerbs[i]) != verb_len)
+      continue;
+    while (k < verb_len && (st->data[k] & 0xdf) == (uint8_t)kCreateVerbs[i][k])
+      k++;
+    if (k == verb_len)
+      return 3;
+  }
+  return 1;
+}
+
 static bool is_path_verb(const transcript_step *st, size_t *verb_len) {
   size_t n = 0;
   while (n < st->len && st->data[n] != ' ' && st->data[n] != '\r' && st->data[n] != '\n')
@@ -55,18 +73,23 @@ static bool is_path_verb(const transcript_step *st, size_t *verb_len) {
 }
 
 int mutate_op_path(transcript *t, gen_rng *rng) {
-  size_t cand = 0, vl = 0;
+  size_t total = 0, vl = 0;
   for (size_t i = 0; i < t->n; i++)
     if (t->steps[i].kind == TRANSCRIPT_C && is_path_verb(&t->steps[i], &vl))
-      cand++;
-  if (cand == 0)
+      total += weight_of(&t->steps[i], vl);
+  if (total == 0)
     return MUTATE_NOT_APPLICABLE;
-  size_t k = gen_rng_below(rng, cand), idx = 0;
-  for (size_t i = 0; i < t->n; i++)
-    if (t->steps[i].kind == TRANSCRIPT_C && is_path_verb(&t->steps[i], &vl) && k-- == 0) {
+  size_t k = gen_rng_below(rng, total), idx = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    if (t->steps[i].kind != TRANSCRIPT_C || !is_path_verb(&t->steps[i], &vl))
+      continue;
+    size_t w = weight_of(&t->steps[i], vl);
+    if (k < w) {
       idx = i;
       break;
     }
+    k -= w;
+  }
   transcript_step *st = &t->steps[idx];
   is_path_verb(st, &vl);
   /* the argument, up to the line's end (a merged step holds more lines) */
