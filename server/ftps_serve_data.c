@@ -31,6 +31,15 @@ void serve_data_release(serve_conn *c) {
 
 bool serve_data_busy(const serve_conn *c) { return c->data.fd >= 0 || c->dlisten.fd >= 0; }
 
+void serve_data_timeout(serve_conn *c) {
+  serve_log(c->srv, "#%lu %s data connection timeout: nobody connected or no transfer started",
+            c->id, c->peer_str);
+  serve_close_handle(c->srv, &c->dlisten);
+  serve_close_handle(c->srv, &c->data);
+  reset_data_state(c);
+  ftps_session_data_failed(c->sess, "timeout");
+}
+
 /* Tries to bind a listener to |port| on the control connection's address. */
 static int try_listen(serve_conn *c, uint16_t port) {
   struct sockaddr_storage sa = c->local_sa;

@@ -1,0 +1,475 @@
+/* ftps_serve_login.c - password checks off the event loop, and the back-off
+ * after failed logins.
+ *
+ * A PBKDF2 check costs ~15 ms of CPU (100,000 iterations): on the event
+ * loop, ten addresses guessing passwords would stall every session. Under
+ * login_async the core emits FTPS_EV_LOGIN_CHECK and waits; this file hands
+ * the check to one of |login_workers| threads (a bounded queue; the rest wait
+ * on a list in arrival order) and gives the verdict back to the core on the
+ * loop, through an eventfd. With 0 workers the check runs on the loop (the
+ * old behaviour, kept for benchmarks).
+ *
+ * Back-off: failures are counted per client address and per account name
+ * (any name, known or not, so the delay never tells which names exist).
+ * Past a few free failures, the next check of that address or account waits
+ * 100 ms, doubling with each failure up to login_backoff_max_ms; while a
+ * key has failures, its checks are also spaced by that delay, so parallel
+ * connections do not multiply the guesses. A key is forgotten 10 minutes
+ * after its last failure; a success clears its account. The check is
+ * delayed, not the reply, so a backed-off guess costs no CPU. */
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+
+#include "ftps_err.h"
+#include "ftps_serve_int.h"
+#include "ftps_users.h"
+
+#define LOGIN_QUEUE_PER_WORKER 4   /* checks handed to the threads at once */
+#define LOGIN_INLINE_BATCH 64      /* inline checks per loop turn (0 workers) */
+#define BACKOFF_SLOTS 1024         /* per table; a power of two */
+#define BACKOFF_PROBE 8
+#define BACKOFF_BASE_MS 100
+#define BACKOFF_FORGET_MS (10u * 60u * 1000u)
+#define BACKOFF_FREE_ADDR 3        /* failures from an address before delays */
+#define BACKOFF_FREE_ACCOUNT 5     /* failures on an account before delays */
+#define LOGIN_NAME_MAX 64
+
+struct serve_login_job {
+  serve_login_job *next;
+  serve_conn *conn;        /* NULL once the session ended: the verdict is dropped */
+  const ftps_users *users;
+  char user[LOGIN_NAME_MAX + 1];
+  uint8_t *pw;
+  size_t pw_len;
+  bool ok;
+};
+
+typedef struct backoff_key {
+  uint8_t len;
+  uint8_t b[LOGIN_NAME_MAX + 1];
+} backoff_key;
+
+typedef struct backoff_entry {
+  backoff_key key;         /* len 0 = free slot */
+  uint32_t failures;
+  uint64_t last_fail;
+  uint64_t next_ok;        /* no check for this key before */
+} backoff_entry;
+
+struct serve_login {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t *threads;
+  unsigned nthreads;
+  bool stop;
+  serve_login_job *todo, *todo_tail;   /* under |mu| */
+  serve_login_job *done;               /* under |mu| */
+  serve_handle ev;                     /* eventfd, readable when |done| grew */
+  unsigned inflight;                   /* loop thread only */
+  serve_conn *wait, *wait_tail;        /* sessions waiting for a check */
+  uint64_t seed;
+  backoff_entry addr[BACKOFF_SLOTS];
+  backoff_entry account[BACKOFF_SLOTS];
+};
+
+static void job_free(serve_login_job *j) {
+  if (!j)
+    return;
+  if (j->pw) {
+    OPENSSL_cleanse(j->pw, j->pw_len);
+    free(j->pw);
+  }
+  OPENSSL_cleanse(j, sizeof(*j));
+  free(j);
+}
+
+static void *worker(void *arg) {
+  serve_login *L = arg;
+  pthread_mutex_lock(&L->mu);
+  for (;;) {
+    while (!L->todo && !L->stop)
+      pthread_cond_wait(&L->cv, &L->mu);
+    if (L->stop)
+      break;
+    serve_login_job *j = L->todo;
+    L->todo = j->next;
+    if (!L->todo)
+      L->todo_tail = NULL;
+    pthread_mutex_unlock(&L->mu);
+    j->ok = ftps_users_check(j->users, j->user, (const char *)j->pw, j->pw_len);
+    pthread_mutex_lock(&L->mu);
+    j->next = L->done;
+    L->done = j;
+    uint64_t one = 1;
+    ssize_t w = write(L->ev.fd, &one, sizeof(one));
+    (void)w; /* the counter cannot overflow with a bounded queue */
+  }
+  pthread_mutex_unlock(&L->mu);
+  return NULL;
+}
+
+/* --- back-off tables --- */
+
+static uint64_t key_hash(const serve_login *L, const backoff_key *k) {
+  uint64_t h = 1469598103934665603ull ^ L->seed; /* FNV-1a, seeded */
+  for (unsigned i = 0; i < k->len; i++)
+    h = (h ^ k->b[i]) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+static void addr_key(const ftps_addr *a, backoff_key *k) {
+  k->len = 17;
+  k->b[0] = a->family;
+  memcpy(k->b + 1, a->ip, 16);
+}
+
+static void name_key(const char *name, backoff_key *k) {
+  size_t n = strlen(name);
+  if (n > LOGIN_NAME_MAX)
+    n = LOGIN_NAME_MAX;
+  k->len = (uint8_t)(n + 1);
+  k->b[0] = 0xff; /* "" is a key too */
+  memcpy(k->b + 1, name, n);
+}
+
+/* Finds |k|'s entry; with |create|, takes a free, forgotten or the stalest
+ * slot of its probe window. */
+static backoff_entry *backoff_find(serve_login *L, backoff_entry *table, const backoff_key *k,
+                                   uint64_t now, bool create) {
+  uint64_t h = key_hash(L, k);
+  backoff_entry *victim = NULL;
+  bool victim_free = false;
+  for (unsigned i = 0; i < BACKOFF_PROBE; i++) {
+    backoff_entry *e = &table[(h + i) & (BACKOFF_SLOTS - 1)];
+    if (e->key.len == k->len && memcmp(e->key.b, k->b, k->len) == 0)
+      return e;
+    bool free_slot = e->key.len == 0 || now - e->last_fail > BACKOFF_FORGET_MS;
+    if (free_slot && !victim_free) {
+      victim = e;
+      victim_free = true;
+    } else if (!victim_free && (!victim || e->last_fail < victim->last_fail)) {
+      victim = e;
+    }
+  }
+  if (!create)
+    return NULL;
+  memset(victim, 0, sizeof(*victim));
+  victim->key = *k;
+  return victim;
+}
+
+static uint64_t backoff_delay(const ftps_serve *srv, uint32_t failures, uint32_t free_n) {
+  uint64_t cap = srv->cfg.login_backoff_max_ms;
+  if (cap == 0 || failures <= free_n)
+    return 0;
+  uint32_t shift = failures - free_n - 1;
+  if (shift > 20)
+    shift = 20;
+  uint64_t d = (uint64_t)BACKOFF_BASE_MS << shift;
+  return d < cap ? d : cap;
+}
+
+/* The earliest time |c|'s check may start. */
+static uint64_t check_due(ftps_serve *srv, serve_conn *c, const char *user, uint64_t now) {
+  serve_login *L = srv->login;
+  if (srv->cfg.login_backoff_max_ms == 0)
+    return now;
+  backoff_key k;
+  uint64_t due = now;
+  addr_key(&c->peer, &k);
+  backoff_entry *e = backoff_find(L, L->addr, &k, now, false);
+  if (e && now - e->last_fail <= BACKOFF_FORGET_MS && e->next_ok > due)
+    due = e->next_ok;
+  name_key(user, &k);
+  e = backoff_find(L, L->account, &k, now, false);
+  if (e && now - e->last_fail <= BACKOFF_FORGET_MS && e->next_ok > due)
+    due = e->next_ok;
+  return due;
+}
+
+/* A check of |c| starts now: space the next one of the same keys. */
+static void backoff_space(ftps_serve *srv, serve_conn *c, const char *user, uint64_t now) {
+  serve_login *L = srv->login;
+  backoff_key k;
+  addr_key(&c->peer, &k);
+  backoff_entry *e = backoff_find(L, L->addr, &k, now, false);
+  uint64_t d;
+  if (e && (d = backoff_delay(srv, e->failures, BACKOFF_FREE_ADDR)) && e->next_ok < now + d)
+    e->next_ok = now + d;
+  name_key(user, &k);
+  e = backoff_find(L, L->account, &k, now, false);
+  if (e && (d = backoff_delay(srv, e->failures, BACKOFF_FREE_ACCOUNT)) && e->next_ok < now + d)
+    e->next_ok = now + d;
+}
+
+static void backoff_fail(ftps_serve *srv, backoff_entry *table, const backoff_key *k,
+                         uint32_t free_n, uint64_t now) {
+  backoff_entry *e = backoff_find(srv->login, table, k, now, true);
+  if (now - e->last_fail > BACKOFF_FORGET_MS)
+    e->failures = 0;
+  if (e->failures < UINT32_MAX)
+    e->failures++;
+  e->last_fail = now;
+  uint64_t d = backoff_delay(srv, e->failures, free_n);
+  if (e->next_ok < now + d)
+    e->next_ok = now + d;
+}
+
+static void backoff_record(ftps_serve *srv, const ftps_addr *peer, const char *user, bool ok,
+                           uint64_t now) {
+  if (srv->cfg.login_backoff_max_ms == 0)
+    return;
+  backoff_key k;
+  name_key(user, &k);
+  if (ok) {
+    backoff_entry *e = backoff_find(srv->login, srv->login->account, &k, now, false);
+    if (e)
+      memset(e, 0, sizeof(*e));
+    return;
+  }
+  backoff_fail(srv, srv->login->account, &k, BACKOFF_FREE_ACCOUNT, now);
+  addr_key(peer, &k);
+  backoff_fail(srv, srv->login->addr, &k, BACKOFF_FREE_ADDR, now);
+}
+
+/* --- the wait list and the verdicts --- */
+
+static void wait_unlink(serve_login *L, serve_conn *c) {
+  serve_conn *prev = NULL;
+  for (serve_conn *w = L->wait; w; prev = w, w = w->login_next) {
+    if (w != c)
+      continue;
+    if (prev)
+      prev->login_next = c->login_next;
+    else
+      L->wait = c->login_next;
+    if (L->wait_tail == c)
+      L->wait_tail = prev;
+    break;
+  }
+  c->login_next = NULL;
+  c->login_waiting = false;
+}
+
+/* Gives |c| its verdict and lets the session go on. */
+static void verdict(serve_conn *c, const char *user, bool ok) {
+  uint64_t now = serve_now_ms();
+  backoff_record(c->srv, &c->peer, user, ok, now);
+  ftps_session_advance(c->sess, now); /* a failure's reply is held from now */
+  ftps_session_login_result(c->sess, ok);
+  serve_conn_pump(c);
+}
+
+/* Starts |c|'s check: on a worker, or right here with no workers. */
+static void start_check(ftps_serve *srv, serve_conn *c, uint64_t now) {
+  serve_login *L = srv->login;
+  const char *user;
+  const uint8_t *pw;
+  size_t pw_len;
+  if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len))
+    return;
+  backoff_space(srv, c, user, now);
+  if (L->nthreads == 0) {
+    char name[LOGIN_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "%s", user);
+    bool ok = ftps_users_check(srv->cfg.server->users, user, (const char *)pw, pw_len);
+    verdict(c, name, ok);
+    return;
+  }
+  serve_login_job *j = calloc(1, sizeof(*j));
+  if (j)
+    j->pw = malloc(pw_len ? pw_len : 1);
+  if (!j || !j->pw) {
+    job_free(j);
+    serve_conn_kill(c, "out of memory");
+    return;
+  }
+  j->conn = c;
+  j->users = srv->cfg.server->users;
+  snprintf(j->user, sizeof(j->user), "%s", user);
+  memcpy(j->pw, pw, pw_len);
+  j->pw_len = pw_len;
+  c->login_job = j;
+  L->inflight++;
+  pthread_mutex_lock(&L->mu);
+  if (L->todo_tail)
+    L->todo_tail->next = j;
+  else
+    L->todo = j;
+  L->todo_tail = j;
+  pthread_cond_signal(&L->cv);
+  pthread_mutex_unlock(&L->mu);
+}
+
+uint64_t serve_login_timer(ftps_serve *srv, uint64_t now) {
+  serve_login *L = srv->login;
+  if (!L)
+    return UINT64_MAX;
+  unsigned room_max = L->nthreads ? L->nthreads * LOGIN_QUEUE_PER_WORKER : LOGIN_INLINE_BATCH;
+  unsigned started = 0;
+  uint64_t next = UINT64_MAX;
+  bool again = true;
+  /* Start every due check there is room for, in arrival order; a check
+   * may end a session or queue another (pipelined USER/PASS), so the
+   * list is walked again from its head after each one. */
+  while (again) {
+    again = false;
+    next = UINT64_MAX;
+    for (serve_conn *c = L->wait; c; c = c->login_next) {
+      const char *user;
+      const uint8_t *pw;
+      size_t pw_len;
+      if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
+        wait_unlink(L, c);
+        again = true;
+        break;
+      }
+      uint64_t due = check_due(srv, c, user, now);
+      if (due > now) {
+        if (due < next)
+          next = due;
+        continue;
+      }
+      bool room = L->nthreads ? L->inflight < room_max : started < room_max;
+      if (!room) {
+        if (!L->nthreads)
+          next = now; /* the rest on the next loop turn */
+        break;
+      }
+      wait_unlink(L, c);
+      started++;
+      start_check(srv, c, now);
+      again = true;
+      break;
+    }
+  }
+  return next;
+}
+
+void serve_login_request(serve_conn *c) {
+  ftps_serve *srv = c->srv;
+  serve_login *L = srv->login;
+  if (c->login_waiting || c->login_job)
+    return;
+  c->login_waiting = true;
+  c->login_next = NULL;
+  if (L->wait_tail)
+    L->wait_tail->login_next = c;
+  else
+    L->wait = c;
+  L->wait_tail = c;
+  uint64_t now = serve_now_ms();
+  serve_timer_at(srv, serve_login_timer(srv, now));
+}
+
+void serve_login_event(ftps_serve *srv) {
+  serve_login *L = srv->login;
+  uint64_t n;
+  ssize_t r = read(L->ev.fd, &n, sizeof(n));
+  (void)r;
+  pthread_mutex_lock(&L->mu);
+  serve_login_job *done = L->done;
+  L->done = NULL;
+  pthread_mutex_unlock(&L->mu);
+  while (done) {
+    serve_login_job *j = done;
+    done = j->next;
+    L->inflight--;
+    serve_conn *c = j->conn;
+    if (c) {
+      c->login_job = NULL;
+      verdict(c, j->user, j->ok);
+    }
+    job_free(j);
+  }
+  serve_timer_at(srv, serve_login_timer(srv, serve_now_ms()));
+}
+
+void serve_login_forget(serve_conn *c) {
+  serve_login *L = c->srv->login;
+  if (!L)
+    return;
+  if (c->login_job) {
+    c->login_job->conn = NULL; /* freed when its worker is done */
+    c->login_job = NULL;
+  }
+  if (c->login_waiting)
+    wait_unlink(L, c);
+}
+
+int serve_login_new(ftps_serve *srv) {
+  serve_login *L = calloc(1, sizeof(*L));
+  if (!L) {
+    errno = ENOMEM;
+    return FTPS_ERR_NOMEM;
+  }
+  srv->login = L;
+  L->ev = (serve_handle){.kind = SK_LOGIN, .fd = -1, .mask = (uint32_t)-1};
+  pthread_mutex_init(&L->mu, NULL);
+  pthread_cond_init(&L->cv, NULL);
+  RAND_bytes((uint8_t *)&L->seed, sizeof(L->seed));
+  unsigned n = srv->cfg.login_workers;
+  if (n == 0)
+    return 0;
+  L->ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (L->ev.fd < 0 || serve_watch(srv, &L->ev, EPOLLIN) != 0)
+    return FTPS_ERR_IO;
+  L->threads = calloc(n, sizeof(*L->threads));
+  if (!L->threads) {
+    errno = ENOMEM;
+    return FTPS_ERR_NOMEM;
+  }
+  /* Workers inherit a mask that blocks every signal: SIGINT/SIGTERM must
+   * reach the loop's signalfd, never kill the process through a worker. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int e = 0;
+  for (unsigned i = 0; i < n && e == 0; i++) {
+    e = pthread_create(&L->threads[i], NULL, worker, L);
+    if (e == 0)
+      L->nthreads++;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (e != 0) {
+    errno = e;
+    return FTPS_ERR_IO;
+  }
+  return 0;
+}
+
+void serve_login_free(ftps_serve *srv) {
+  serve_login *L = srv->login;
+  if (!L)
+    return;
+  pthread_mutex_lock(&L->mu);
+  L->stop = true;
+  pthread_cond_broadcast(&L->cv);
+  pthread_mutex_unlock(&L->mu);
+  for (unsigned i = 0; i < L->nthreads; i++)
+    pthread_join(L->threads[i], NULL);
+  free(L->threads);
+  for (serve_login_job *j = L->todo, *next; j; j = next) {
+    next = j->next;
+    job_free(j);
+  }
+  for (serve_login_job *j = L->done, *next; j; j = next) {
+    next = j->next;
+    job_free(j);
+  }
+  serve_close_handle(srv, &L->ev);
+  pthread_mutex_destroy(&L->mu);
+  pthread_cond_destroy(&L->cv);
+  free(L);
+  srv->login = NULL;
+}
