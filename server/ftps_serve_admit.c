@@ -21,22 +21,54 @@ static bool same_ip(const ftps_addr *a, const ftps_addr *b) {
   return a->family == b->family && memcmp(a->ip, b->ip, 16) == 0;
 }
 
-const char *serve_admit_why_not(const ftps_serve *srv, const ftps_addr *peer) {
-  unsigned from = 0, unauth_from = 0;
+static unsigned unauth_from(const ftps_serve *srv, const ftps_addr *ip) {
+  unsigned n = 0;
+  for (const serve_conn *c = srv->conns; c; c = c->next)
+    n += !c->dead && !c->authed && same_ip(&c->peer, ip);
+  return n;
+}
+
+/* All unauthenticated slots are taken: if one address holds more of them
+ * than the newcomer's would after admission, close that address's oldest
+ * one (the list is newest first). Many addresses trickling bytes then share
+ * the slots instead of keeping every newcomer out. */
+static bool evict_for(ftps_serve *srv, unsigned newcomer_holds) {
+  serve_conn *victim = NULL;
+  unsigned most = 0;
+  for (serve_conn *c = srv->conns; c; c = c->next) {
+    if (c->dead || c->authed)
+      continue;
+    unsigned n = unauth_from(srv, &c->peer);
+    if (n > most) {
+      most = n;
+      victim = c;
+    } else if (n == most && same_ip(&victim->peer, &c->peer)) {
+      victim = c; /* older */
+    }
+  }
+  if (!victim || most <= newcomer_holds + 1)
+    return false;
+  serve_conn_say421(victim, "Too many connections not logged in; closing.");
+  serve_conn_kill(victim, "evicted: not logged in, its address holds the most such slots");
+  return true;
+}
+
+const char *serve_admit_why_not(ftps_serve *srv, const ftps_addr *peer) {
+  unsigned from = 0, unauth = 0;
   for (const serve_conn *c = srv->conns; c; c = c->next) {
     if (c->dead || !same_ip(&c->peer, peer))
       continue;
     from++;
-    unauth_from += !c->authed;
+    unauth += !c->authed;
   }
   if (srv->nconns >= srv->cfg.max_sessions)
     return "max sessions reached";
   if (from >= srv->cfg.max_per_ip)
     return "max sessions per address reached";
-  if (srv->nunauth >= srv->cfg.max_unauth)
-    return "max connections not logged in reached";
-  if (unauth_from >= srv->cfg.max_unauth_per_ip)
+  if (unauth >= srv->cfg.max_unauth_per_ip)
     return "max connections not logged in per address reached";
+  if (srv->nunauth >= srv->cfg.max_unauth && !evict_for(srv, unauth))
+    return "max connections not logged in reached";
   return NULL;
 }
 

@@ -133,12 +133,14 @@ void serve_conn_schedule(serve_conn *c);
  * RLIMIT_NOFILE, opens the spare descriptor and warns about a passive range
  * that is short or overlaps the kernel's ephemeral ports; serve_admit_stop
  * closes the spare. serve_admit_why_not returns why a new connection from
- * |peer| is refused (NULL: admitted). serve_admit_at_fd_limit answers one
+ * |peer| is refused (NULL: admitted); when the unauthenticated slots are
+ * full it may close the oldest one of the address holding the most.
+ * serve_admit_at_fd_limit answers one
  * pending connection 421 after accept failed with EMFILE/ENFILE; false when
  * it could not (the caller pauses accepting). */
 void serve_admit_start(ftps_serve *srv);
 void serve_admit_stop(ftps_serve *srv);
-const char *serve_admit_why_not(const ftps_serve *srv, const ftps_addr *peer);
+const char *serve_admit_why_not(ftps_serve *srv, const ftps_addr *peer);
 bool serve_admit_at_fd_limit(ftps_serve *srv);
 /* serve_admit_authed: the session logged in (leaves the unauthenticated
  * count); serve_admit_gone: it ended. */

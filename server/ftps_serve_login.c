@@ -4,8 +4,9 @@
  * A PBKDF2 check costs ~15 ms of CPU (100,000 iterations): on the event
  * loop, ten addresses guessing passwords would stall every session. Under
  * login_async the core emits FTPS_EV_LOGIN_CHECK and waits; this file hands
- * the check to one of |login_workers| threads (a bounded queue; the rest wait
- * on a list in arrival order) and gives the verdict back to the core on the
+ * the check to one of |login_workers| threads (one check per thread at a
+ * time; the rest wait on a list, clean addresses first, an address with
+ * failures one check at a time) and gives the verdict back to the core on the
  * loop, through an eventfd. With 0 workers the check runs on the loop (the
  * old behaviour, kept for benchmarks).
  *
@@ -34,7 +35,6 @@
 #include "ftps_serve_int.h"
 #include "ftps_users.h"
 
-#define LOGIN_QUEUE_PER_WORKER 4   /* checks handed to the threads at once */
 #define LOGIN_INLINE_BATCH 64      /* inline checks per loop turn (0 workers) */
 #define BACKOFF_SLOTS 1024         /* per table; a power of two */
 #define BACKOFF_PROBE 8
@@ -311,47 +311,78 @@ static void start_check(ftps_serve *srv, serve_conn *c, uint64_t now) {
   pthread_mutex_unlock(&L->mu);
 }
 
+/* Whether another session of |c|'s address has a check on a worker. */
+static bool addr_busy(const ftps_serve *srv, const serve_conn *c) {
+  for (const serve_conn *o = srv->conns; o; o = o->next)
+    if (o != c && o->login_job && o->peer.family == c->peer.family &&
+        memcmp(o->peer.ip, c->peer.ip, 16) == 0)
+      return true;
+  return false;
+}
+
+static bool addr_failed(ftps_serve *srv, const serve_conn *c, uint64_t now) {
+  backoff_key k;
+  addr_key(&c->peer, &k);
+  backoff_entry *e = backoff_find(srv->login, srv->login->addr, &k, now, false);
+  return e && e->failures && now - e->last_fail <= BACKOFF_FORGET_MS;
+}
+
+/* The next session whose check may start now: due (back-off over); if its
+ * address has failures on record, not while another check of that address
+ * is on a worker, and not at all when |clean_only|. Sessions whose check is no longer
+ * pending leave the list. |*next| gets the earliest future due time. */
+static serve_conn *pick(ftps_serve *srv, uint64_t now, bool clean_only, uint64_t *next) {
+  serve_login *L = srv->login;
+  serve_conn *c = L->wait;
+  while (c) {
+    serve_conn *after = c->login_next;
+    const char *user;
+    const uint8_t *pw;
+    size_t pw_len;
+    if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
+      wait_unlink(L, c);
+    } else {
+      uint64_t due = check_due(srv, c, user, now);
+      if (due > now) {
+        if (due < *next)
+          *next = due;
+      } else {
+        bool failed = addr_failed(srv, c, now);
+        if (!(clean_only && failed) && !(failed && L->nthreads && addr_busy(srv, c)))
+          return c;
+      }
+    }
+    c = after;
+  }
+  return NULL;
+}
+
 uint64_t serve_login_timer(ftps_serve *srv, uint64_t now) {
   serve_login *L = srv->login;
   if (!L)
     return UINT64_MAX;
-  unsigned room_max = L->nthreads ? L->nthreads * LOGIN_QUEUE_PER_WORKER : LOGIN_INLINE_BATCH;
+  /* Checks go to the workers one per worker, so the choice of the next one
+   * is made here, where a clean address (a legitimate user) is served
+   * before addresses that failed, and one address has at most one check
+   * on a worker. With no workers, at most a batch per loop turn. */
   unsigned started = 0;
   uint64_t next = UINT64_MAX;
-  bool again = true;
-  /* Start every due check there is room for, in arrival order; a check
-   * may end a session or queue another (pipelined USER/PASS), so the
-   * list is walked again from its head after each one. */
-  while (again) {
-    again = false;
-    next = UINT64_MAX;
-    for (serve_conn *c = L->wait; c; c = c->login_next) {
-      const char *user;
-      const uint8_t *pw;
-      size_t pw_len;
-      if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
-        wait_unlink(L, c);
-        again = true;
-        break;
-      }
-      uint64_t due = check_due(srv, c, user, now);
-      if (due > now) {
-        if (due < next)
-          next = due;
-        continue;
-      }
-      bool room = L->nthreads ? L->inflight < room_max : started < room_max;
-      if (!room) {
-        if (!L->nthreads)
-          next = now; /* the rest on the next loop turn */
-        break;
-      }
-      wait_unlink(L, c);
-      started++;
-      start_check(srv, c, now);
-      again = true;
+  for (;;) {
+    bool room = L->nthreads ? L->inflight < L->nthreads : started < LOGIN_INLINE_BATCH;
+    if (!room) {
+      if (!L->nthreads && L->wait)
+        next = now; /* the rest on the next loop turn */
       break;
     }
+    next = UINT64_MAX;
+    serve_conn *c = pick(srv, now, true, &next);
+    if (!c)
+      c = pick(srv, now, false, &next);
+    if (!c)
+      break;
+    wait_unlink(L, c);
+    started++;
+    start_check(srv, c, now);
   }
   return next;
 }
