@@ -80,7 +80,6 @@ struct serve_conn {
   serve_login_job *login_job;  /* a password check in a worker's hands */
   bool login_waiting;          /* on the login wait list (back-off, queue full) */
   serve_conn *login_next;
-  uint64_t login_due;          /* back-off: not checked before this */
 };
 
 struct ftps_serve {

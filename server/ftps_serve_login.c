@@ -400,6 +400,15 @@ void serve_login_request(serve_conn *c) {
     L->wait = c;
   L->wait_tail = c;
   uint64_t now = serve_now_ms();
+  const char *user;
+  const uint8_t *pw;
+  size_t pw_len;
+  if (ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
+    uint64_t due = check_due(srv, c, user, now);
+    if (due > now)
+      serve_log(srv, "#%lu %s login check waits %llu ms (back-off after failed logins)", c->id,
+                c->peer_str, (unsigned long long)(due - now));
+  }
   serve_timer_at(srv, serve_login_timer(srv, now));
 }
 

@@ -3,7 +3,8 @@ EOF on the control connection after EPSV frees the passive port, the slot
 and the per-address count at once; a trickled ClientHello or NOOPs do not
 outlive --login-timeout; a legitimate login stays fast while other loopback
 addresses (127.0.0.2.., all routed to lo) hold every unauthenticated slot
-they may, and while they guess passwords; 421 at the descriptor limit; a
+they may, and while they guess passwords; failures from one address delay
+its next checks (back-off); 421 at the descriptor limit; a
 passive port is free again when its session ends or nobody connects.
 Bounded: a handful of servers, < 30 connections each but the descriptor
 test (100), every wait has a deadline.
@@ -227,6 +228,30 @@ def guessing(work, root, extra=()):
               % worst)
 
 
+def backoff(work, root):
+    with Server(work, root, ["--login-backoff-max", "2"]) as srv:
+        # 4 connections from 127.0.0.9, each pipelining 3 wrong passwords.
+        socks = []
+        for _ in range(4):
+            s = dial(srv.port, "127.0.0.9")
+            first_reply(s)
+            s.sendall(b"AUTH TLS\r\n")
+            first_reply(s)
+            t = client_context().wrap_socket(s, server_hostname="localhost")
+            t.sendall(b"USER mallory\r\nPASS a\r\nUSER mallory\r\nPASS b\r\n"
+                      b"USER mallory\r\nPASS c\r\n")
+            socks.append(t)
+        t0 = time.monotonic()
+        while "back-off" not in srv.log() and time.monotonic() - t0 < 8:
+            time.sleep(0.1)
+        check("back-off after failed logins" in srv.log(),
+              "failures from one address delay its next checks (%.1f s)" % (time.monotonic() - t0))
+        took = timed_login(srv.port)
+        check(took < 1.0, "another address logs in meanwhile: %.3f s" % took)
+        for t in socks:
+            t.close()
+
+
 def fd_limit(work, root):
     def low_nofile():
         resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
@@ -284,8 +309,8 @@ def main():
         return
     with Workdir(ftpsfuzz) as work:
         root = work.mkdir("root")
-        for step in (eof_after_epsv, login_deadline, unauth_slots, guessing, fd_limit,
-                     pasv_release):
+        for step in (eof_after_epsv, login_deadline, unauth_slots, guessing, backoff,
+                     fd_limit, pasv_release):
             t0 = time.monotonic()
             step(work, root)
             print("(%s: %.1f s)" % (step.__name__, time.monotonic() - t0))
