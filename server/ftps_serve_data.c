@@ -32,8 +32,11 @@ void serve_data_release(serve_conn *c) {
 bool serve_data_busy(const serve_conn *c) { return c->data.fd >= 0 || c->dlisten.fd >= 0; }
 
 void serve_data_timeout(serve_conn *c) {
-  serve_log(c->srv, "#%lu %s data connection timeout: nobody connected or no transfer started",
-            c->id, c->peer_str);
+  /* A passive offer outlives its listener in the core until the next
+   * command: log only when something was actually closed. */
+  if (c->dlisten.fd >= 0 || c->data.fd >= 0)
+    serve_log(c->srv, "#%lu %s data connection timeout: nobody connected, no transfer "
+              "started or no TLS handshake finished", c->id, c->peer_str);
   serve_close_handle(c->srv, &c->dlisten);
   serve_close_handle(c->srv, &c->data);
   reset_data_state(c);

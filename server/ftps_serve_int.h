@@ -182,7 +182,8 @@ void serve_data_update_watch(serve_conn *c);
 void serve_data_release(serve_conn *c);
 bool serve_data_busy(const serve_conn *c);
 /* serve_data_timeout: the data side waited too long for the client: drop
- * the listener and connection; a transfer waiting for them fails (425). */
+ * the listener and connection; a transfer waiting for them fails (425, or
+ * 426 in its data TLS handshake). */
 void serve_data_timeout(serve_conn *c);
 
 #endif

@@ -299,6 +299,23 @@ def pasv_release(work, root):
         check(g.sendcmd("NOOP").startswith("200"), "the session that left it goes on")
         g.quit()
         h.quit()
+        # A PROT P transfer whose data connection never starts TLS: 426.
+        f = login(srv.port)
+        f.prot_p()
+        p = epsv_port(f)
+        d = socket.create_connection(("127.0.0.1", p), timeout=5)
+        f.putcmd("LIST")
+        check(f.getresp().startswith("150"), "LIST: 150, then the data TLS handshake is due")
+        t0 = time.monotonic()
+        try:
+            resp = f.getresp()
+        except ftplib.error_temp as e:
+            resp = str(e)
+        check(resp.startswith("426") and time.monotonic() - t0 < 3,
+              "a data TLS handshake that never starts fails after --data-timeout: %s (%.1f s)"
+              % (resp, time.monotonic() - t0))
+        d.close()
+        f.quit()
 
 
 def main():
