@@ -208,6 +208,14 @@ static void accept_data(serve_conn *c) {
     socklen_t plen = sizeof(peer);
     int fd = accept4(c->dlisten.fd, (struct sockaddr *)&peer, &plen,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      /* The connection stays queued and the listener readable: drop the
+       * offer instead of spinning on it; a waiting transfer fails. */
+      serve_log(srv, "#%lu %s data accept: %s", c->id, c->peer_str, strerror(errno));
+      serve_close_handle(srv, &c->dlisten);
+      ftps_session_data_failed(c->sess, "out of file descriptors");
+      return;
+    }
     if (fd < 0)
       return;
     ftps_addr pa;
