@@ -170,6 +170,23 @@ uint64_t serve_login_timer(ftps_serve *srv, uint64_t now);
 /* serve_login_forget: |c| is ending; drop its pending check. */
 void serve_login_forget(serve_conn *c);
 
+/* ftps_serve_backoff.c: the back-off after failed logins, per address and
+ * per account name. serve_backoff_new returns NULL when out of memory;
+ * |cap_ms| 0 turns the back-off off. serve_backoff_due: the earliest time
+ * a check for |user| from |peer| may start; serve_backoff_space: one starts
+ * now (the next of the same keys waits); serve_backoff_record: its
+ * verdict; serve_backoff_addr_failed: |peer| has failures on record. */
+typedef struct serve_backoff serve_backoff;
+serve_backoff *serve_backoff_new(uint32_t cap_ms);
+void serve_backoff_free(serve_backoff *b);
+uint64_t serve_backoff_due(serve_backoff *b, const ftps_addr *peer, const char *user,
+                           uint64_t now);
+void serve_backoff_space(serve_backoff *b, const ftps_addr *peer, const char *user,
+                         uint64_t now);
+void serve_backoff_record(serve_backoff *b, const ftps_addr *peer, const char *user, bool ok,
+                          uint64_t now);
+bool serve_backoff_addr_failed(serve_backoff *b, const ftps_addr *peer, uint64_t now);
+
 /* ftps_serve_data.c: the data connection of one session. serve_data_step
  * moves bytes both ways and finishes a requested close; it returns true
  * when it made progress. */

@@ -1,5 +1,5 @@
-/* ftps_serve_login.c - password checks off the event loop, and the back-off
- * after failed logins.
+/* ftps_serve_login.c - password checks off the event loop, after the
+ * back-off (ftps_serve_backoff.c).
  *
  * A PBKDF2 check costs ~15 ms of CPU (100,000 iterations): on the event
  * loop, ten addresses guessing passwords would stall every session. Under
@@ -10,18 +10,12 @@
  * loop, through an eventfd. With 0 workers the check runs on the loop (the
  * old behaviour, kept for benchmarks).
  *
- * Back-off: failures are counted per client address and per account name
- * (any name, known or not, so the delay never tells which names exist).
- * Past a few free failures, the next check of that address or account waits
- * 100 ms, doubling with each failure up to login_backoff_max_ms; while a
- * key has failures, its checks are also spaced by that delay, so parallel
- * connections do not multiply the guesses. A key is forgotten 10 minutes
- * after its last failure; a success clears its account. The check is
- * delayed, not the reply, so a backed-off guess costs no CPU. */
+ * The back-off delays the check, not the reply, so a backed-off guess costs
+ * no CPU. */
 #include <errno.h>
-#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,19 +23,12 @@
 #include <unistd.h>
 
 #include <openssl/mem.h>
-#include <openssl/rand.h>
 
 #include "ftps_err.h"
 #include "ftps_serve_int.h"
 #include "ftps_users.h"
 
 #define LOGIN_INLINE_BATCH 64      /* inline checks per loop turn (0 workers) */
-#define BACKOFF_SLOTS 1024         /* per table; a power of two */
-#define BACKOFF_PROBE 8
-#define BACKOFF_BASE_MS 100
-#define BACKOFF_FORGET_MS (10u * 60u * 1000u)
-#define BACKOFF_FREE_ADDR 3        /* failures from an address before delays */
-#define BACKOFF_FREE_ACCOUNT 5     /* failures on an account before delays */
 #define LOGIN_NAME_MAX 64
 
 struct serve_login_job {
@@ -54,18 +41,6 @@ struct serve_login_job {
   bool ok;
 };
 
-typedef struct backoff_key {
-  uint8_t len;
-  uint8_t b[LOGIN_NAME_MAX + 1];
-} backoff_key;
-
-typedef struct backoff_entry {
-  backoff_key key;         /* len 0 = free slot */
-  uint32_t failures;
-  uint64_t last_fail;
-  uint64_t next_ok;        /* no check for this key before */
-} backoff_entry;
-
 struct serve_login {
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -77,9 +52,7 @@ struct serve_login {
   serve_handle ev;                     /* eventfd, readable when |done| grew */
   unsigned inflight;                   /* loop thread only */
   serve_conn *wait, *wait_tail;        /* sessions waiting for a check */
-  uint64_t seed;
-  backoff_entry addr[BACKOFF_SLOTS];
-  backoff_entry account[BACKOFF_SLOTS];
+  serve_backoff *backoff;
 };
 
 static void job_free(serve_login_job *j) {
@@ -118,130 +91,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-/* --- back-off tables --- */
-
-static uint64_t key_hash(const serve_login *L, const backoff_key *k) {
-  uint64_t h = 1469598103934665603ull ^ L->seed; /* FNV-1a, seeded */
-  for (unsigned i = 0; i < k->len; i++)
-    h = (h ^ k->b[i]) * 1099511628211ull;
-  return h ^ (h >> 29);
-}
-
-static void addr_key(const ftps_addr *a, backoff_key *k) {
-  k->len = 17;
-  k->b[0] = a->family;
-  memcpy(k->b + 1, a->ip, 16);
-}
-
-static void name_key(const char *name, backoff_key *k) {
-  size_t n = strlen(name);
-  if (n > LOGIN_NAME_MAX)
-    n = LOGIN_NAME_MAX;
-  k->len = (uint8_t)(n + 1);
-  k->b[0] = 0xff; /* "" is a key too */
-  memcpy(k->b + 1, name, n);
-}
-
-/* Finds |k|'s entry; with |create|, takes a free, forgotten or the stalest
- * slot of its probe window. */
-static backoff_entry *backoff_find(serve_login *L, backoff_entry *table, const backoff_key *k,
-                                   uint64_t now, bool create) {
-  uint64_t h = key_hash(L, k);
-  backoff_entry *victim = NULL;
-  bool victim_free = false;
-  for (unsigned i = 0; i < BACKOFF_PROBE; i++) {
-    backoff_entry *e = &table[(h + i) & (BACKOFF_SLOTS - 1)];
-    if (e->key.len == k->len && memcmp(e->key.b, k->b, k->len) == 0)
-      return e;
-    bool free_slot = e->key.len == 0 || now - e->last_fail > BACKOFF_FORGET_MS;
-    if (free_slot && !victim_free) {
-      victim = e;
-      victim_free = true;
-    } else if (!victim_free && (!victim || e->last_fail < victim->last_fail)) {
-      victim = e;
-    }
-  }
-  if (!create)
-    return NULL;
-  memset(victim, 0, sizeof(*victim));
-  victim->key = *k;
-  return victim;
-}
-
-static uint64_t backoff_delay(const ftps_serve *srv, uint32_t failures, uint32_t free_n) {
-  uint64_t cap = srv->cfg.login_backoff_max_ms;
-  if (cap == 0 || failures <= free_n)
-    return 0;
-  uint32_t shift = failures - free_n - 1;
-  if (shift > 20)
-    shift = 20;
-  uint64_t d = (uint64_t)BACKOFF_BASE_MS << shift;
-  return d < cap ? d : cap;
-}
-
-/* The earliest time |c|'s check may start. */
-static uint64_t check_due(ftps_serve *srv, serve_conn *c, const char *user, uint64_t now) {
-  serve_login *L = srv->login;
-  if (srv->cfg.login_backoff_max_ms == 0)
-    return now;
-  backoff_key k;
-  uint64_t due = now;
-  addr_key(&c->peer, &k);
-  backoff_entry *e = backoff_find(L, L->addr, &k, now, false);
-  if (e && now - e->last_fail <= BACKOFF_FORGET_MS && e->next_ok > due)
-    due = e->next_ok;
-  name_key(user, &k);
-  e = backoff_find(L, L->account, &k, now, false);
-  if (e && now - e->last_fail <= BACKOFF_FORGET_MS && e->next_ok > due)
-    due = e->next_ok;
-  return due;
-}
-
-/* A check of |c| starts now: space the next one of the same keys. */
-static void backoff_space(ftps_serve *srv, serve_conn *c, const char *user, uint64_t now) {
-  serve_login *L = srv->login;
-  backoff_key k;
-  addr_key(&c->peer, &k);
-  backoff_entry *e = backoff_find(L, L->addr, &k, now, false);
-  uint64_t d;
-  if (e && (d = backoff_delay(srv, e->failures, BACKOFF_FREE_ADDR)) && e->next_ok < now + d)
-    e->next_ok = now + d;
-  name_key(user, &k);
-  e = backoff_find(L, L->account, &k, now, false);
-  if (e && (d = backoff_delay(srv, e->failures, BACKOFF_FREE_ACCOUNT)) && e->next_ok < now + d)
-    e->next_ok = now + d;
-}
-
-static void backoff_fail(ftps_serve *srv, backoff_entry *table, const backoff_key *k,
-                         uint32_t free_n, uint64_t now) {
-  backoff_entry *e = backoff_find(srv->login, table, k, now, true);
-  if (now - e->last_fail > BACKOFF_FORGET_MS)
-    e->failures = 0;
-  if (e->failures < UINT32_MAX)
-    e->failures++;
-  e->last_fail = now;
-  uint64_t d = backoff_delay(srv, e->failures, free_n);
-  if (e->next_ok < now + d)
-    e->next_ok = now + d;
-}
-
-static void backoff_record(ftps_serve *srv, const ftps_addr *peer, const char *user, bool ok,
-                           uint64_t now) {
-  if (srv->cfg.login_backoff_max_ms == 0)
-    return;
-  backoff_key k;
-  name_key(user, &k);
-  if (ok) {
-    backoff_entry *e = backoff_find(srv->login, srv->login->account, &k, now, false);
-    if (e)
-      memset(e, 0, sizeof(*e));
-    return;
-  }
-  backoff_fail(srv, srv->login->account, &k, BACKOFF_FREE_ACCOUNT, now);
-  addr_key(peer, &k);
-  backoff_fail(srv, srv->login->addr, &k, BACKOFF_FREE_ADDR, now);
-}
-
 /* --- the wait list and the verdicts --- */
 
 static void wait_unlink(serve_login *L, serve_conn *c) {
@@ -264,7 +113,7 @@ static void wait_unlink(serve_login *L, serve_conn *c) {
 /* Gives |c| its verdict and lets the session go on. */
 static void verdict(serve_conn *c, const char *user, bool ok) {
   uint64_t now = serve_now_ms();
-  backoff_record(c->srv, &c->peer, user, ok, now);
+  serve_backoff_record(c->srv->login->backoff, &c->peer, user, ok, now);
   ftps_session_advance(c->sess, now); /* a failure's reply is held from now */
   ftps_session_login_result(c->sess, ok);
   serve_conn_pump(c);
@@ -278,7 +127,7 @@ static void start_check(ftps_serve *srv, serve_conn *c, uint64_t now) {
   size_t pw_len;
   if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len))
     return;
-  backoff_space(srv, c, user, now);
+  serve_backoff_space(L->backoff, &c->peer, user, now);
   if (L->nthreads == 0) {
     char name[LOGIN_NAME_MAX + 1];
     snprintf(name, sizeof(name), "%s", user);
@@ -320,13 +169,6 @@ static bool addr_busy(const ftps_serve *srv, const serve_conn *c) {
   return false;
 }
 
-static bool addr_failed(ftps_serve *srv, const serve_conn *c, uint64_t now) {
-  backoff_key k;
-  addr_key(&c->peer, &k);
-  backoff_entry *e = backoff_find(srv->login, srv->login->addr, &k, now, false);
-  return e && e->failures && now - e->last_fail <= BACKOFF_FORGET_MS;
-}
-
 /* The next session whose check may start now: due (back-off over); if its
  * address has failures on record, not while another check of that address
  * is on a worker, and not at all when |clean_only|. Sessions whose check is no longer
@@ -342,12 +184,12 @@ static serve_conn *pick(ftps_serve *srv, uint64_t now, bool clean_only, uint64_t
     if (!ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
       wait_unlink(L, c);
     } else {
-      uint64_t due = check_due(srv, c, user, now);
+      uint64_t due = serve_backoff_due(L->backoff, &c->peer, user, now);
       if (due > now) {
         if (due < *next)
           *next = due;
       } else {
-        bool failed = addr_failed(srv, c, now);
+        bool failed = serve_backoff_addr_failed(L->backoff, &c->peer, now);
         if (!(clean_only && failed) && !(failed && L->nthreads && addr_busy(srv, c)))
           return c;
       }
@@ -404,7 +246,7 @@ void serve_login_request(serve_conn *c) {
   const uint8_t *pw;
   size_t pw_len;
   if (ftps_session_login_pending(c->sess, &user, &pw, &pw_len)) {
-    uint64_t due = check_due(srv, c, user, now);
+    uint64_t due = serve_backoff_due(L->backoff, &c->peer, user, now);
     if (due > now)
       serve_log(srv, "#%lu %s login check waits %llu ms (back-off after failed logins)", c->id,
                 c->peer_str, (unsigned long long)(due - now));
@@ -457,7 +299,11 @@ int serve_login_new(ftps_serve *srv) {
   L->ev = (serve_handle){.kind = SK_LOGIN, .fd = -1, .mask = (uint32_t)-1};
   pthread_mutex_init(&L->mu, NULL);
   pthread_cond_init(&L->cv, NULL);
-  RAND_bytes((uint8_t *)&L->seed, sizeof(L->seed));
+  L->backoff = serve_backoff_new(srv->cfg.login_backoff_max_ms);
+  if (!L->backoff) {
+    errno = ENOMEM;
+    return FTPS_ERR_NOMEM;
+  }
   unsigned n = srv->cfg.login_workers;
   if (n == 0)
     return 0;
@@ -510,6 +356,7 @@ void serve_login_free(ftps_serve *srv) {
   serve_close_handle(srv, &L->ev);
   pthread_mutex_destroy(&L->mu);
   pthread_cond_destroy(&L->cv);
+  serve_backoff_free(L->backoff);
   free(L);
   srv->login = NULL;
 }
