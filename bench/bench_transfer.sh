@@ -48,6 +48,7 @@ head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
 sync  # no writeback of the fresh file competing with the measurements
 "$FTPSFUZZ" serve --listen 127.0.0.1:0 --root "$WORK/root" --self-signed --users "$WORK/users" \
   --port-file "$WORK/port" --max-sessions $((SESSIONS + 50)) --max-per-ip $((SESSIONS + 50)) \
+  --max-unauth $((SESSIONS + 50)) --max-unauth-per-ip $((SESSIONS + 50)) \
   2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done

@@ -38,10 +38,23 @@ static void usage(FILE *out) {
           "  --tls-reuse on|off   PROT P data connections must resume the control\n"
           "                       connection's TLS session (default on, like vsftpd's\n"
           "                       require_ssl_reuse)\n"
-          "  --pasv-ports A-B     passive data port range (default 50000-50100)\n"
+          "  --pasv-ports A-B     passive data port range (default 61000-61999, above\n"
+          "                       Linux's ephemeral ports; a warning names an overlap)\n"
           "  --max-sessions N     concurrent sessions (default 200)\n"
           "  --max-per-ip N       concurrent sessions per client address (default 20)\n"
           "  --idle-timeout S     close a session idle for S seconds (default 300; 0 = never)\n"
+          "  --max-unauth N       concurrent connections not yet logged in (default 50)\n"
+          "  --max-unauth-per-ip N  the same, per client address (default 10)\n"
+          "  --login-timeout S    close a connection not logged in S seconds after it\n"
+          "                       was accepted, TLS handshake included (default 60; 0 = never)\n"
+          "  --data-timeout S     drop a passive port nobody connects to, or a data\n"
+          "                       connection with no transfer started, after S seconds\n"
+          "                       (default 30; 0 = never)\n"
+          "  --login-workers N    threads checking passwords (default 2; 0 = on the\n"
+          "                       event loop)\n"
+          "  --login-backoff-max S  after failed logins from an address or on an\n"
+          "                       account, delay its next check 0.1 s, doubling, up to\n"
+          "                       S seconds (default 10; 0 = no back-off)\n"
           "  --port-file FILE     write the bound port number to FILE once listening\n"
           "  --client-ca FILE     verify TLS client certificates against the CA\n"
           "                       certificates in FILE (PEM); a certificate that does\n"
@@ -186,6 +199,24 @@ int cmd_serve(int argc, char **argv) {
       } else if (!strcmp(o, "--idle-timeout")) {
         ok = parse_uint(v, 0, 86400 * 7, &n) == 0;
         cfg.idle_timeout_s = (uint32_t)n;
+      } else if (!strcmp(o, "--max-unauth")) {
+        ok = parse_uint(v, 1, 100000, &n) == 0;
+        cfg.max_unauth = (unsigned)n;
+      } else if (!strcmp(o, "--max-unauth-per-ip")) {
+        ok = parse_uint(v, 1, 100000, &n) == 0;
+        cfg.max_unauth_per_ip = (unsigned)n;
+      } else if (!strcmp(o, "--login-timeout")) {
+        ok = parse_uint(v, 0, 86400 * 7, &n) == 0;
+        cfg.login_timeout_s = (uint32_t)n;
+      } else if (!strcmp(o, "--data-timeout")) {
+        ok = parse_uint(v, 0, 86400 * 7, &n) == 0;
+        cfg.data_timeout_s = (uint32_t)n;
+      } else if (!strcmp(o, "--login-workers")) {
+        ok = parse_uint(v, 0, 64, &n) == 0;
+        cfg.login_workers = (unsigned)n;
+      } else if (!strcmp(o, "--login-backoff-max")) {
+        ok = parse_uint(v, 0, 3600, &n) == 0;
+        cfg.login_backoff_max_ms = (uint32_t)n * 1000u;
       }
       else {
         fprintf(stderr, "serve: unknown option '%s'\n", o);
@@ -196,7 +227,9 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "serve: %s '%s': expected %s\n", o, v,
                 !strncmp(o, "--tls", 5)        ? "on or off"
                 : !strcmp(o, "--pasv-ports")   ? "A-B with 1 <= A <= B <= 65535"
-                : !strcmp(o, "--idle-timeout") ? "seconds, 0..604800"
+                : strstr(o, "-timeout")        ? "seconds, 0..604800"
+                : !strcmp(o, "--login-workers") ? "a number, 0..64"
+                : !strcmp(o, "--login-backoff-max") ? "seconds, 0..3600"
                 : !strcmp(o, "--client-cert")  ? "off, request or require"
                                                : "a number, 1..100000");
         return CLI_USAGE;
@@ -278,6 +311,7 @@ int cmd_serve(int argc, char **argv) {
   server.tls_ctx = ctx;
   server.users = users;
   server.vfs = vfs;
+  server.login_async = true; /* passwords are checked off the event loop */
   cfg.server = &server;
   if (ftps_serve_new(&cfg, &srv, err, sizeof(err)) != 0) {
     fprintf(stderr, "serve: %s\n", err);

@@ -1,6 +1,9 @@
 /* ftps_cmd_login.c - USER, PASS, QUIT. */
 #include <string.h>
 
+#include <openssl/mem.h>
+
+#include "ftps_alloc.h"
 #include "ftps_cmd_util.h"
 #include "ftps_commands.h"
 #include "ftps_session_int.h"
@@ -61,25 +64,9 @@ void ftps_cmd_user(ftps_session *s, const ftps_cmd *cmd) {
   session_reply(s, 331, "Password required.");
 }
 
-void ftps_cmd_pass(ftps_session *s, const ftps_cmd *cmd) {
-  if (s->login == LOGIN_DONE) {
-    session_reply(s, 503, "Already logged in.");
-    return;
-  }
-  if (s->login != LOGIN_USER_OK) {
-    session_reply(s, 503, "Send USER first.");
-    return;
-  }
-  if (s->anonymous) {
-    s->login = LOGIN_DONE;
-    memcpy(s->cwd, "/", 2);
-    session_event(s, FTPS_EV_LOGIN, "anonymous");
-    session_reply(s, 230, "Anonymous access granted, read-only.");
-    return;
-  }
-  const char *pw = cmd->arg ? (const char *)cmd->arg : "";
-  size_t pw_len = cmd->arg ? cmd->arg_len : 0;
-  bool ok = s->srv->users && ftps_users_check(s->srv->users, s->user, pw, pw_len) && s->user[0];
+/* pass_verdict ends a PASS for a named user, checked inline or by the
+ * transport: the same replies and events either way. */
+static void pass_verdict(ftps_session *s, bool ok) {
   if (ok) {
     s->login = LOGIN_DONE;
     s->login_failures = 0;
@@ -104,6 +91,72 @@ void ftps_cmd_pass(ftps_session *s, const ftps_cmd *cmd) {
     return;
   }
   session_reply_held(s, code, text, p->login_fail_delay_ms, last);
+}
+
+void ftps_cmd_pass(ftps_session *s, const ftps_cmd *cmd) {
+  if (s->login == LOGIN_DONE) {
+    session_reply(s, 503, "Already logged in.");
+    return;
+  }
+  if (s->login != LOGIN_USER_OK) {
+    session_reply(s, 503, "Send USER first.");
+    return;
+  }
+  if (s->anonymous) {
+    s->login = LOGIN_DONE;
+    memcpy(s->cwd, "/", 2);
+    session_event(s, FTPS_EV_LOGIN, "anonymous");
+    session_reply(s, 230, "Anonymous access granted, read-only.");
+    return;
+  }
+  const char *pw = cmd->arg ? (const char *)cmd->arg : "";
+  size_t pw_len = cmd->arg ? cmd->arg_len : 0;
+  if (s->srv->login_async && s->srv->users) {
+    /* The transport checks it (off its event loop) and answers through
+     * ftps_session_login_result(); process() waits for that. */
+    s->pass_pw = ftps_malloc(pw_len ? pw_len : 1);
+    if (!s->pass_pw) {
+      session_close(s, false);
+      return;
+    }
+    memcpy(s->pass_pw, pw, pw_len);
+    s->pass_pw_len = pw_len;
+    s->pass_pending = true;
+    session_event(s, FTPS_EV_LOGIN_CHECK, NULL);
+    return;
+  }
+  bool ok = s->srv->users && ftps_users_check(s->srv->users, s->user, pw, pw_len) && s->user[0];
+  pass_verdict(s, ok);
+}
+
+bool ftps_session_login_pending(const ftps_session *s, const char **out_user,
+                                const uint8_t **out_pw, size_t *out_pw_len) {
+  if (!s->pass_pending || s->closed)
+    return false;
+  *out_user = s->user;
+  *out_pw = s->pass_pw;
+  *out_pw_len = s->pass_pw_len;
+  return true;
+}
+
+void ftps_session_login_result(ftps_session *s, bool ok) {
+  if (!s->pass_pending || s->closed)
+    return;
+  session_pass_release(s);
+  pass_verdict(s, ok && s->user[0]);
+  /* Input waited for the verdict. */
+  size_t used;
+  ftps_session_feed(s, NULL, 0, &used);
+}
+
+void session_pass_release(ftps_session *s) {
+  if (s->pass_pw) {
+    OPENSSL_cleanse(s->pass_pw, s->pass_pw_len);
+    ftps_free(s->pass_pw);
+  }
+  s->pass_pw = NULL;
+  s->pass_pw_len = 0;
+  s->pass_pending = false;
 }
 
 void ftps_cmd_quit(ftps_session *s, const ftps_cmd *cmd) {

@@ -550,3 +550,13 @@ void ftps_session_data_closed(ftps_session *s) {
   size_t used;
   ftps_session_feed(s, NULL, 0, &used);
 }
+
+bool ftps_session_data_waiting(const ftps_session *s) {
+  const ftps_data *d = &s->data;
+  if (s->closed)
+    return false;
+  if (d->mode == DATA_PASSIVE && !d->attached)
+    return true;
+  return (d->attached && d->phase == PHASE_IDLE) || d->phase == PHASE_CONNECT ||
+         d->phase == PHASE_TLS;
+}

@@ -26,12 +26,18 @@ ftps_serve_config ftps_serve_config_default(void) {
   ftps_serve_config c = {
       .server = NULL,
       .listen = "127.0.0.1:2121",
-      .pasv_min = 50000,
-      .pasv_max = 50100,
+      .pasv_min = 61000,
+      .pasv_max = 61999,
       .max_sessions = 200,
       .max_per_ip = 20,
       .idle_timeout_s = 300,
       .log = stderr,
+      .max_unauth = 50,
+      .max_unauth_per_ip = 10,
+      .login_timeout_s = 60,
+      .data_timeout_s = 30,
+      .login_workers = 2,
+      .login_backoff_max_ms = 10000,
   };
   return c;
 }
@@ -201,7 +207,8 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
              (unsigned)cfg->pasv_min, (unsigned)cfg->pasv_max);
     return FTPS_ERR_INVAL;
   }
-  if (cfg->max_sessions == 0 || cfg->max_per_ip == 0) {
+  if (cfg->max_sessions == 0 || cfg->max_per_ip == 0 || cfg->max_unauth == 0 ||
+      cfg->max_unauth_per_ip == 0) {
     snprintf(err, err_len, "session limits must be at least 1");
     return FTPS_ERR_INVAL;
   }
@@ -216,6 +223,7 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
   srv->next_timer = UINT64_MAX;
   srv->pasv_cursor = cfg->pasv_min;
   srv->next_id = 1;
+  srv->spare_fd = -1;
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (srv->epfd < 0) {
     snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
@@ -256,6 +264,11 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
     snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
     goto fail;
   }
+  if (serve_login_new(srv) != 0) {
+    snprintf(err, err_len, "login workers: %s", strerror(errno));
+    goto fail;
+  }
+  serve_admit_start(srv);
   *out = srv;
   return 0;
 fail:
@@ -265,19 +278,11 @@ fail:
 
 uint16_t ftps_serve_port(const ftps_serve *srv) { return srv->port; }
 
-static unsigned count_from(const ftps_serve *srv, const ftps_addr *peer) {
-  unsigned n = 0;
-  for (const serve_conn *c = srv->conns; c; c = c->next)
-    if (!c->dead && c->peer.family == peer->family && memcmp(c->peer.ip, peer->ip, 16) == 0)
-      n++;
-  return n;
-}
-
 /* Refuses a connection before any core or TLS is involved: a plaintext 421
  * (RFC 959: "service not available, closing control connection"), formatted
  * by the one reply writer. Best effort: nothing is sent if it cannot be
  * formatted or the socket is not writable. */
-static void refuse(ftps_serve *srv, int fd, const char *who, const char *why) {
+void serve_refuse(ftps_serve *srv, int fd, const char *who, const char *why) {
   ftps_buf reply;
   ftps_buf_init(&reply, 64);
   if (ftps_reply(&reply, 421, "Too many connections.") == 0) {
@@ -296,6 +301,10 @@ static void accept_all(ftps_serve *srv) {
     int fd = accept4(srv->listener.fd, (struct sockaddr *)&peer, &plen,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
+      int e = errno;
+      if ((e == EMFILE || e == ENFILE) && serve_admit_at_fd_limit(srv))
+        continue;
+      errno = e;
       if (errno == EMFILE || errno == ENFILE) {
         /* The pending connection stays queued and the listener readable:
          * stop watching it for a while instead of spinning. */
@@ -313,12 +322,11 @@ static void accept_all(ftps_serve *srv) {
     ftps_addr pa;
     serve_sa_to_string((struct sockaddr *)&peer, who, sizeof(who));
     serve_addr_from_sa((struct sockaddr *)&peer, &pa);
+    const char *why_not = NULL;
     if (srv->stopping) {
       close(fd);
-    } else if (srv->nconns >= srv->cfg.max_sessions) {
-      refuse(srv, fd, who, "max sessions reached");
-    } else if (count_from(srv, &pa) >= srv->cfg.max_per_ip) {
-      refuse(srv, fd, who, "max sessions per address reached");
+    } else if ((why_not = serve_admit_why_not(srv, &pa)) != NULL) {
+      serve_refuse(srv, fd, who, why_not);
     } else {
       serve_conn_accept(srv, fd, &peer, plen);
     }
@@ -338,6 +346,7 @@ static void run_timers(ftps_serve *srv, uint64_t now) {
       serve_timer_at(srv, srv->accept_paused_until);
     }
   }
+  serve_timer_at(srv, serve_login_timer(srv, now));
   serve_conn *next;
   for (serve_conn *c = srv->conns; c; c = next) {
     next = c->next; /* |c| may be killed (and unlinked) by its timer */
@@ -401,6 +410,9 @@ int ftps_serve_run(ftps_serve *srv) {
       case SK_LISTEN:
         accept_all(srv);
         break;
+      case SK_LOGIN:
+        serve_login_event(srv);
+        break;
       case SK_SIGNAL: {
         struct signalfd_siginfo si;
         if (read(srv->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -446,6 +458,8 @@ void ftps_serve_free(ftps_serve *srv) {
     serve_conn_kill(srv->conns, "server freed");
   srv->run_list = NULL;
   reap(srv);
+  serve_login_free(srv);
+  serve_admit_stop(srv);
   serve_close_handle(srv, &srv->listener);
   serve_close_handle(srv, &srv->sig);
   if (srv->epfd >= 0)

@@ -25,6 +25,16 @@
  *   TLS the connection is simply closed, since a reply can only be written
  *   by the core inside TLS); a failed-login reply is held by the core and
  *   released through ftps_session_wake_time()/advance(), never by sleeping;
+ * - resources (ftps_serve_admit.c, _deadline.c, _login.c): connections not
+ *   yet logged in have their own caps (max_unauth, max_unauth_per_ip) and
+ *   a deadline (login_timeout_s, TLS handshake included, however slowly
+ *   the bytes trickle); a data side waiting for the client is dropped after
+ *   data_timeout_s; EOF or an error on the control connection ends the
+ *   session at once, whatever its data side is doing; RLIMIT_NOFILE is
+ *   raised to its hard limit and one spare descriptor is kept so a client
+ *   is answered 421 even at the descriptor limit; passwords are checked by
+ *   login_workers threads (FTPS_EV_LOGIN_CHECK), after a per-address and
+ *   per-account back-off that grows with failures (login_backoff_max_ms);
  * - SIGINT/SIGTERM (through a signalfd) end ftps_serve_run() cleanly.
  * Log lines (one per session start/end, login, TLS event, limit) go to
  * |log|; they never contain a password (the core never reports one). */
@@ -46,11 +56,23 @@ typedef struct ftps_serve_config {
   unsigned max_per_ip;        /* concurrent control connections per client address */
   uint32_t idle_timeout_s;    /* 0 = none */
   FILE *log;                  /* NULL = no log */
+  /* Resource limits (ftps_serve_admit.c, ftps_serve_login.c,
+   * ftps_serve_deadline.c). */
+  unsigned max_unauth;        /* concurrent connections not yet logged in */
+  unsigned max_unauth_per_ip; /* the same, per client address */
+  uint32_t login_timeout_s;   /* from accept to login, TLS handshake included; 0 = none */
+  uint32_t data_timeout_s;    /* a passive offer or data connection waiting for
+                                 the client (connect, transfer, TLS handshake); 0 = none */
+  unsigned login_workers;     /* threads checking passwords; 0 = on the event loop */
+  uint32_t login_backoff_max_ms; /* cap of the per-address and per-account
+                                    back-off after failed logins; 0 = off */
 } ftps_serve_config;
 
 /* ftps_serve_config_default: listen 127.0.0.1:2121, passive ports
- * 50000-50100, 200 sessions, 20 per address, 300 s idle timeout, log to
- * stderr; |server| must still be set. */
+ * 61000-61999 (above Linux's ephemeral range 32768-60999), 200 sessions,
+ * 20 per address, 50 not logged in (10 per address), 300 s idle timeout, 60 s
+ * to log in, 30 s for a data connection, 2 login workers, back-off capped at
+ * 10 s, log to stderr; |server| must still be set. */
 ftps_serve_config ftps_serve_config_default(void);
 
 typedef struct ftps_serve ftps_serve;

@@ -88,6 +88,7 @@ void serve_conn_accept(ftps_serve *srv, int fd, const struct sockaddr_storage *p
     srv->conns->prev = c;
   srv->conns = c;
   srv->nconns++;
+  srv->nunauth++;
   serve_log(srv, "#%lu %s session start (%u open)", c->id, who, srv->nconns);
   serve_conn_pump(c);
 }
@@ -101,6 +102,8 @@ void serve_conn_kill(serve_conn *c, const char *why) {
             c->id, c->peer_str, why, (unsigned long long)(now - c->started),
             (unsigned long long)c->bytes_ctl, (unsigned long long)c->bytes_data);
   serve_data_release(c);
+  serve_login_forget(c);
+  serve_admit_gone(c);
   serve_close_handle(srv, &c->ctl);
   ftps_session_free(c->sess);
   c->sess = NULL;
@@ -202,6 +205,7 @@ static void log_event(serve_conn *c, const ftps_event *ev) {
     serve_log(srv, "#%lu %s TLS ended (control connection in plaintext)", c->id, c->peer_str);
     break;
   case FTPS_EV_LOGIN:
+    serve_admit_authed(c);
     serve_log(srv, "#%lu %s login: %s", c->id, c->peer_str, ev->detail);
     break;
   default:
@@ -223,6 +227,9 @@ static bool handle_events(serve_conn *c) {
       break;
     case FTPS_EV_DATA_CLOSE:
       serve_data_close_requested(c);
+      break;
+    case FTPS_EV_LOGIN_CHECK:
+      serve_login_request(c);
       break;
     case FTPS_EV_CLOSE: /* handled below, once the output is sent */
       break;
@@ -273,7 +280,10 @@ static void update_watch(serve_conn *c) {
     return;
   }
   serve_data_update_watch(c);
+  if (c->dead)
+    return;
   ftps_serve *srv = c->srv;
+  serve_deadline_track(c, serve_now_ms());
   serve_timer_at(srv, ftps_session_wake_time(c->sess));
   if (srv->cfg.idle_timeout_s)
     serve_timer_at(srv, c->last_active + (uint64_t)srv->cfg.idle_timeout_s * 1000u);
@@ -322,8 +332,9 @@ void serve_conn_pump(serve_conn *c) {
     serve_conn_kill(c, "session closed");
     return;
   }
-  if (c->ctl_eof && c->ctl_in_len == 0 && out_len == 0 &&
-      ftps_session_wake_time(c->sess) == UINT64_MAX && !serve_data_busy(c)) {
+  /* The client is gone: whatever the data side does, the session ends now
+   * and frees its passive port, its slot and its per-address count. */
+  if (c->ctl_eof) {
     serve_conn_kill(c, "client closed the connection");
     return;
   }
@@ -338,25 +349,17 @@ uint64_t serve_conn_timer(serve_conn *c, uint64_t now) {
   if (srv->cfg.idle_timeout_s) {
     uint64_t deadline = c->last_active + (uint64_t)srv->cfg.idle_timeout_s * 1000u;
     if (now >= deadline) {
-      size_t out_len;
-      ftps_session_output(c->sess, &out_len);
-      /* Only the core writes inside TLS; in plaintext, with no reply half
-       * sent, tell the client why (RFC 959 421), best effort, through the
-       * one reply writer. */
-      if (!c->tls && out_len == 0) {
-        ftps_buf reply;
-        ftps_buf_init(&reply, 64);
-        if (ftps_reply(&reply, 421, "Idle timeout; closing control connection.") == 0) {
-          ssize_t w = send(c->ctl.fd, reply.data, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-          (void)w;
-        }
-        ftps_buf_cleanup(&reply);
-      }
+      serve_conn_say421(c, "Idle timeout; closing control connection.");
       serve_conn_kill(c, "idle timeout");
       return UINT64_MAX;
     }
     next = deadline;
   }
+  uint64_t dl = serve_deadline_check(c, now);
+  if (c->dead)
+    return UINT64_MAX;
+  if (dl < next)
+    next = dl;
   uint64_t wake = ftps_session_wake_time(c->sess);
   if (now >= wake) {
     ftps_session_advance(c->sess, now);

@@ -31,6 +31,18 @@ void serve_data_release(serve_conn *c) {
 
 bool serve_data_busy(const serve_conn *c) { return c->data.fd >= 0 || c->dlisten.fd >= 0; }
 
+void serve_data_timeout(serve_conn *c) {
+  /* A passive offer outlives its listener in the core until the next
+   * command: log only when something was actually closed. */
+  if (c->dlisten.fd >= 0 || c->data.fd >= 0)
+    serve_log(c->srv, "#%lu %s data connection timeout: nobody connected, no transfer "
+              "started or no TLS handshake finished", c->id, c->peer_str);
+  serve_close_handle(c->srv, &c->dlisten);
+  serve_close_handle(c->srv, &c->data);
+  reset_data_state(c);
+  ftps_session_data_failed(c->sess, "timeout");
+}
+
 /* Tries to bind a listener to |port| on the control connection's address. */
 static int try_listen(serve_conn *c, uint16_t port) {
   struct sockaddr_storage sa = c->local_sa;
@@ -196,6 +208,14 @@ static void accept_data(serve_conn *c) {
     socklen_t plen = sizeof(peer);
     int fd = accept4(c->dlisten.fd, (struct sockaddr *)&peer, &plen,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      /* The connection stays queued and the listener readable: drop the
+       * offer instead of spinning on it; a waiting transfer fails. */
+      serve_log(srv, "#%lu %s data accept: %s", c->id, c->peer_str, strerror(errno));
+      serve_close_handle(srv, &c->dlisten);
+      ftps_session_data_failed(c->sess, "out of file descriptors");
+      return;
+    }
     if (fd < 0)
       return;
     ftps_addr pa;

@@ -26,7 +26,11 @@ typedef enum serve_kind {
   SK_DLISTEN,    /* a passive data listener */
   SK_DATA,       /* the data connection (or an active connect in progress) */
   SK_LINGER,     /* a data connection shut down, drained until the peer closes */
+  SK_LOGIN,      /* the login workers' eventfd: verdicts are ready */
 } serve_kind;
+
+typedef struct serve_login_job serve_login_job;
+typedef struct serve_login serve_login;
 
 typedef struct serve_conn serve_conn;
 
@@ -70,6 +74,12 @@ struct serve_conn {
   serve_handle linger;         /* a closed data connection being drained */
   uint64_t linger_until;
   uint64_t bytes_ctl, bytes_data;
+
+  bool authed;                 /* FTPS_EV_LOGIN seen: out of the unauthenticated caps */
+  uint64_t dwait_since;        /* data side waiting for the client since; 0 = not */
+  serve_login_job *login_job;  /* a password check in a worker's hands */
+  bool login_waiting;          /* on the login wait list (back-off, queue full) */
+  serve_conn *login_next;
 };
 
 struct ftps_serve {
@@ -88,6 +98,9 @@ struct ftps_serve {
   uint64_t accept_paused_until; /* out of file descriptors: accept again then */
   bool accept_pause_logged;     /* one log line per episode */
   bool stopping;
+  unsigned nunauth;            /* connections not yet logged in */
+  int spare_fd;                /* kept open to accept-and-refuse at EMFILE; -1 = none */
+  serve_login *login;          /* password checks, back-off (ftps_serve_login.c) */
 };
 
 /* ftps_serve.c */
@@ -99,6 +112,9 @@ void serve_close_handle(ftps_serve *srv, serve_handle *h);
 void serve_timer_at(ftps_serve *srv, uint64_t when);
 void serve_addr_from_sa(const struct sockaddr *sa, ftps_addr *out);
 void serve_sa_to_string(const struct sockaddr *sa, char *out, size_t out_len);
+/* serve_refuse writes a plaintext "421 Too many connections." before any
+ * core or TLS is involved (best effort), closes |fd| and logs why. */
+void serve_refuse(ftps_serve *srv, int fd, const char *who, const char *why);
 
 /* ftps_serve_conn.c */
 void serve_conn_accept(ftps_serve *srv, int fd, const struct sockaddr_storage *peer,
@@ -112,6 +128,65 @@ void serve_conn_kill(serve_conn *c, const char *why);
 void serve_conn_free(serve_conn *c);
 void serve_conn_schedule(serve_conn *c);
 
+/* ftps_serve_admit.c: admission and descriptors. serve_admit_start raises
+ * RLIMIT_NOFILE, opens the spare descriptor and warns about a passive range
+ * that is short or overlaps the kernel's ephemeral ports; serve_admit_stop
+ * closes the spare. serve_admit_why_not returns why a new connection from
+ * |peer| is refused (NULL: admitted); when the unauthenticated slots are
+ * full it may close the oldest one of the address holding the most.
+ * serve_admit_at_fd_limit answers one
+ * pending connection 421 after accept failed with EMFILE/ENFILE; false when
+ * it could not (the caller pauses accepting). */
+void serve_admit_start(ftps_serve *srv);
+void serve_admit_stop(ftps_serve *srv);
+const char *serve_admit_why_not(ftps_serve *srv, const ftps_addr *peer);
+bool serve_admit_at_fd_limit(ftps_serve *srv);
+/* serve_admit_authed: the session logged in (leaves the unauthenticated
+ * count); serve_admit_gone: it ended. */
+void serve_admit_authed(serve_conn *c);
+void serve_admit_gone(serve_conn *c);
+
+/* ftps_serve_deadline.c: the login and data deadlines. serve_deadline_check
+ * kills or acts on |c| when a deadline has passed and returns the next one
+ * (UINT64_MAX: none); serve_deadline_track notes after a pump whether the
+ * data side is waiting. */
+uint64_t serve_deadline_check(serve_conn *c, uint64_t now);
+void serve_deadline_track(serve_conn *c, uint64_t now);
+/* serve_conn_say421 writes a plaintext 421 |text| when the control
+ * connection is not inside TLS and no reply is half sent (best effort). */
+void serve_conn_say421(serve_conn *c, const char *text);
+
+/* ftps_serve_login.c: password checks off the event loop and the back-off.
+ * serve_login_new returns FTPS_ERR_* (threads or eventfd failed). */
+int serve_login_new(ftps_serve *srv);
+void serve_login_free(ftps_serve *srv);
+/* serve_login_request: the core asked (FTPS_EV_LOGIN_CHECK). */
+void serve_login_request(serve_conn *c);
+/* serve_login_event: the eventfd is readable; hand verdicts to sessions. */
+void serve_login_event(ftps_serve *srv);
+/* serve_login_timer dispatches checks whose back-off is over; returns the
+ * next time it needs to run. */
+uint64_t serve_login_timer(ftps_serve *srv, uint64_t now);
+/* serve_login_forget: |c| is ending; drop its pending check. */
+void serve_login_forget(serve_conn *c);
+
+/* ftps_serve_backoff.c: the back-off after failed logins, per address and
+ * per account name. serve_backoff_new returns NULL when out of memory;
+ * |cap_ms| 0 turns the back-off off. serve_backoff_due: the earliest time
+ * a check for |user| from |peer| may start; serve_backoff_space: one starts
+ * now (the next of the same keys waits); serve_backoff_record: its
+ * verdict; serve_backoff_addr_failed: |peer| has failures on record. */
+typedef struct serve_backoff serve_backoff;
+serve_backoff *serve_backoff_new(uint32_t cap_ms);
+void serve_backoff_free(serve_backoff *b);
+uint64_t serve_backoff_due(serve_backoff *b, const ftps_addr *peer, const char *user,
+                           uint64_t now);
+void serve_backoff_space(serve_backoff *b, const ftps_addr *peer, const char *user,
+                         uint64_t now);
+void serve_backoff_record(serve_backoff *b, const ftps_addr *peer, const char *user, bool ok,
+                          uint64_t now);
+bool serve_backoff_addr_failed(serve_backoff *b, const ftps_addr *peer, uint64_t now);
+
 /* ftps_serve_data.c: the data connection of one session. serve_data_step
  * moves bytes both ways and finishes a requested close; it returns true
  * when it made progress. */
@@ -123,5 +198,9 @@ bool serve_data_step(serve_conn *c, size_t *budget);
 void serve_data_update_watch(serve_conn *c);
 void serve_data_release(serve_conn *c);
 bool serve_data_busy(const serve_conn *c);
+/* serve_data_timeout: the data side waited too long for the client: drop
+ * the listener and connection; a transfer waiting for them fails (425, or
+ * 426 in its data TLS handshake). */
+void serve_data_timeout(serve_conn *c);
 
 #endif

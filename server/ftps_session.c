@@ -100,6 +100,7 @@ void session_close(ftps_session *s, bool graceful) {
     data_abort(s, 0, "control connection closed");
   s->closed = true;
   s->held = false;
+  session_pass_release(s);
   free_tls(s);
   session_event(s, FTPS_EV_CLOSE, NULL);
 }
@@ -262,6 +263,7 @@ void ftps_session_free(ftps_session *s) {
   if (!s)
     return;
   free_tls(s);
+  session_pass_release(s);
   data_cleanup(s);
   ftps_buf_cleanup(&s->in);
   ftps_linebuf_cleanup(&s->lines);
@@ -513,7 +515,7 @@ static bool step_shutdown(ftps_session *s) {
 static void process(ftps_session *s) {
   for (int i = 0; i < PROCESS_STEPS_MAX; i++) {
     /* PASV waits for the transport's listener before the next command. */
-    if (s->closed || s->held || s->out.len >= FTPS_SESSION_OUTPUT_MAX ||
+    if (s->closed || s->held || s->pass_pending || s->out.len >= FTPS_SESSION_OUTPUT_MAX ||
         s->data.mode == DATA_PASV_WAIT)
       return;
     bool progress = false;

@@ -72,6 +72,12 @@ typedef struct ftps_server {
    * (fuzz_driver.h, fuzz_fast_tls); require_tls_reuse then only means "a
    * session of this server". Passed in like every other outside input. */
   const struct ftps_tls_ticket_keys *ticket_keys;
+  /* false (runner, harnesses): PASS is checked inline by ftps_users_check().
+   * true (the TCP front end): PASS for a non-anonymous user is not checked
+   * by the core: it emits FTPS_EV_LOGIN_CHECK and processes no further input
+   * until the transport answers ftps_session_login_result(), so a slow hash
+   * can run off the event loop. The replies and events are the same. */
+  bool login_async;
 } ftps_server;
 
 typedef struct ftps_session ftps_session;
@@ -100,6 +106,9 @@ typedef enum ftps_event_type {
                              ftps_session_data_failed() */
   FTPS_EV_DATA_CLOSE,     /* close the data connection (and any passive
                              listener) once the data output is sent */
+  FTPS_EV_LOGIN_CHECK,    /* PASS under login_async: take the name and password
+                             with ftps_session_login_pending(), check them,
+                             answer ftps_session_login_result() */
 } ftps_event_type;
 
 typedef struct ftps_event {
@@ -144,6 +153,19 @@ uint64_t ftps_session_wake_time(const ftps_session *s);
 /* ftps_session_advance moves the session's clock to |now_ms| (never
  * backwards) and does any work that has become due. */
 void ftps_session_advance(ftps_session *s, uint64_t now_ms);
+
+/* ftps_session_login_pending: under login_async, after FTPS_EV_LOGIN_CHECK,
+ * gives the name (possibly "", a name that cannot exist: check it anyway so
+ * the time taken tells nothing) and the password (|*out_pw_len| bytes, not
+ * NUL-terminated) waiting for a verdict; valid until login_result() or the
+ * session's end. Returns false when no check is pending. */
+bool ftps_session_login_pending(const ftps_session *s, const char **out_user,
+                                const uint8_t **out_pw, size_t *out_pw_len);
+
+/* ftps_session_login_result answers the pending check: the reply (230, or a
+ * held 530/421 as for an inline check) is queued and input processing
+ * resumes. The password copy is wiped. Ignored when nothing is pending. */
+void ftps_session_login_result(ftps_session *s, bool ok);
 
 /* ftps_session_is_closed: the session will take no more input. Send the
  * remaining output, then close the connection. */
@@ -199,6 +221,12 @@ void ftps_session_data_output_consume(ftps_session *s, size_t n);
  * sent close_notify first; otherwise it is a truncation and nothing is
  * stored. */
 void ftps_session_data_eof(ftps_session *s);
+
+/* ftps_session_data_waiting: the data side waits for the client - a passive
+ * offer nobody has connected to, a connection with no transfer on it yet, a
+ * transfer waiting for its connection, or a data TLS handshake - so a
+ * transport can bound how long it keeps that up (a port, a socket). */
+bool ftps_session_data_waiting(const ftps_session *s);
 
 /* ftps_session_data_closed: after FTPS_EV_DATA_CLOSE the transport sent all
  * data output and closed the connection (or it was already closed). The

@@ -116,6 +116,12 @@ struct ftps_session {
   ftps_buf held_reply;
   bool held_then_close;
 
+  /* A PASS waiting for the transport's verdict (login_async); no input is
+   * processed meanwhile. |pass_pw| is a wiped-on-release copy. */
+  bool pass_pending;
+  uint8_t *pass_pw;
+  size_t pass_pw_len;
+
   /* Protocol state. */
   login_state login;
   bool anonymous;                 /* logged in (or logging in) as anonymous */
@@ -159,6 +165,8 @@ void session_event(ftps_session *s, ftps_event_type type, const char *detail);
 /* session_forget_login clears the login (a pending USER too) and PBSZ/PROT:
  * what an accepted AUTH resets (RFC 2228: the user must reauthorize). */
 void session_forget_login(ftps_session *s);
+/* session_pass_release wipes and frees a pending PASS's password copy. */
+void session_pass_release(ftps_session *s);
 /* session_reset_login clears login, PBSZ/PROT, RNFR, TYPE and the cwd (REIN). */
 void session_reset_login(ftps_session *s);
 

@@ -259,6 +259,68 @@ static void test_pipelined_after_auth(test_config *cfg) {
   ftps_session_free(s);
 }
 
+/* login_async: PASS waits for the transport's verdict (no later command
+ * runs meanwhile) and then gets the same replies and events as an inline
+ * check; a session freed with a check pending leaks nothing. */
+static void test_async_login(test_config *cfg) {
+  ftps_server srv = cfg->server;
+  srv.policy.tls_required_login = false;
+  srv.login_async = true;
+  static char out[4096];
+  size_t n = 0;
+  ftps_session *s = ftps_session_new(&srv, 0);
+  CHECK(s != NULL);
+  const char *in = "USER alice\r\nPASS wonderland\r\nNOOP\r\n";
+  feed_all(s, in, strlen(in), out, sizeof(out), &n);
+  const char *want1 = "220 ftpsfuzz ready.\r\n331 Password required.\r\n";
+  CHECK_MEM(out, n, want1, strlen(want1));
+  ftps_event ev;
+  int checks = 0;
+  while (ftps_session_next_event(s, &ev))
+    checks += ev.type == FTPS_EV_LOGIN_CHECK;
+  CHECK_EQ_INT(checks, 1);
+  const char *user = NULL;
+  const uint8_t *pw = NULL;
+  size_t pw_len = 0;
+  CHECK(ftps_session_login_pending(s, &user, &pw, &pw_len));
+  CHECK(strcmp(user, "alice") == 0);
+  CHECK_MEM(pw, pw_len, "wonderland", 10);
+  ftps_session_login_result(s, true);
+  CHECK(!ftps_session_login_pending(s, &user, &pw, &pw_len));
+  n = 0;
+  feed_all(s, NULL, 0, out, sizeof(out), &n);
+  const char *want2 = "230 User logged in.\r\n200 NOOP ok.\r\n";
+  CHECK_MEM(out, n, want2, strlen(want2));
+  int logins = 0;
+  while (ftps_session_next_event(s, &ev))
+    logins += ev.type == FTPS_EV_LOGIN;
+  CHECK_EQ_INT(logins, 1);
+  ftps_session_free(s);
+
+  /* A refusal is held by the clock like an inline one. */
+  s = ftps_session_new(&srv, 0);
+  n = 0;
+  in = "USER nobody\r\nPASS guess\r\n";
+  feed_all(s, in, strlen(in), out, sizeof(out), &n);
+  CHECK(ftps_session_login_pending(s, &user, &pw, &pw_len));
+  ftps_session_login_result(s, false);
+  n = 0;
+  feed_all(s, NULL, 0, out, sizeof(out), &n);
+  CHECK_EQ_INT(n, 0);
+  CHECK(ftps_session_wake_time(s) == srv.policy.login_fail_delay_ms);
+  ftps_session_advance(s, srv.policy.login_fail_delay_ms);
+  feed_all(s, NULL, 0, out, sizeof(out), &n);
+  CHECK_MEM(out, n, "530 Login incorrect.\r\n", 22);
+  ftps_session_free(s);
+
+  /* Freed while the check is pending. */
+  s = ftps_session_new(&srv, 0);
+  n = 0;
+  feed_all(s, in, strlen(in), out, sizeof(out), &n);
+  CHECK(ftps_session_login_pending(s, &user, &pw, &pw_len));
+  ftps_session_free(s);
+}
+
 int main(void) {
   test_config cfg;
   if (test_config_init(&cfg) != 0) {
@@ -270,6 +332,7 @@ int main(void) {
   test_backpressure(&cfg);
   test_tls_login_and_clock(&cfg);
   test_pipelined_after_auth(&cfg);
+  test_async_login(&cfg);
   test_config_cleanup(&cfg);
   return testlib_finish();
 }

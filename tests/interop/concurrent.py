@@ -41,7 +41,8 @@ def main():
     ftpsfuzz = sys.argv[1]
     with Workdir(ftpsfuzz) as work:
         root = work.mkdir("root")
-        args = ["--max-sessions", "250", "--max-per-ip", "250", "--pasv-ports", "42000-42999"]
+        args = ["--max-sessions", "250", "--max-per-ip", "250", "--max-unauth", "250",
+                "--max-unauth-per-ip", "250", "--pasv-ports", "42000-42999"]
         with Server(work, root, args) as srv:
             barrier = threading.Barrier(SESSIONS)
             results = [None] * SESSIONS

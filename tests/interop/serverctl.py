@@ -83,8 +83,9 @@ class Workdir:
 class Server:
     counter = 0
 
-    def __init__(self, work, root, args=()):
+    def __init__(self, work, root, args=(), preexec_fn=None):
         Server.counter += 1
+        self.preexec_fn = preexec_fn  # e.g. lower RLIMIT_NOFILE for the server only
         self.work = work
         self.root = root
         self.args = list(args)
@@ -98,7 +99,8 @@ class Server:
         log = open(self.log_path, "wb")
         cmd = [self.work.ftpsfuzz, "serve", "--listen", "127.0.0.1:0", "--root", self.root,
                "--self-signed", "--users", self.work.users, "--port-file", self.port_file]
-        self.proc = subprocess.Popen(cmd + self.args, stdout=log, stderr=log)
+        self.proc = subprocess.Popen(cmd + self.args, stdout=log, stderr=log,
+                                     preexec_fn=self.preexec_fn)
         log.close()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
