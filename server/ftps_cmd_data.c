@@ -249,6 +249,7 @@ void ftps_cmd_retr(ftps_session *s, const ftps_cmd *cmd) {
   char text[128];
   snprintf(text, sizeof(text), "Opening %s mode data connection (%" PRIu64 " bytes).",
            s->type == 'A' ? "ASCII" : "BINARY", st.size - offset);
+  data_describe(s, cmd->verb, path);
   data_start(s, XFER_SEND, text);
 }
 
@@ -273,6 +274,7 @@ static void store(ftps_session *s, const ftps_cmd *cmd, ftps_vfs_write_mode mode
                       : cmd_err_text(err));
     return;
   }
+  data_describe(s, cmd->verb, path);
   data_start(s, XFER_RECV, "Ok to send data.");
 }
 
@@ -307,6 +309,7 @@ void ftps_cmd_stou(ftps_session *s, const ftps_cmd *cmd) {
     }
     char text[64];
     snprintf(text, sizeof(text), "FILE: %s", name);
+    data_describe(s, "STOU", path);
     data_start(s, XFER_RECV, text);
     return;
   }
@@ -401,6 +404,7 @@ static void list_transfer(ftps_session *s, const ftps_cmd *cmd_in, ftps_listing_
     ftps_buf_reset(&s->data.listing);
     return;
   }
+  data_describe(s, cmd.verb, path);
   data_start(s, XFER_SEND, "Here comes the directory listing.");
 }
 

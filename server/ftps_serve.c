@@ -42,18 +42,6 @@ uint64_t serve_now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void serve_log(ftps_serve *srv, const char *fmt, ...) {
-  if (!srv->cfg.log)
-    return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  fprintf(srv->cfg.log, "ftpsfuzz serve: %s\n", line);
-  fflush(srv->cfg.log);
-}
-
 int serve_watch(ftps_serve *srv, serve_handle *h, uint32_t mask) {
   if (h->fd < 0)
     return 0;

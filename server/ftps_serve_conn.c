@@ -184,31 +184,6 @@ void serve_conn_event(serve_conn *c, serve_handle *h, uint32_t events) {
   serve_conn_pump(c);
 }
 
-static void log_event(serve_conn *c, const ftps_event *ev) {
-  ftps_serve *srv = c->srv;
-  switch (ev->type) {
-  case FTPS_EV_TLS_START:
-    c->tls = true;
-    serve_log(srv, "#%lu %s TLS handshake started", c->id, c->peer_str);
-    break;
-  case FTPS_EV_TLS_READY:
-    serve_log(srv, "#%lu %s TLS established", c->id, c->peer_str);
-    break;
-  case FTPS_EV_TLS_FAILED:
-    serve_log(srv, "#%lu %s TLS handshake failed: %s", c->id, c->peer_str, ev->detail);
-    break;
-  case FTPS_EV_TLS_END:
-    c->tls = false;
-    serve_log(srv, "#%lu %s TLS ended (control connection in plaintext)", c->id, c->peer_str);
-    break;
-  case FTPS_EV_LOGIN:
-    serve_log(srv, "#%lu %s login: %s", c->id, c->peer_str, ev->detail);
-    break;
-  default:
-    break;
-  }
-}
-
 static bool handle_events(serve_conn *c) {
   bool any = false;
   ftps_event ev;
@@ -226,8 +201,16 @@ static bool handle_events(serve_conn *c) {
       break;
     case FTPS_EV_CLOSE: /* handled below, once the output is sent */
       break;
+    case FTPS_EV_TLS_START:
+      c->tls = true;
+      serve_log_event(c, &ev);
+      break;
+    case FTPS_EV_TLS_END:
+      c->tls = false;
+      serve_log_event(c, &ev);
+      break;
     default:
-      log_event(c, &ev);
+      serve_log_event(c, &ev);
       break;
     }
   }

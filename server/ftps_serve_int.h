@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "ftps_serve.h"
@@ -88,11 +89,27 @@ struct ftps_serve {
   uint64_t accept_paused_until; /* out of file descriptors: accept again then */
   bool accept_pause_logged;     /* one log line per episode */
   bool stopping;
+  /* SIGTERM/SIGINT: no new sessions; the loop ends once no transfer is in
+   * flight or at drain_until; a second signal ends it at once. */
+  bool draining;
+  uint64_t drain_until;
+  FILE *log_own;               /* cfg.log_path opened by us (reopened on SIGHUP) */
 };
 
 /* ftps_serve.c */
 uint64_t serve_now_ms(void);
+
+/* ftps_serve_log.c: serve_log writes one line "TIMESTAMP SESSION CLIENT
+ * MESSAGE"; a message that starts with "#<id> <client> " fills the SESSION
+ * and CLIENT columns, any other gets "- -" (a line about the server). */
 void serve_log(ftps_serve *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* serve_log_quote writes |in| double-quoted into |out| (|cap| >= 3 bytes),
+ * escaping '"', '\' and bytes outside printable ASCII; cut to fit. */
+void serve_log_quote(const char *in, char *out, size_t cap);
+/* serve_log_event logs a core event meant for the operator (login, failed
+ * login, transfer, TLS); others are ignored. */
+void serve_log_event(serve_conn *c, const ftps_event *ev);
+FILE *serve_log_file(const ftps_serve *srv);
 /* serve_watch registers or modifies |h| in epoll for |mask| (0 removes it). */
 int serve_watch(ftps_serve *srv, serve_handle *h, uint32_t mask);
 void serve_close_handle(ftps_serve *srv, serve_handle *h);

@@ -100,12 +100,30 @@ typedef enum ftps_event_type {
                              ftps_session_data_failed() */
   FTPS_EV_DATA_CLOSE,     /* close the data connection (and any passive
                              listener) once the data output is sent */
+  /* Records for the operator's log (appended: the numbers above are kept). */
+  FTPS_EV_LOGIN_FAILED,   /* a login was refused (PASS, or USER anonymous when
+                             anonymous is off); |detail| is the name the client
+                             gave ("" when unusable). Never the password, never
+                             whether the name exists. */
+  FTPS_EV_TRANSFER,       /* a transfer ended; |xfer| says how, |detail| is the
+                             path (cut at 255 bytes, |xfer.path_cut| set) */
 } ftps_event_type;
+
+/* What FTPS_EV_TRANSFER reports. */
+typedef struct ftps_transfer_info {
+  char verb[5];           /* RETR, STOR, APPE, STOU, LIST, NLST, MLSD */
+  bool upload;            /* client to server */
+  bool path_cut;          /* the path did not fit in |detail| */
+  uint64_t bytes;         /* payload bytes moved (before TYPE A conversion) */
+  uint64_t ms;            /* transfer command to end, by the session clock */
+  int code;               /* final reply: 226 = stored/sent; 4xx/5xx = failed */
+} ftps_transfer_info;
 
 typedef struct ftps_event {
   ftps_event_type type;
-  char detail[128];       /* a reason or a name, NUL-terminated, never a secret */
+  char detail[256];       /* a reason, a name or a path, NUL-terminated, never a secret */
   ftps_addr addr;         /* FTPS_EV_DATA_CONNECT: where to connect */
+  ftps_transfer_info xfer; /* FTPS_EV_TRANSFER */
 } ftps_event;
 
 /* Hard limits that bound a session's memory. */
