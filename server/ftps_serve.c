@@ -32,6 +32,7 @@ ftps_serve_config ftps_serve_config_default(void) {
       .max_per_ip = 20,
       .idle_timeout_s = 300,
       .log = stderr,
+      .drain_s = 10,
   };
   return c;
 }
@@ -204,6 +205,10 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
   srv->next_timer = UINT64_MAX;
   srv->pasv_cursor = cfg->pasv_min;
   srv->next_id = 1;
+  if (cfg->log_path && !(srv->log_own = fopen(cfg->log_path, "ae"))) {
+    snprintf(err, err_len, "%s: %s", cfg->log_path, strerror(errno));
+    goto fail;
+  }
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (srv->epfd < 0) {
     snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
@@ -342,25 +347,10 @@ static void reap(ftps_serve *srv) {
   }
 }
 
-static int open_signalfd(ftps_serve *srv, sigset_t *old) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &set, old) != 0)
-    return FTPS_ERR_IO;
-  srv->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (srv->sig.fd < 0 || serve_watch(srv, &srv->sig, EPOLLIN) != 0) {
-    sigprocmask(SIG_SETMASK, old, NULL);
-    return FTPS_ERR_IO;
-  }
-  return 0;
-}
-
 int ftps_serve_run(ftps_serve *srv) {
   sigset_t old;
   int rc = 0;
-  if (open_signalfd(srv, &old) != 0) {
+  if (serve_signal_open(srv, &old) != 0) {
     serve_log(srv, "signalfd: %s", strerror(errno));
     return FTPS_ERR_IO;
   }
@@ -389,14 +379,9 @@ int ftps_serve_run(ftps_serve *srv) {
       case SK_LISTEN:
         accept_all(srv);
         break;
-      case SK_SIGNAL: {
-        struct signalfd_siginfo si;
-        if (read(srv->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-          serve_log(srv, "signal %u: shutting down", (unsigned)si.ssi_signo);
-          srv->stopping = true;
-        }
+      case SK_SIGNAL:
+        serve_signal_read(srv);
         break;
-      }
       default:
         /* A session killed earlier in this batch is only freed after it. */
         if (!h->conn->dead)
@@ -416,6 +401,7 @@ int ftps_serve_run(ftps_serve *srv) {
         serve_conn_pump(c);
     }
     run_timers(srv, serve_now_ms());
+    serve_drain_step(srv);
     reap(srv);
   }
   while (srv->conns)
@@ -438,5 +424,7 @@ void ftps_serve_free(ftps_serve *srv) {
   serve_close_handle(srv, &srv->sig);
   if (srv->epfd >= 0)
     close(srv->epfd);
+  if (srv->log_own)
+    fclose(srv->log_own);
   free(srv);
 }

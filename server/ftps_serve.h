@@ -25,8 +25,12 @@
  *   TLS the connection is simply closed, since a reply can only be written
  *   by the core inside TLS); a failed-login reply is held by the core and
  *   released through ftps_session_wake_time()/advance(), never by sleeping;
- * - SIGINT/SIGTERM (through a signalfd) end ftps_serve_run() cleanly.
- * Log lines (one per session start/end, login, TLS event, limit) go to
+ * - signals (through a signalfd, ftps_serve_signal.c): SIGINT/SIGTERM
+ *   drain (no new connections; transfers in flight finish for up to
+ *   drain_s seconds) and end ftps_serve_run(); a second one ends it at once;
+ *   SIGHUP reopens log_path and is otherwise harmless.
+ * Log lines (ftps_serve_log.c: "TIMESTAMP #SESSION CLIENT MESSAGE", one per
+ * session start/end, login, failed login, transfer, TLS event, limit) go to
  * |log|; they never contain a password (the core never reports one). */
 #ifndef FTPS_SERVE_H
 #define FTPS_SERVE_H
@@ -46,11 +50,13 @@ typedef struct ftps_serve_config {
   unsigned max_per_ip;        /* concurrent control connections per client address */
   uint32_t idle_timeout_s;    /* 0 = none */
   FILE *log;                  /* NULL = no log */
+  const char *log_path;       /* set: log to this file instead (appended; reopened on SIGHUP) */
+  uint32_t drain_s;           /* SIGTERM/SIGINT: transfers in flight get this long; 0 = stop at once */
 } ftps_serve_config;
 
 /* ftps_serve_config_default: listen 127.0.0.1:2121, passive ports
  * 50000-50100, 200 sessions, 20 per address, 300 s idle timeout, log to
- * stderr; |server| must still be set. */
+ * stderr, 10 s drain; |server| must still be set. */
 ftps_serve_config ftps_serve_config_default(void);
 
 typedef struct ftps_serve ftps_serve;
@@ -64,10 +70,15 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
 /* ftps_serve_port returns the bound TCP port (useful after port 0). */
 uint16_t ftps_serve_port(const ftps_serve *srv);
 
-/* ftps_serve_run blocks SIGINT and SIGTERM, serves until one of them
- * arrives, then closes every session and restores the signal mask. Returns
+/* ftps_serve_run blocks SIGINT, SIGTERM and SIGHUP, serves until SIGINT or
+ * SIGTERM (after the drain), then closes every session and restores the
+ * signal mask. Returns
  * 0, or FTPS_ERR_IO if the event loop itself failed (message in |log|). */
 int ftps_serve_run(ftps_serve *srv);
+
+/* ftps_serve_note writes one line about the server itself to its log
+ * (start-up facts such as the sweep of stale temporary files). */
+void ftps_serve_note(ftps_serve *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ftps_serve_free closes every socket and frees everything. Accepts NULL. */
 void ftps_serve_free(ftps_serve *srv);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -116,6 +117,14 @@ void serve_close_handle(ftps_serve *srv, serve_handle *h);
 void serve_timer_at(ftps_serve *srv, uint64_t when);
 void serve_addr_from_sa(const struct sockaddr *sa, ftps_addr *out);
 void serve_sa_to_string(const struct sockaddr *sa, char *out, size_t out_len);
+
+/* ftps_serve_signal.c: the signalfd (SIGINT, SIGTERM, SIGHUP blocked and
+ * read in the loop), and the drain after the first SIGTERM/SIGINT. */
+int serve_signal_open(ftps_serve *srv, sigset_t *old);
+void serve_signal_read(ftps_serve *srv);
+/* serve_drain_step ends the sessions that are done; sets |stopping| when
+ * none is left or the drain time is over. */
+void serve_drain_step(ftps_serve *srv);
 
 /* ftps_serve_conn.c */
 void serve_conn_accept(ftps_serve *srv, int fd, const struct sockaddr_storage *peer,

@@ -62,6 +62,15 @@ void serve_log(ftps_serve *srv, const char *fmt, ...) {
   fflush(f);
 }
 
+void ftps_serve_note(ftps_serve *srv, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  serve_log(srv, "%s", msg);
+}
+
 void serve_log_quote(const char *in, char *out, size_t cap) {
   static const char hex[] = "0123456789abcdef";
   size_t o = 0;
