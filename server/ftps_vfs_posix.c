@@ -223,6 +223,24 @@ static bool is_writable(int dir, const char *name) {
   return faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* can_keep_owner: a file replacing |st| can be given its owner and group
+ * (commit() does so): we are root, or they are our user and one of our
+ * groups. Asked before an upload, so the client hears no at once. */
+static bool can_keep_owner(const struct stat *st) {
+  if (geteuid() == 0)
+    return true;
+  if (st->st_uid != geteuid())
+    return false;
+  if (st->st_gid == getegid())
+    return true;
+  gid_t groups[256];
+  int n = getgroups(256, groups);
+  for (int i = 0; i < n; i++)
+    if (groups[i] == st->st_gid)
+      return true;
+  return false;
+}
+
 /* fill_stat converts |st|; only regular files and directories are visible. */
 static int fill_stat(const struct stat *st, bool writable, ftps_vfs_stat *out) {
   if (S_ISLNK(st->st_mode))
@@ -713,6 +731,10 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
     }
     if (!is_writable(dir, name)) {
       rc = FTPS_ERR_PERM; /* renaming over it would bypass its mode */
+      goto out;
+    }
+    if (!can_keep_owner(&st)) {
+      rc = FTPS_ERR_PERM; /* the new file would be ours, not its owner's */
       goto out;
     }
   }
