@@ -23,6 +23,7 @@ import io
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -397,6 +398,32 @@ def check_log(text):
                         r"result=226$", ln) for ln in lines), "the download's transfer line")
 
 
+# README's fail2ban filter, checked against real log lines where
+# fail2ban-regex is installed.
+F2B_FILTER = """[Definition]
+failregex = ^ #\d+ <HOST>:\d+ login failed user=
+datepattern = ^%%Y-%%m-%%dT%%H:%%M:%%S\.%%fZ
+"""
+
+
+def check_fail2ban(work, text):
+    exe = shutil.which("fail2ban-regex")
+    if not exe:
+        print("SKIP: fail2ban-regex is not installed: README's filter is not run")
+        return
+    log = os.path.join(work.path, "f2b.log")
+    conf = os.path.join(work.path, "f2b.conf")
+    with open(log, "w") as f:
+        f.write(text)
+    with open(conf, "w") as f:
+        f.write(F2B_FILTER)
+    out = subprocess.run([exe, log, conf], capture_output=True, timeout=60).stdout.decode()
+    want = sum(1 for ln in text.splitlines() if " login failed user=" in ln)
+    m = re.search(r"Lines: \d+ lines, \d+ ignored, (\d+) matched", out)
+    check(want >= 2 and m and int(m.group(1)) == want,
+          "fail2ban-regex with README's filter matches the %d failed logins" % want)
+
+
 def main():
     ftpsfuzz = sys.argv[1]
     race_only = "--race-only" in sys.argv[2:]
@@ -413,6 +440,7 @@ def main():
         logs = srv.log()
         logs += test_log_format(work)
         check_log(logs)
+        check_fail2ban(work, logs)
         test_sweep(work)
         test_sighup(work)
         logs = test_sigterm_drain(work)
