@@ -100,7 +100,8 @@ int ftps_vfs_mem_put(ftps_vfs *vfs, const char *path, const void *data, size_t l
  * directory (APPEND/AT copy the kept prefix of the old file into it first),
  * flock()ed while its handle is open. commit() takes an exclusive flock() of
  * the file it replaces (every writer of every process using this VFS does),
- * so commits to one file serialise: an APPEND whose base changed meanwhile
+ * so commits to one file serialise (a lock held elsewhere is waited for at
+ * most 2 s, then FTPS_ERR_IO, nothing changed): an APPEND whose base changed meanwhile
  * (another APPE or STOR committed) is rebuilt on the current file, so
  * concurrent appends all land; then it fsyncs and renames into place (EXCL:
  * never over a file that appeared meanwhile, FTPS_ERR_EXIST; others lock

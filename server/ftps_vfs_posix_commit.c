@@ -16,7 +16,9 @@
  *   appeared meanwhile is locked and merged, not overwritten), unlock.
  * Every writer through this VFS, in this process or another, takes the same
  * lock, so STOR and APPE to one file serialise; in one thread the lock is
- * never held across calls and never waited for. */
+ * never held across calls and never waited for. A lock held by another
+ * process is waited for at most 2 s (then the commit fails, nothing
+ * changed): the caller may be a single-threaded event loop. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 #define COMMIT_TRIES 16      /* the target replaced while we waited, again and again */
 #define SWEEP_MAX_DEPTH 64   /* directories deeper than this are not swept */
 #define SWEEP_MIN_AGE_S 5    /* a temporary file younger than this may be one being created */
+#define LOCK_WAIT_MS 2000    /* longest wait for another writer's lock */
 
 static bool same_file(const struct stat *a, const struct stat *b) {
   return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
@@ -48,10 +51,22 @@ static bool unchanged(const struct stat *then, const struct stat *now) {
          then->st_ctim.tv_nsec == now->st_ctim.tv_nsec;
 }
 
+/* lock_fd takes the exclusive lock, waiting at most LOCK_WAIT_MS: another
+ * server holds it only for one commit, but any local process that can read
+ * the file could hold it forever, and the caller is an event loop. Gives up
+ * with FTPS_ERR_IO (the upload fails, nothing changes). */
 static int lock_fd(int fd) {
-  while (flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR)
-      return vfsp_map_errno(errno);
+  long waited_ms = 0, step_ms = 1;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR)
+      continue;
+    if (errno != EWOULDBLOCK || waited_ms >= LOCK_WAIT_MS)
+      return errno == EWOULDBLOCK ? FTPS_ERR_IO : vfsp_map_errno(errno);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = step_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    waited_ms += step_ms;
+    if (step_ms < 50)
+      step_ms *= 2;
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -631,6 +632,27 @@ static void test_concurrent_commits(ftps_vfs *v) {
   CHECK_EQ_INT(v->ops->unlink(v, "/cc"), 0);
 }
 
+/* A lock someone else holds forever: the commit gives up (after 2 s, so
+ * tested once, not per resolver), the old file stays, nothing is left. */
+static void test_lock_held_elsewhere(ftps_vfs *v) {
+  static bool done;
+  if (done)
+    return;
+  done = true;
+  ftps_vfs_file *f = NULL;
+  CHECK_EQ_INT(put(v, "/held", "old"), 0);
+  int fd = open(host("/held"), O_RDONLY);
+  CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
+  CHECK_EQ_INT(v->ops->open_write(v, "/held", FTPS_VFS_WRITE_APPEND, 0, &f), 0);
+  CHECK_EQ_INT(v->ops->write(f, (const uint8_t *)"new", 3), 0);
+  CHECK_EQ_INT(v->ops->commit(f), FTPS_ERR_IO);
+  v->ops->close(f);
+  close(fd);
+  CHECK_HOST("/held", "old", 3);
+  CHECK_EQ_INT(tmp_files(g_root), 0);
+  CHECK_EQ_INT(v->ops->unlink(v, "/held"), 0);
+}
+
 /* A committed upload keeps the old file's mode (the finding: chmod 600,
  * APPE one byte, and the file became 0644) and, as root, its owner; new
  * files follow the umask. */
@@ -843,6 +865,7 @@ static void run_suite(const char *sub, bool fallback) {
   test_excl_race(v);
   test_concurrent_commits(v);
   test_keep_mode_owner(v);
+  test_lock_held_elsewhere(v);
   test_sweep(v);
   test_symlinks(v);
   test_swap_to_symlink(v);
