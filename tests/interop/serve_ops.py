@@ -143,6 +143,8 @@ def test_run_as(work, user):
         f.write(b"root's")
     os.chmod(other, 0o666)  # writable, but owned by root
     with Server(work, root, ["--run-as", user, "--umask", "027"]) as srv:
+        # The port file is written before the drop (it may be root's).
+        wait_for(lambda: "listening on" in srv.log(), 10, "the server to listen")
         with open("/proc/%d/status" % srv.proc.pid) as f:
             status = f.read()
         uids = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
@@ -353,7 +355,37 @@ def test_sigterm_drain(work):
         if srv.proc.poll() is None:
             srv.proc.kill()
             srv.proc.wait()
+    log += srv.log()
+
+    # --drain S bounds the wait: a download too slow to finish is cut.
+    srv = Server(work, root, ["--drain", "1"])
+    srv.__enter__()
+    try:
+        result = {}
+        t = threading.Thread(target=slow_download, args=(srv, "big.bin", result, 2 << 20))
+        t.start()
+        wait_for(lambda: result.get("started"), 10, "the download to start")
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        rc = srv.proc.wait(timeout=10)
+        took = time.monotonic() - t0
+        check(rc == 0 and 0.8 < took < 3, "--drain 1: the server stops after about 1 s "
+              "(%.2f s, exit %d)" % (took, rc))
+        t.join(timeout=60)
+        check(not str(result.get("reply")).startswith("226"), "--drain 1: the slow download was cut")
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+            srv.proc.wait()
     return log + srv.log()
+
+
+def test_help(ftpsfuzz):
+    out = subprocess.run([ftpsfuzz, "serve", "--help"], capture_output=True, timeout=10).stdout
+    missing = [o for o in ("--run-as", "--allow-root", "--drain", "--umask", "--log")
+               if o not in out.decode()]
+    check(not missing, "serve --help lists the new options (missing: %s)" % missing)
 
 
 # --- 6. log format ---------------------------------------------------------
@@ -441,6 +473,7 @@ def main():
         logs += test_log_format(work)
         check_log(logs)
         check_fail2ban(work, logs)
+        test_help(ftpsfuzz)
         test_sweep(work)
         test_sighup(work)
         logs = test_sigterm_drain(work)
