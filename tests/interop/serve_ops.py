@@ -289,6 +289,23 @@ def test_sighup(work):
         check(not tmp_files(root), "SIGHUP: no temporary file left")
         check("SIGHUP" in srv.log(), "SIGHUP is logged")
 
+    # --log FILE: rotated (renamed) and reopened on SIGHUP.
+    logfile = os.path.join(work.path, "serve.log")
+    with Server(work, root, ["--log", logfile]) as srv:
+        f = srv.connect()
+        f.quit()
+        os.rename(logfile, logfile + ".1")
+        srv.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: os.path.exists(logfile), 10, "the log to be reopened")
+        f = srv.connect()
+        f.quit()
+        wait_for(lambda: "session end" in open(logfile).read(), 10, "a line in the new log")
+        with open(logfile + ".1") as old, open(logfile) as new:
+            o, n = old.read(), new.read()
+        check('login ok user="alice"' in o and "SIGHUP: log reopened" in n
+              and 'login ok user="alice"' in n and srv.proc.poll() is None,
+              "--log FILE: rotated on SIGHUP, old lines in the old file, new in the new")
+
 
 def test_sigterm_drain(work):
     root = work.mkdir("term")
