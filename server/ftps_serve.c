@@ -205,13 +205,13 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
   srv->next_timer = UINT64_MAX;
   srv->pasv_cursor = cfg->pasv_min;
   srv->next_id = 1;
-  if (cfg->log_path && !(srv->log_own = fopen(cfg->log_path, "ae"))) {
-    snprintf(err, err_len, "%s: %s", cfg->log_path, strerror(errno));
-    goto fail;
-  }
   srv->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (srv->epfd < 0) {
     snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
+    goto fail;
+  }
+  if (cfg->log_path && !(srv->log_own = fopen(cfg->log_path, "ae"))) {
+    snprintf(err, err_len, "%s: %s", cfg->log_path, strerror(errno));
     goto fail;
   }
   int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
