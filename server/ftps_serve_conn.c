@@ -96,6 +96,13 @@ void serve_conn_kill(serve_conn *c, const char *why) {
   if (c->dead)
     return;
   ftps_serve *srv = c->srv;
+  /* A transfer cut short here still gets its log line. */
+  if (c->sess) {
+    ftps_session_shutdown(c->sess);
+    ftps_event ev;
+    while (ftps_session_next_event(c->sess, &ev))
+      serve_log_event(c, &ev);
+  }
   uint64_t now = serve_now_ms();
   serve_log(srv, "#%lu %s session end: %s (%llu ms, %llu control bytes, %llu data bytes)",
             c->id, c->peer_str, why, (unsigned long long)(now - c->started),

@@ -120,6 +120,8 @@ void session_close(ftps_session *s, bool graceful) {
   session_event(s, FTPS_EV_CLOSE, NULL);
 }
 
+void ftps_session_shutdown(ftps_session *s) { session_close(s, false); }
+
 /* Sends reply bytes, encrypting them when the control connection is secure.
  * On failure the session closes: the output never holds half a reply. */
 static void send_bytes(ftps_session *s, const uint8_t *p, size_t n) {

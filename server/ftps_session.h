@@ -163,6 +163,12 @@ uint64_t ftps_session_wake_time(const ftps_session *s);
  * backwards) and does any work that has become due. */
 void ftps_session_advance(ftps_session *s, uint64_t now_ms);
 
+/* ftps_session_shutdown: the transport is dropping the connection (idle
+ * timeout, server stopping). A transfer in progress ends as failed
+ * (FTPS_EV_TRANSFER, code 426) and the session closes without another
+ * reply. Take the events, then free the session. */
+void ftps_session_shutdown(ftps_session *s);
+
 /* ftps_session_is_closed: the session will take no more input. Send the
  * remaining output, then close the connection. */
 bool ftps_session_is_closed(const ftps_session *s);

@@ -391,6 +391,9 @@ def test_sigterm_drain(work):
               "(%.2f s, exit %d)" % (took, rc))
         t.join(timeout=60)
         check(not str(result.get("reply")).startswith("226"), "--drain 1: the slow download was cut")
+        check(re.search(r'drain time over.*\n.* transfer download RETR path="/big.bin" bytes=\d+ '
+                        r'seconds=\S+ result=426\n', srv.log()),
+              "--drain 1: the cut download is logged (result=426)")
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()
