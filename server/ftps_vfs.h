@@ -111,7 +111,8 @@ int ftps_vfs_mem_put(ftps_vfs *vfs, const char *path, const void *data, size_t l
  * FTPS_ERR_PERM and the old file stays. Hard links, ACLs and extended
  * attributes are not carried over (the committed file is a new inode). A new
  * file gets 0666, a new directory 0777, less the umask (default 022).
- * Writing over an existing file the process may not write is FTPS_ERR_PERM.
+ * Writing over an existing file the process may not write (as root: one
+ * with no write bit at all) is FTPS_ERR_PERM.
  * Error choices for rmdir/rename follow the in-memory tree. Not thread-safe
  * per handle; several servers may share one directory. */
 #define FTPS_VFS_POSIX_MAX_LIST 100000 /* entries one list() call will return */

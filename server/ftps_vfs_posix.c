@@ -220,7 +220,15 @@ void vfsp_close_fd(int *fd) {
 
 /* is_writable asks the kernel whether we may write |name| in |dir|. */
 static bool is_writable(int dir, const char *name) {
-  return faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0;
+  if (faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+    return false;
+  /* Root passes every access check; a file nobody may write (0444) is
+   * still read-only to the server (serve --allow-root). */
+  struct stat st;
+  if (geteuid() == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(st.st_mode) && (st.st_mode & 0222) == 0)
+    return false;
+  return true;
 }
 
 /* can_keep_owner: a file replacing |st| can be given its owner and group

@@ -121,6 +121,18 @@ def test_keep_mode_owner_as_root(work):
         f.storbinary("STOR fresh", io.BytesIO(b"new"))
         check(os.stat(os.path.join(root, "fresh")).st_mode & 0o7777 == 0o644,
               "a new file gets 0644 (umask 022)")
+        ro = os.path.join(root, "readonly")
+        with open(ro, "wb") as fh:
+            fh.write(b"keep me")
+        os.chmod(ro, 0o444)
+        try:
+            f.storbinary("STOR readonly", io.BytesIO(b"overwritten"))
+            refused = False
+        except ftplib.error_perm as e:
+            refused = str(e).startswith("553")
+        with open(ro, "rb") as fh:
+            check(refused and fh.read() == b"keep me",
+                  "even as root (--allow-root) a 0444 file is not overwritten")
         f.quit()
 
 
