@@ -4,8 +4,8 @@
  *                    so a hang-up never cuts an upload (or leaves its
  *                    temporary file);
  *   SIGTERM, SIGINT  drain: close the listener (new connections are
- *                    refused), end idle sessions, let sessions with a data
- *                    connection finish their transfer and get its reply,
+ *                    refused), end idle sessions, let sessions with a
+ *                    transfer in progress finish it and get its reply,
  *                    for up to cfg.drain_s seconds; then stop;
  *   the second SIGTERM or SIGINT stops at once. */
 #include <errno.h>
@@ -86,8 +86,9 @@ void serve_drain_step(ftps_serve *srv) {
     next = c->next;
     size_t out_len;
     ftps_session_output(c->sess, &out_len);
-    /* Idle, or its transfer's final reply sent: done. */
-    if (!serve_data_busy(c) && out_len == 0)
+    /* No transfer, or its final reply sent: done. An idle data connection
+     * or passive listener is no transfer in flight. */
+    if (!ftps_session_transfer_active(c->sess) && out_len == 0)
       serve_conn_kill(c, "server shutting down");
   }
   if (srv->nconns == 0) {

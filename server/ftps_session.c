@@ -122,6 +122,8 @@ void session_close(ftps_session *s, bool graceful) {
 
 void ftps_session_shutdown(ftps_session *s) { session_close(s, false); }
 
+bool ftps_session_transfer_active(const ftps_session *s) { return data_busy(s); }
+
 /* Sends reply bytes, encrypting them when the control connection is secure.
  * On failure the session closes: the output never holds half a reply. */
 static void send_bytes(ftps_session *s, const uint8_t *p, size_t n) {

@@ -163,6 +163,11 @@ uint64_t ftps_session_wake_time(const ftps_session *s);
  * backwards) and does any work that has become due. */
 void ftps_session_advance(ftps_session *s, uint64_t now_ms);
 
+/* ftps_session_transfer_active: a transfer command is in progress (from its
+ * 150 until its final reply is queued). A transport draining for shutdown
+ * waits for this, not for an idle data connection or passive listener. */
+bool ftps_session_transfer_active(const ftps_session *s);
+
 /* ftps_session_shutdown: the transport is dropping the connection (idle
  * timeout, server stopping). A transfer in progress ends as failed
  * (FTPS_EV_TRANSFER, code 426) and the session closes without another
