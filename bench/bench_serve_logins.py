@@ -61,7 +61,7 @@ def start(ftpsfuzz, work, args):
     if os.path.exists(port_file):
         os.unlink(port_file)
     log = open(os.path.join(work, "server.log"), "wb")
-    p = subprocess.Popen([ftpsfuzz, "serve", "--listen", "127.0.0.1:0", "--root",
+    p = subprocess.Popen([ftpsfuzz, "serve", "--allow-root", "--listen", "127.0.0.1:0", "--root",
                           os.path.join(work, "root"), "--self-signed", "--users",
                           os.path.join(work, "users"), "--port-file", port_file] + args,
                          stdout=log, stderr=log)

@@ -46,7 +46,7 @@ mkdir -p "$WORK/root"
 printf 'wonderland\n' | "$FTPSFUZZ" passwd --file "$WORK/users" --iterations 1000 alice 2>/dev/null
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
 sync  # no writeback of the fresh file competing with the measurements
-"$FTPSFUZZ" serve --listen 127.0.0.1:0 --root "$WORK/root" --self-signed --users "$WORK/users" \
+"$FTPSFUZZ" serve --allow-root --listen 127.0.0.1:0 --root "$WORK/root" --self-signed --users "$WORK/users" \
   --port-file "$WORK/port" --max-sessions $((SESSIONS + 50)) --max-per-ip $((SESSIONS + 50)) \
   --max-unauth $((SESSIONS + 50)) --max-unauth-per-ip $((SESSIONS + 50)) \
   2>"$WORK/server.log" &

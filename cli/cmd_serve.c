@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -17,13 +18,16 @@
 #include "ftps_tls.h"
 #include "ftps_users.h"
 #include "ftps_vfs.h"
+#include "serve_privs.h"
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: ftpsfuzz serve --root DIR (--cert PEM --key PEM | --self-signed) [options]\n"
           "\n"
           "Serve DIR over FTPS (explicit TLS, AUTH TLS, RFC 4217). One process, one event\n"
-          "loop; SIGINT or SIGTERM stops it cleanly. Log lines go to standard error.\n"
+          "loop. SIGTERM or SIGINT: stop accepting, let transfers in flight finish (see\n"
+          "--drain), then exit; a second one exits at once. SIGHUP reopens --log FILE.\n"
+          "Log lines (TIMESTAMP #SESSION CLIENT MESSAGE, UTC) go to standard error.\n"
           "  --listen HOST:PORT   address to listen on (default 127.0.0.1:2121; port 0\n"
           "                       picks a free port; [::1]:PORT for IPv6)\n"
           "  --root DIR           the directory served; nothing outside it is reachable\n"
@@ -56,6 +60,18 @@ static void usage(FILE *out) {
           "                       account, delay its next check 0.1 s, doubling, up to\n"
           "                       S seconds (default 10; 0 = no back-off)\n"
           "  --port-file FILE     write the bound port number to FILE once listening\n"
+          "  --drain S            on SIGTERM/SIGINT, transfers in flight get S seconds\n"
+          "                       to finish (default 10; 0 = stop at once)\n"
+          "  --log FILE           append log lines to FILE instead of standard error\n"
+          "                       (reopened on SIGHUP, for log rotation)\n"
+          "  --umask MASK         octal bits taken from new files (0666) and directories\n"
+          "                       (0777) (default 022); a replaced file keeps its mode\n"
+          "                       and owner\n"
+          "  --run-as USER        once the listener is bound and the key, users file and\n"
+          "                       root are open, become USER (its groups, group and\n"
+          "                       uid) for good; the way to serve port 21\n"
+          "  --allow-root         serve as root without --run-as (root overrides file\n"
+          "                       permissions: clients could overwrite read-only files)\n"
           "  --client-ca FILE     verify TLS client certificates against the CA\n"
           "                       certificates in FILE (PEM); a certificate that does\n"
           "                       not verify fails the handshake\n"
@@ -70,7 +86,8 @@ static void usage(FILE *out) {
           "Names are 1..64 bytes of [A-Za-z0-9._@-]. Create or replace an entry with\n"
           "  ftpsfuzz passwd --file FILE USER   (the password is read from standard input)\n"
           "\n"
-          "Exit status: 0 after a clean shutdown, 2 for a bad option or configuration.\n");
+          "Exit status: 0 after a clean shutdown, 2 for a bad option or configuration\n"
+          "(also: running as root without --run-as or --allow-root).\n");
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
@@ -131,8 +148,9 @@ int cmd_serve(int argc, char **argv) {
   ftps_serve_config cfg = ftps_serve_config_default();
   ftps_server server;
   const char *root = NULL, *cert = NULL, *key = NULL, *users_path = NULL, *port_file = NULL;
-  const char *client_ca = NULL, *client_cert = NULL;
-  bool self_signed = false;
+  const char *client_ca = NULL, *client_cert = NULL, *run_as = NULL;
+  bool self_signed = false, allow_root = false;
+  unsigned long umask_bits = 022;
   ftps_users *users = NULL;
   ftps_vfs *vfs = NULL;
   SSL_CTX *ctx = NULL;
@@ -157,6 +175,8 @@ int cmd_serve(int argc, char **argv) {
       server.policy.ccc_allowed = true;
     } else if (!strcmp(o, "--cert-login")) {
       server.policy.cert_login = true;
+    } else if (!strcmp(o, "--allow-root")) {
+      allow_root = true;
     } else if (v == NULL) {
       fprintf(stderr, "serve: unknown option or missing value: '%s'\n", o);
       usage(stderr);
@@ -217,8 +237,18 @@ int cmd_serve(int argc, char **argv) {
       } else if (!strcmp(o, "--login-backoff-max")) {
         ok = parse_uint(v, 0, 3600, &n) == 0;
         cfg.login_backoff_max_ms = (uint32_t)n * 1000u;
-      }
-      else {
+      } else if (!strcmp(o, "--drain")) {
+        ok = parse_uint(v, 0, 3600, &n) == 0;
+        cfg.drain_s = (uint32_t)n;
+      } else if (!strcmp(o, "--log"))
+        cfg.log_path = v;
+      else if (!strcmp(o, "--run-as"))
+        run_as = v;
+      else if (!strcmp(o, "--umask")) {
+        char *end = NULL;
+        umask_bits = strtoul(v, &end, 8);
+        ok = v[0] >= '0' && v[0] <= '7' && *end == '\0' && umask_bits <= 0777;
+      } else {
         fprintf(stderr, "serve: unknown option '%s'\n", o);
         usage(stderr);
         return CLI_USAGE;
@@ -230,6 +260,8 @@ int cmd_serve(int argc, char **argv) {
                 : strstr(o, "-timeout")        ? "seconds, 0..604800"
                 : !strcmp(o, "--login-workers") ? "a number, 0..64"
                 : !strcmp(o, "--login-backoff-max") ? "seconds, 0..3600"
+                : !strcmp(o, "--drain")        ? "seconds, 0..3600"
+                : !strcmp(o, "--umask")        ? "an octal mask, 0..777"
                 : !strcmp(o, "--client-cert")  ? "off, request or require"
                                                : "a number, 1..100000");
         return CLI_USAGE;
@@ -261,6 +293,20 @@ int cmd_serve(int argc, char **argv) {
     fprintf(stderr, "serve: --cert-login needs --client-ca FILE\n");
     return CLI_USAGE;
   }
+
+  /* Root overrides file permissions: a client could overwrite a read-only
+   * file. Serving as root must be asked for. */
+  if (geteuid() == 0 && !run_as && !allow_root) {
+    fprintf(stderr, "serve: refusing to serve as root: root overrides file permissions, so "
+                    "clients could overwrite read-only files; give --run-as USER (privileges "
+                    "are dropped once the port is bound) or --allow-root\n");
+    return CLI_USAGE;
+  }
+  /* Until the loop reads signals, a hang-up must not kill a starting server. */
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  sigprocmask(SIG_BLOCK, &hup, NULL);
 
   int verr = 0;
   vfs = ftps_vfs_posix_new(root, &verr);
@@ -319,6 +365,21 @@ int cmd_serve(int argc, char **argv) {
   }
   if (port_file && write_port_file(port_file, ftps_serve_port(srv)) != 0)
     goto out;
+  if (run_as) {
+    if (serve_privs_drop(run_as, err, sizeof(err)) != 0) {
+      fprintf(stderr, "serve: %s\n", err);
+      goto out;
+    }
+    ftps_serve_note(srv, "running as %s (uid %u, gid %u)", run_as, (unsigned)getuid(),
+                    (unsigned)getgid());
+  }
+  ftps_vfs_posix_set_umask(vfs, (unsigned)umask_bits);
+  /* Uploads a crash or kill -9 cut short left their temporary files. */
+  unsigned long swept = 0;
+  if (ftps_vfs_posix_sweep(vfs, &swept) != 0)
+    ftps_serve_note(srv, "cannot sweep %s for stale temporary files", root);
+  else
+    ftps_serve_note(srv, "removed %lu stale temporary upload file(s) under %s", swept, root);
   /* A client that vanishes mid-send must not kill the server; the front end
    * also sends with MSG_NOSIGNAL. */
   signal(SIGPIPE, SIG_IGN);

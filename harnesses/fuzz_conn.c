@@ -208,6 +208,8 @@ static const char *event_name(ftps_event_type t) {
   case FTPS_EV_TLS_FAILED: return "tls_failed";
   case FTPS_EV_TLS_END: return "tls_end";
   case FTPS_EV_LOGIN: return "login";
+  case FTPS_EV_LOGIN_FAILED: return "login_failed";
+  case FTPS_EV_TRANSFER: return "transfer";
   case FTPS_EV_CLOSE: return "close";
   default: return "none";
   }
@@ -216,7 +218,7 @@ static const char *event_name(ftps_event_type t) {
 static void drain_events(fuzz_conn *c) {
   ftps_event ev;
   while (ftps_session_next_event(c->s, &ev)) {
-    char note[192];
+    char note[320];
     snprintf(note, sizeof(note), " session event %s %s", event_name(ev.type), ev.detail);
     log_comment(c, note);
     if (ev.type == FTPS_EV_LOGIN && !tls_up(c))

@@ -209,7 +209,7 @@ static void srv_events(fuzz_tls_srv *v) {
       break;
     case FTPS_EV_TLS_FAILED:
       v->failed = true;
-      snprintf(v->fail_why, sizeof(v->fail_why), "%s", ev.detail);
+      snprintf(v->fail_why, sizeof(v->fail_why), "%.127s", ev.detail);
       fuzz_tls_logf(v->log, " server: TLS failed (%s)", ev.detail);
       break;
     case FTPS_EV_TLS_END:

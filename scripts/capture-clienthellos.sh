@@ -166,7 +166,7 @@ if resume == "on" and first is not None:
 PY
 
 mkdir -p "$tmp/root" "$tmp/caps"
-"$ftpsfuzz" serve --listen 127.0.0.1:0 --root "$tmp/root" --self-signed \
+"$ftpsfuzz" serve --allow-root --listen 127.0.0.1:0 --root "$tmp/root" --self-signed \
   --port-file "$tmp/port" 2>"$tmp/serve.log" &
 pids="$pids $!"
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done

@@ -253,6 +253,7 @@ void ftps_cmd_retr(ftps_session *s, const ftps_cmd *cmd) {
   char text[128];
   snprintf(text, sizeof(text), "Opening %s mode data connection (%" PRIu64 " bytes).",
            s->type == 'A' ? "ASCII" : "BINARY", st.size - offset);
+  data_describe(s, cmd->verb, path);
   data_start(s, XFER_SEND, text);
 }
 
@@ -277,6 +278,7 @@ static void store(ftps_session *s, const ftps_cmd *cmd, ftps_vfs_write_mode mode
                       : cmd_err_text(err));
     return;
   }
+  data_describe(s, cmd->verb, path);
   data_start(s, XFER_RECV, "Ok to send data.");
 }
 
@@ -311,6 +313,7 @@ void ftps_cmd_stou(ftps_session *s, const ftps_cmd *cmd) {
     }
     char text[64];
     snprintf(text, sizeof(text), "FILE: %s", name);
+    data_describe(s, "STOU", path);
     data_start(s, XFER_RECV, text);
     return;
   }
@@ -405,6 +408,7 @@ static void list_transfer(ftps_session *s, const ftps_cmd *cmd_in, ftps_listing_
     ftps_buf_reset(&s->data.listing);
     return;
   }
+  data_describe(s, cmd.verb, path);
   data_start(s, XFER_SEND, "Here comes the directory listing.");
 }
 

@@ -30,6 +30,7 @@ void ftps_cmd_user(ftps_session *s, const ftps_cmd *cmd) {
   /* A refused USER changes nothing (the model's ANON_ERR row; vsftpd keeps
    * the login too): a logged-in session stays logged in. */
   if (is_anonymous_name(cmd) && !s->srv->policy.anonymous) {
+    session_event(s, FTPS_EV_LOGIN_FAILED, "anonymous");
     session_reply(s, 530, "Anonymous login is not allowed.");
     return;
   }
@@ -75,6 +76,9 @@ static void pass_verdict(ftps_session *s, bool ok) {
     session_reply(s, 230, "User logged in.");
     return;
   }
+  /* The operator's log gets the name (fail2ban needs the attempt), never
+   * the password nor whether the name exists; the reply says neither. */
+  session_event(s, FTPS_EV_LOGIN_FAILED, s->user);
   s->login = LOGIN_NONE;
   s->user[0] = '\0';
   s->login_failures++;

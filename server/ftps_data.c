@@ -40,6 +40,27 @@ static void free_data_tls(ftps_data *d) {
   d->net_in = d->net_out = NULL;
 }
 
+void data_describe(ftps_session *s, const char *verb, const char *path) {
+  ftps_data *d = &s->data;
+  snprintf(d->xfer_verb, sizeof(d->xfer_verb), "%s", verb);
+  snprintf(d->xfer_path, sizeof(d->xfer_path), "%s", path);
+}
+
+/* record_transfer queues FTPS_EV_TRANSFER for the transfer ending with
+ * |code| (the operator's log; nothing in the core depends on it). */
+static void record_transfer(ftps_session *s, int code) {
+  ftps_data *d = &s->data;
+  session_event(s, FTPS_EV_TRANSFER, d->xfer_path);
+  ftps_event *ev = &s->events[(s->ev_head + s->ev_count - 1) % FTPS_EVENT_RING];
+  memset(&ev->xfer, 0, sizeof(ev->xfer));
+  memcpy(ev->xfer.verb, d->xfer_verb, sizeof(ev->xfer.verb));
+  ev->xfer.upload = d->kind == XFER_RECV;
+  ev->xfer.path_cut = strlen(d->xfer_path) >= sizeof(ev->detail);
+  ev->xfer.bytes = d->bytes;
+  ev->xfer.ms = s->now >= d->xfer_started ? s->now - d->xfer_started : 0;
+  ev->xfer.code = code;
+}
+
 static void end_transfer(ftps_session *s) {
   ftps_data *d = &s->data;
   if (d->file) {
@@ -96,6 +117,11 @@ static void finish(ftps_session *s, int code, const char *text) {
 void data_abort(ftps_session *s, int code, const char *text) {
   ftps_data *d = &s->data;
   bool was_busy = data_busy(s);
+  /* A transfer cut short: its decided outcome if it had one (an upload
+   * already committed stays stored), else the abort's code (426 when the
+   * control connection went away). */
+  if (was_busy)
+    record_transfer(s, d->phase == PHASE_CLOSING ? d->final_code : code ? code : 426);
   if (d->attached || d->mode == DATA_PASSIVE || was_busy)
     session_event(s, FTPS_EV_DATA_CLOSE, text);
   ftps_buf_reset(&d->out);
@@ -112,6 +138,7 @@ void data_start(ftps_session *s, xfer_kind kind, const char *preliminary_text) {
   d->ascii = s->type == 'A';
   d->bytes = 0;
   d->rest_set = false;
+  d->xfer_started = s->now;
   session_reply(s, 150, preliminary_text);
   if (s->closed)
     return;
@@ -543,6 +570,7 @@ void ftps_session_data_closed(ftps_session *s) {
   int code = d->final_code;
   char text[sizeof(d->final_text)];
   memcpy(text, d->final_text, sizeof(text));
+  record_transfer(s, code);
   ftps_buf_reset(&d->out);
   d->out_off = 0;
   end_transfer(s);

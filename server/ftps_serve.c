@@ -38,6 +38,7 @@ ftps_serve_config ftps_serve_config_default(void) {
       .data_timeout_s = 30,
       .login_workers = 2,
       .login_backoff_max_ms = 10000,
+      .drain_s = 10,
   };
   return c;
 }
@@ -46,18 +47,6 @@ uint64_t serve_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void serve_log(ftps_serve *srv, const char *fmt, ...) {
-  if (!srv->cfg.log)
-    return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  fprintf(srv->cfg.log, "ftpsfuzz serve: %s\n", line);
-  fflush(srv->cfg.log);
 }
 
 int serve_watch(ftps_serve *srv, serve_handle *h, uint32_t mask) {
@@ -229,6 +218,10 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
     snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
     goto fail;
   }
+  if (cfg->log_path && !(srv->log_own = fopen(cfg->log_path, "ae"))) {
+    snprintf(err, err_len, "%s: %s", cfg->log_path, strerror(errno));
+    goto fail;
+  }
   int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     snprintf(err, err_len, "%s: socket: %s", cfg->listen, strerror(errno));
@@ -363,25 +356,10 @@ static void reap(ftps_serve *srv) {
   }
 }
 
-static int open_signalfd(ftps_serve *srv, sigset_t *old) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &set, old) != 0)
-    return FTPS_ERR_IO;
-  srv->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (srv->sig.fd < 0 || serve_watch(srv, &srv->sig, EPOLLIN) != 0) {
-    sigprocmask(SIG_SETMASK, old, NULL);
-    return FTPS_ERR_IO;
-  }
-  return 0;
-}
-
 int ftps_serve_run(ftps_serve *srv) {
   sigset_t old;
   int rc = 0;
-  if (open_signalfd(srv, &old) != 0) {
+  if (serve_signal_open(srv, &old) != 0) {
     serve_log(srv, "signalfd: %s", strerror(errno));
     return FTPS_ERR_IO;
   }
@@ -413,14 +391,9 @@ int ftps_serve_run(ftps_serve *srv) {
       case SK_LOGIN:
         serve_login_event(srv);
         break;
-      case SK_SIGNAL: {
-        struct signalfd_siginfo si;
-        if (read(srv->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-          serve_log(srv, "signal %u: shutting down", (unsigned)si.ssi_signo);
-          srv->stopping = true;
-        }
+      case SK_SIGNAL:
+        serve_signal_read(srv);
         break;
-      }
       default:
         /* A session killed earlier in this batch is only freed after it. */
         if (!h->conn->dead)
@@ -440,6 +413,7 @@ int ftps_serve_run(ftps_serve *srv) {
         serve_conn_pump(c);
     }
     run_timers(srv, serve_now_ms());
+    serve_drain_step(srv);
     reap(srv);
   }
   while (srv->conns)
@@ -464,5 +438,7 @@ void ftps_serve_free(ftps_serve *srv) {
   serve_close_handle(srv, &srv->sig);
   if (srv->epfd >= 0)
     close(srv->epfd);
+  if (srv->log_own)
+    fclose(srv->log_own);
   free(srv);
 }

@@ -35,8 +35,12 @@
  *   is answered 421 even at the descriptor limit; passwords are checked by
  *   login_workers threads (FTPS_EV_LOGIN_CHECK), after a per-address and
  *   per-account back-off that grows with failures (login_backoff_max_ms);
- * - SIGINT/SIGTERM (through a signalfd) end ftps_serve_run() cleanly.
- * Log lines (one per session start/end, login, TLS event, limit) go to
+ * - signals (through a signalfd, ftps_serve_signal.c): SIGINT/SIGTERM
+ *   drain (no new connections; transfers in flight finish for up to
+ *   drain_s seconds) and end ftps_serve_run(); a second one ends it at once;
+ *   SIGHUP reopens log_path and is otherwise harmless.
+ * Log lines (ftps_serve_log.c: "TIMESTAMP #SESSION CLIENT MESSAGE", one per
+ * session start/end, login, failed login, transfer, TLS event, limit) go to
  * |log|; they never contain a password (the core never reports one). */
 #ifndef FTPS_SERVE_H
 #define FTPS_SERVE_H
@@ -66,13 +70,15 @@ typedef struct ftps_serve_config {
   unsigned login_workers;     /* threads checking passwords; 0 = on the event loop */
   uint32_t login_backoff_max_ms; /* cap of the per-address and per-account
                                     back-off after failed logins; 0 = off */
+  const char *log_path;       /* set: log to this file instead (appended; reopened on SIGHUP) */
+  uint32_t drain_s;           /* SIGTERM/SIGINT: transfers in flight get this long; 0 = stop at once */
 } ftps_serve_config;
 
 /* ftps_serve_config_default: listen 127.0.0.1:2121, passive ports
  * 61000-61999 (above Linux's ephemeral range 32768-60999), 200 sessions,
  * 20 per address, 50 not logged in (10 per address), 300 s idle timeout, 60 s
  * to log in, 30 s for a data connection, 2 login workers, back-off capped at
- * 10 s, log to stderr; |server| must still be set. */
+ * 10 s, log to stderr, 10 s drain; |server| must still be set. */
 ftps_serve_config ftps_serve_config_default(void);
 
 typedef struct ftps_serve ftps_serve;
@@ -86,10 +92,15 @@ int ftps_serve_new(const ftps_serve_config *cfg, ftps_serve **out, char *err, si
 /* ftps_serve_port returns the bound TCP port (useful after port 0). */
 uint16_t ftps_serve_port(const ftps_serve *srv);
 
-/* ftps_serve_run blocks SIGINT and SIGTERM, serves until one of them
- * arrives, then closes every session and restores the signal mask. Returns
+/* ftps_serve_run blocks SIGINT, SIGTERM and SIGHUP, serves until SIGINT or
+ * SIGTERM (after the drain), then closes every session and restores the
+ * signal mask. Returns
  * 0, or FTPS_ERR_IO if the event loop itself failed (message in |log|). */
 int ftps_serve_run(ftps_serve *srv);
+
+/* ftps_serve_note writes one line about the server itself to its log
+ * (start-up facts such as the sweep of stale temporary files). */
+void ftps_serve_note(ftps_serve *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ftps_serve_free closes every socket and frees everything. Accepts NULL. */
 void ftps_serve_free(ftps_serve *srv);

@@ -97,6 +97,13 @@ void serve_conn_kill(serve_conn *c, const char *why) {
   if (c->dead)
     return;
   ftps_serve *srv = c->srv;
+  /* A transfer cut short here still gets its log line. */
+  if (c->sess) {
+    ftps_session_shutdown(c->sess);
+    ftps_event ev;
+    while (ftps_session_next_event(c->sess, &ev))
+      serve_log_event(c, &ev);
+  }
   uint64_t now = serve_now_ms();
   serve_log(srv, "#%lu %s session end: %s (%llu ms, %llu control bytes, %llu data bytes)",
             c->id, c->peer_str, why, (unsigned long long)(now - c->started),
@@ -187,32 +194,6 @@ void serve_conn_event(serve_conn *c, serve_handle *h, uint32_t events) {
   serve_conn_pump(c);
 }
 
-static void log_event(serve_conn *c, const ftps_event *ev) {
-  ftps_serve *srv = c->srv;
-  switch (ev->type) {
-  case FTPS_EV_TLS_START:
-    c->tls = true;
-    serve_log(srv, "#%lu %s TLS handshake started", c->id, c->peer_str);
-    break;
-  case FTPS_EV_TLS_READY:
-    serve_log(srv, "#%lu %s TLS established", c->id, c->peer_str);
-    break;
-  case FTPS_EV_TLS_FAILED:
-    serve_log(srv, "#%lu %s TLS handshake failed: %s", c->id, c->peer_str, ev->detail);
-    break;
-  case FTPS_EV_TLS_END:
-    c->tls = false;
-    serve_log(srv, "#%lu %s TLS ended (control connection in plaintext)", c->id, c->peer_str);
-    break;
-  case FTPS_EV_LOGIN:
-    serve_admit_authed(c);
-    serve_log(srv, "#%lu %s login: %s", c->id, c->peer_str, ev->detail);
-    break;
-  default:
-    break;
-  }
-}
-
 static bool handle_events(serve_conn *c) {
   bool any = false;
   ftps_event ev;
@@ -233,8 +214,20 @@ static bool handle_events(serve_conn *c) {
       break;
     case FTPS_EV_CLOSE: /* handled below, once the output is sent */
       break;
+    case FTPS_EV_TLS_START:
+      c->tls = true;
+      serve_log_event(c, &ev);
+      break;
+    case FTPS_EV_TLS_END:
+      c->tls = false;
+      serve_log_event(c, &ev);
+      break;
+    case FTPS_EV_LOGIN:
+      serve_admit_authed(c); /* out of the not-logged-in caps and deadline */
+      serve_log_event(c, &ev);
+      break;
     default:
-      log_event(c, &ev);
+      serve_log_event(c, &ev);
       break;
     }
   }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "ftps_serve.h"
@@ -101,11 +103,27 @@ struct ftps_serve {
   unsigned nunauth;            /* connections not yet logged in */
   int spare_fd;                /* kept open to accept-and-refuse at EMFILE; -1 = none */
   serve_login *login;          /* password checks, back-off (ftps_serve_login.c) */
+  /* SIGTERM/SIGINT: no new sessions; the loop ends once no transfer is in
+   * flight or at drain_until; a second signal ends it at once. */
+  bool draining;
+  uint64_t drain_until;
+  FILE *log_own;               /* cfg.log_path opened by us (reopened on SIGHUP) */
 };
 
 /* ftps_serve.c */
 uint64_t serve_now_ms(void);
+
+/* ftps_serve_log.c: serve_log writes one line "TIMESTAMP SESSION CLIENT
+ * MESSAGE"; a message that starts with "#<id> <client> " fills the SESSION
+ * and CLIENT columns, any other gets "- -" (a line about the server). */
 void serve_log(ftps_serve *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* serve_log_quote writes |in| double-quoted into |out| (|cap| >= 3 bytes),
+ * escaping '"', '\' and bytes outside printable ASCII; cut to fit. */
+void serve_log_quote(const char *in, char *out, size_t cap);
+/* serve_log_event logs a core event meant for the operator (login, failed
+ * login, transfer, TLS); others are ignored. */
+void serve_log_event(serve_conn *c, const ftps_event *ev);
+FILE *serve_log_file(const ftps_serve *srv);
 /* serve_watch registers or modifies |h| in epoll for |mask| (0 removes it). */
 int serve_watch(ftps_serve *srv, serve_handle *h, uint32_t mask);
 void serve_close_handle(ftps_serve *srv, serve_handle *h);
@@ -115,6 +133,14 @@ void serve_sa_to_string(const struct sockaddr *sa, char *out, size_t out_len);
 /* serve_refuse writes a plaintext "421 Too many connections." before any
  * core or TLS is involved (best effort), closes |fd| and logs why. */
 void serve_refuse(ftps_serve *srv, int fd, const char *who, const char *why);
+
+/* ftps_serve_signal.c: the signalfd (SIGINT, SIGTERM, SIGHUP blocked and
+ * read in the loop), and the drain after the first SIGTERM/SIGINT. */
+int serve_signal_open(ftps_serve *srv, sigset_t *old);
+void serve_signal_read(ftps_serve *srv);
+/* serve_drain_step ends the sessions that are done; sets |stopping| when
+ * none is left or the drain time is over. */
+void serve_drain_step(ftps_serve *srv);
 
 /* ftps_serve_conn.c */
 void serve_conn_accept(ftps_serve *srv, int fd, const struct sockaddr_storage *peer,

@@ -40,10 +40,26 @@ ftps_policy ftps_policy_default(void) {
   return p;
 }
 
+/* is_record: an event only for the operator's log, which the transport
+ * needs for nothing else. */
+static bool is_record(ftps_event_type t) {
+  return t == FTPS_EV_LOGIN || t == FTPS_EV_LOGIN_FAILED || t == FTPS_EV_TRANSFER ||
+         t == FTPS_EV_TLS_READY;
+}
+
 void session_event(ftps_session *s, ftps_event_type type, const char *detail) {
-  /* A full ring drops the oldest event: events are informational, the
-   * session's own state never depends on them being taken. */
+  /* A full ring drops the oldest log record, so a flood of refused logins
+   * never pushes out a data-connection request; with none, the oldest event
+   * (the session's own state never depends on events being taken). */
   if (s->ev_count == FTPS_EVENT_RING) {
+    unsigned drop = 0;
+    while (drop < s->ev_count && !is_record(s->events[(s->ev_head + drop) % FTPS_EVENT_RING].type))
+      drop++;
+    if (drop == s->ev_count)
+      drop = 0;
+    for (unsigned i = drop; i > 0; i--) /* move the older ones up over it */
+      s->events[(s->ev_head + i) % FTPS_EVENT_RING] =
+          s->events[(s->ev_head + i - 1) % FTPS_EVENT_RING];
     s->ev_head = (s->ev_head + 1) % FTPS_EVENT_RING;
     s->ev_count--;
   }
@@ -104,6 +120,10 @@ void session_close(ftps_session *s, bool graceful) {
   free_tls(s);
   session_event(s, FTPS_EV_CLOSE, NULL);
 }
+
+void ftps_session_shutdown(ftps_session *s) { session_close(s, false); }
+
+bool ftps_session_transfer_active(const ftps_session *s) { return data_busy(s); }
 
 /* Sends reply bytes, encrypting them when the control connection is secure.
  * On failure the session closes: the output never holds half a reply. */

@@ -109,12 +109,30 @@ typedef enum ftps_event_type {
   FTPS_EV_LOGIN_CHECK,    /* PASS under login_async: take the name and password
                              with ftps_session_login_pending(), check them,
                              answer ftps_session_login_result() */
+  /* Records for the operator's log (appended: the numbers above are kept). */
+  FTPS_EV_LOGIN_FAILED,   /* a login was refused (PASS, or USER anonymous when
+                             anonymous is off); |detail| is the name the client
+                             gave ("" when unusable). Never the password, never
+                             whether the name exists. */
+  FTPS_EV_TRANSFER,       /* a transfer ended; |xfer| says how, |detail| is the
+                             path (cut at 255 bytes, |xfer.path_cut| set) */
 } ftps_event_type;
+
+/* What FTPS_EV_TRANSFER reports. */
+typedef struct ftps_transfer_info {
+  char verb[5];           /* RETR, STOR, APPE, STOU, LIST, NLST, MLSD */
+  bool upload;            /* client to server */
+  bool path_cut;          /* the path did not fit in |detail| */
+  uint64_t bytes;         /* payload bytes moved (before TYPE A conversion) */
+  uint64_t ms;            /* transfer command to end, by the session clock */
+  int code;               /* final reply: 226 = stored/sent; 4xx/5xx = failed */
+} ftps_transfer_info;
 
 typedef struct ftps_event {
   ftps_event_type type;
-  char detail[128];       /* a reason or a name, NUL-terminated, never a secret */
+  char detail[256];       /* a reason, a name or a path, NUL-terminated, never a secret */
   ftps_addr addr;         /* FTPS_EV_DATA_CONNECT: where to connect */
+  ftps_transfer_info xfer; /* FTPS_EV_TRANSFER */
 } ftps_event;
 
 /* Hard limits that bound a session's memory. */
@@ -166,6 +184,16 @@ bool ftps_session_login_pending(const ftps_session *s, const char **out_user,
  * held 530/421 as for an inline check) is queued and input processing
  * resumes. The password copy is wiped. Ignored when nothing is pending. */
 void ftps_session_login_result(ftps_session *s, bool ok);
+/* ftps_session_transfer_active: a transfer command is in progress (from its
+ * 150 until its final reply is queued). A transport draining for shutdown
+ * waits for this, not for an idle data connection or passive listener. */
+bool ftps_session_transfer_active(const ftps_session *s);
+
+/* ftps_session_shutdown: the transport is dropping the connection (idle
+ * timeout, server stopping). A transfer in progress ends as failed
+ * (FTPS_EV_TRANSFER, code 426) and the session closes without another
+ * reply. Take the events, then free the session. */
+void ftps_session_shutdown(ftps_session *s);
 
 /* ftps_session_is_closed: the session will take no more input. Send the
  * remaining output, then close the connection. */

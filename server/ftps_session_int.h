@@ -83,6 +83,10 @@ typedef struct ftps_data {
   char final_text[160];
   bool rest_set;
   uint64_t rest;
+  /* For FTPS_EV_TRANSFER: what the transfer command was, and when. */
+  char xfer_verb[5];
+  char xfer_path[FTPS_PATH_MAX];
+  uint64_t xfer_started;
 } ftps_data;
 #define FTPS_EVENT_RING 32
 
@@ -179,6 +183,9 @@ void data_cleanup(ftps_session *s);
 /* data_start begins a transfer whose source or sink is ready: 150, then the
  * data connection (and TLS under PROT P), then the bytes. */
 void data_start(ftps_session *s, xfer_kind kind, const char *preliminary_text);
+/* data_describe names the transfer that data_start will begin (its verb and
+ * resolved path), for the FTPS_EV_TRANSFER record at its end. */
+void data_describe(ftps_session *s, const char *verb, const char *path);
 /* data_abort ends any transfer without storing anything; replies |code|
  * (0: no reply) to the transfer command. */
 void data_abort(ftps_session *s, int code, const char *text);

@@ -97,12 +97,22 @@ int ftps_vfs_mem_put(ftps_vfs *vfs, const char *path, const void *data, size_t l
  * the server's temporary files; stat/open of them is FTPS_ERR_PERM.
  *
  * Writes go to a temporary file ".ftpsfuzz-upload-<hex>.tmp" in the target's
- * directory (APPEND/AT copy the kept prefix of the old file into it first);
- * commit() fsyncs it and renames it into place (EXCL: never over a file that
- * appeared meanwhile, FTPS_ERR_EXIST); close() without commit removes it.
- * The committed file is a new inode with mode 0644 (a replaced file's mode,
- * owner and hard links are not carried over).
- * Writing over an existing file the process may not write is FTPS_ERR_PERM.
+ * directory (APPEND/AT copy the kept prefix of the old file into it first),
+ * flock()ed while its handle is open. commit() takes an exclusive flock() of
+ * the file it replaces (every writer of every process using this VFS does),
+ * so commits to one file serialise (a lock held elsewhere is waited for at
+ * most 2 s, then FTPS_ERR_IO, nothing changed): an APPEND whose base changed meanwhile
+ * (another APPE or STOR committed) is rebuilt on the current file, so
+ * concurrent appends all land; then it fsyncs and renames into place (EXCL:
+ * never over a file that appeared meanwhile, FTPS_ERR_EXIST; others lock
+ * and merge with such a file). close() without commit removes it.
+ * A replaced file's mode and owner are kept (set-id bits dropped); if the
+ * owner cannot be kept (not root, someone else's file) commit() fails with
+ * FTPS_ERR_PERM and the old file stays. Hard links, ACLs and extended
+ * attributes are not carried over (the committed file is a new inode). A new
+ * file gets 0666, a new directory 0777, less the umask (default 022).
+ * Writing over an existing file the process may not write (as root: one
+ * with no write bit at all) is FTPS_ERR_PERM.
  * Error choices for rmdir/rename follow the in-memory tree. Not thread-safe
  * per handle; several servers may share one directory. */
 #define FTPS_VFS_POSIX_MAX_LIST 100000 /* entries one list() call will return */
@@ -112,6 +122,19 @@ int ftps_vfs_mem_put(ftps_vfs *vfs, const char *path, const void *data, size_t l
  * with a FTPS_ERR_* code in |*out_err| (if not NULL): FTPS_ERR_NOENT,
  * FTPS_ERR_NOTDIR, FTPS_ERR_PERM, FTPS_ERR_INVAL, FTPS_ERR_NOMEM. */
 ftps_vfs *ftps_vfs_posix_new(const char *root_dir, int *out_err);
+
+/* ftps_vfs_is_posix: |vfs| is a POSIX tree. */
+bool ftps_vfs_is_posix(const ftps_vfs *vfs);
+
+/* ftps_vfs_posix_set_umask sets the bits (of 0777) taken away from new
+ * files' 0666 and new directories' 0777; default 022. */
+void ftps_vfs_posix_set_umask(ftps_vfs *vfs, unsigned mask);
+
+/* ftps_vfs_posix_sweep removes temporary upload files that a crashed or
+ * killed server left anywhere under the root (to 64 levels deep): those not
+ * locked by a live upload and at least 5 s old. |*removed| counts them.
+ * Returns 0 or a FTPS_ERR_* code (the root cannot be read). For start-up. */
+int ftps_vfs_posix_sweep(ftps_vfs *vfs, unsigned long *removed);
 
 /* ftps_vfs_posix_force_fallback (TEST ONLY) makes |vfs| resolve paths with
  * the component-by-component openat walk even where openat2 exists, so tests

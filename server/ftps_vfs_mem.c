@@ -10,7 +10,9 @@
  * Writes: a write handle buffers only the new bytes. commit() resolves the
  * path again, builds the new blob and swaps it in, in that order, so a
  * failing commit (or close without commit) leaves the old file exactly as it
- * was. Between open_write and commit the file is last-writer-wins.
+ * was. Between open_write and commit the file is last-writer-wins, except
+ * APPEND, whose new bytes go after the file as it is at commit (concurrent
+ * appends all land, as in the POSIX tree).
  *
  * Limits: |max_bytes| caps (a) the content of all files in the tree as it
  * would be after the commit, and (b) the new bytes buffered in all open write
@@ -595,6 +597,14 @@ static int mem_commit(ftps_vfs_file *f) {
     return FTPS_ERR_ISDIR;
   if (f->mode == FTPS_VFS_WRITE_EXCL && w.node != NULL)
     return FTPS_ERR_EXIST;
+  if (f->mode == FTPS_VFS_WRITE_APPEND) {
+    /* Appends go after the file as it is now, so one committed by another
+     * session since open_write is kept (as in the POSIX tree). */
+    mem_blob *cur = w.node != NULL ? blob_ref(w.node->blob) : NULL;
+    blob_release(f->blob);
+    f->blob = cur;
+    f->prefix_len = blob_len(cur);
+  }
   size_t total = f->prefix_len + f->len;
   if (!fits(v, f->path, total))
     return FTPS_ERR_LIMIT;

@@ -13,12 +13,14 @@
  * regular files and directories.
  *
  * Nothing lost: open_write creates ".ftpsfuzz-upload-<hex>.tmp" (O_EXCL,
- * mode 0600) in the target's directory and, for APPEND and AT, first copies
- * the kept prefix of the old file into it. commit() fsyncs it, sets mode
- * 0644 and renames it over the target (EXCL: renameat2(RENAME_NOREPLACE), or
- * link+unlink where the filesystem lacks it); close() without commit unlinks
- * it. So the old file is either untouched or wholly replaced. Names with the
- * temporary prefix are invisible to list() and refused in paths (PERM).
+ * mode 0600, flock()ed) in the target's directory and, for APPEND and AT,
+ * first copies the kept prefix of the old file into it. commit()
+ * (ftps_vfs_posix_commit.c) locks the target, merges a concurrent change
+ * into an APPEND, keeps the old file's mode and owner, fsyncs and renames
+ * over the target; close() without commit unlinks it. So the old file is
+ * either untouched or wholly replaced. Names with the temporary prefix are
+ * invisible to list() and refused in paths (PERM); a crash's leftovers are
+ * removed by ftps_vfs_posix_sweep() at the next start.
  *
  * commit() resolves the target's directory again, like the in-memory tree:
  * if that directory was renamed meanwhile, the file lands at the path given
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -39,36 +42,12 @@
 #include "ftps_alloc.h"
 #include "ftps_err.h"
 #include "ftps_vfs.h"
-
-#define TMP_PREFIX ".ftpsfuzz-upload-"
-#define TMP_PREFIX_LEN (sizeof(TMP_PREFIX) - 1)
-#define TMP_NAME_CAP 64 /* prefix + 16 hex + ".tmp" + NUL fits */
-#define COPY_CHUNK 65536
-
-typedef struct posix_vfs {
-  ftps_vfs base; /* first, so a ftps_vfs * is a posix_vfs * */
-  int root_fd;   /* O_PATH | O_DIRECTORY */
-  bool force_fallback;
-  bool no_openat2; /* the kernel said ENOSYS once */
-  uint64_t tmp_counter;
-} posix_vfs;
-
-struct ftps_vfs_file {
-  posix_vfs *vfs;
-  int fd;
-  bool writing;
-  bool committed;
-  /* writing */
-  int dir_fd; /* O_PATH: the directory holding the temporary file */
-  char tmp[TMP_NAME_CAP];
-  char *path;
-  ftps_vfs_write_mode mode;
-};
+#include "ftps_vfs_posix_int.h"
 
 static const ftps_vfs_ops posix_ops;
 
 /* map_errno turns an errno value into the FTPS_ERR_* space. */
-static int map_errno(int e) {
+int vfsp_map_errno(int e) {
   switch (e) {
   case 0:
     return FTPS_ERR_IO; /* a failure that set no errno: still a failure */
@@ -101,7 +80,7 @@ static int map_errno(int e) {
   }
 }
 
-static bool is_tmp_name(const char *name, size_t len) {
+bool vfsp_is_tmp_name(const char *name, size_t len) {
   return len >= TMP_PREFIX_LEN && memcmp(name, TMP_PREFIX, TMP_PREFIX_LEN) == 0;
 }
 
@@ -128,7 +107,7 @@ static int check_path(const char *path) {
       return FTPS_ERR_INVAL;
     if (len > NAME_MAX)
       return FTPS_ERR_LIMIT;
-    if (is_tmp_name(p, len))
+    if (vfsp_is_tmp_name(p, len))
       return FTPS_ERR_PERM;
     if (slash == NULL)
       return 0;
@@ -142,7 +121,7 @@ static int walk_fallback(posix_vfs *v, const char *path, size_t len, int *out_fd
   char name[NAME_MAX + 1];
   int fd = fcntl(v->root_fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0)
-    return map_errno(errno);
+    return vfsp_map_errno(errno);
   size_t i = 1;
   while (i < len) {
     const char *slash = memchr(path + i, '/', len - i);
@@ -157,12 +136,12 @@ static int walk_fallback(posix_vfs *v, const char *path, size_t len, int *out_fd
     int err = errno;
     close(fd);
     if (next < 0)
-      return map_errno(err);
+      return vfsp_map_errno(err);
     struct stat st;
     if (fstat(next, &st) != 0) {
       err = errno;
       close(next);
-      return map_errno(err);
+      return vfsp_map_errno(err);
     }
     if (!S_ISDIR(st.st_mode)) {
       close(next);
@@ -183,7 +162,7 @@ static int walk(posix_vfs *v, const char *path, size_t len, int *out_fd) {
   if (len <= 1) {
     int fd = fcntl(v->root_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
-      return map_errno(errno);
+      return vfsp_map_errno(errno);
     *out_fd = fd;
     return 0;
   }
@@ -210,7 +189,7 @@ static int walk(posix_vfs *v, const char *path, size_t len, int *out_fd) {
       }
       if (errno == EPERM)
         break; /* a seccomp filter may refuse openat2 with EPERM: walk instead */
-      return map_errno(errno);
+      return vfsp_map_errno(errno);
     }
   }
   return walk_fallback(v, path, len, out_fd);
@@ -219,7 +198,7 @@ static int walk(posix_vfs *v, const char *path, size_t len, int *out_fd) {
 /* open_parent validates |path| and opens its parent directory; |*out_name|
  * points at the last component inside |path|. "/" is FTPS_ERR_PERM here:
  * callers that accept the root test for it first. */
-static int open_parent(posix_vfs *v, const char *path, int *out_dir, const char **out_name) {
+int vfsp_open_parent(posix_vfs *v, const char *path, int *out_dir, const char **out_name) {
   *out_dir = -1;
   int rc = check_path(path);
   if (rc != 0)
@@ -233,7 +212,7 @@ static int open_parent(posix_vfs *v, const char *path, int *out_dir, const char 
 
 static bool is_root(const char *path) { return path != NULL && strcmp(path, "/") == 0; }
 
-static void close_fd(int *fd) {
+void vfsp_close_fd(int *fd) {
   if (*fd >= 0)
     close(*fd);
   *fd = -1;
@@ -241,7 +220,33 @@ static void close_fd(int *fd) {
 
 /* is_writable asks the kernel whether we may write |name| in |dir|. */
 static bool is_writable(int dir, const char *name) {
-  return faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0;
+  if (faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+    return false;
+  /* Root passes every access check; a file nobody may write (0444) is
+   * still read-only to the server (serve --allow-root). */
+  struct stat st;
+  if (geteuid() == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(st.st_mode) && (st.st_mode & 0222) == 0)
+    return false;
+  return true;
+}
+
+/* can_keep_owner: a file replacing |st| can be given its owner and group
+ * (commit() does so): we are root, or they are our user and one of our
+ * groups. Asked before an upload, so the client hears no at once. */
+static bool can_keep_owner(const struct stat *st) {
+  if (geteuid() == 0)
+    return true;
+  if (st->st_uid != geteuid())
+    return false;
+  if (st->st_gid == getegid())
+    return true;
+  gid_t groups[256];
+  int n = getgroups(256, groups);
+  for (int i = 0; i < n; i++)
+    if (groups[i] == st->st_gid)
+      return true;
+  return false;
 }
 
 /* fill_stat converts |st|; only regular files and directories are visible. */
@@ -260,9 +265,9 @@ static int fill_stat(const struct stat *st, bool writable, ftps_vfs_stat *out) {
 }
 
 /* stat_at stats |name| in |dir| without following a symlink. */
-static int stat_at(int dir, const char *name, struct stat *st) {
+int vfsp_stat_at(int dir, const char *name, struct stat *st) {
   if (fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW) != 0)
-    return map_errno(errno);
+    return vfsp_map_errno(errno);
   return 0;
 }
 
@@ -274,16 +279,16 @@ static int posix_stat(ftps_vfs *vfs, const char *path, ftps_vfs_stat *out) {
   int rc;
   if (is_root(path)) {
     if (fstat(v->root_fd, &st) != 0)
-      return map_errno(errno);
+      return vfsp_map_errno(errno);
     return fill_stat(&st, is_writable(v->root_fd, "."), out);
   }
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
-  if ((rc = stat_at(dir, name, &st)) != 0)
+  if ((rc = vfsp_stat_at(dir, name, &st)) != 0)
     goto out;
   rc = fill_stat(&st, is_writable(dir, name), out);
 out:
-  close_fd(&dir);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -294,12 +299,12 @@ static int posix_mkdir(ftps_vfs *vfs, const char *path) {
   int rc;
   if (is_root(path))
     return FTPS_ERR_EXIST;
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
-  if (mkdirat(dir, name, 0755) != 0)
-    rc = map_errno(errno);
+  if (mkdirat(dir, name, 0777 & ~v->umask) != 0)
+    rc = vfsp_map_errno(errno);
 out:
-  close_fd(&dir);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -311,9 +316,9 @@ static int posix_rmdir(ftps_vfs *vfs, const char *path) {
   int rc;
   if (is_root(path))
     return FTPS_ERR_PERM;
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
-  if ((rc = stat_at(dir, name, &st)) != 0)
+  if ((rc = vfsp_stat_at(dir, name, &st)) != 0)
     goto out;
   if (S_ISLNK(st.st_mode)) {
     rc = FTPS_ERR_PERM;
@@ -324,9 +329,9 @@ static int posix_rmdir(ftps_vfs *vfs, const char *path) {
     goto out;
   }
   if (unlinkat(dir, name, AT_REMOVEDIR) != 0)
-    rc = errno == EEXIST ? FTPS_ERR_NOTEMPTY : map_errno(errno);
+    rc = errno == EEXIST ? FTPS_ERR_NOTEMPTY : vfsp_map_errno(errno);
 out:
-  close_fd(&dir);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -338,9 +343,9 @@ static int posix_unlink(ftps_vfs *vfs, const char *path) {
   int rc;
   if (is_root(path))
     return FTPS_ERR_ISDIR;
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
-  if ((rc = stat_at(dir, name, &st)) != 0)
+  if ((rc = vfsp_stat_at(dir, name, &st)) != 0)
     goto out;
   if (S_ISDIR(st.st_mode)) {
     rc = FTPS_ERR_ISDIR;
@@ -351,9 +356,9 @@ static int posix_unlink(ftps_vfs *vfs, const char *path) {
     goto out;
   }
   if (unlinkat(dir, name, 0) != 0)
-    rc = map_errno(errno);
+    rc = vfsp_map_errno(errno);
 out:
-  close_fd(&dir);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -370,9 +375,9 @@ static int posix_rename(ftps_vfs *vfs, const char *from, const char *to) {
     return rc;
   if (is_root(from) || is_root(to))
     return FTPS_ERR_PERM;
-  if ((rc = open_parent(v, from, &sdir, &sname)) != 0)
+  if ((rc = vfsp_open_parent(v, from, &sdir, &sname)) != 0)
     goto out;
-  if ((rc = stat_at(sdir, sname, &sst)) != 0)
+  if ((rc = vfsp_stat_at(sdir, sname, &sst)) != 0)
     goto out;
   if (!S_ISDIR(sst.st_mode) && !S_ISREG(sst.st_mode)) {
     rc = FTPS_ERR_PERM;
@@ -385,9 +390,9 @@ static int posix_rename(ftps_vfs *vfs, const char *from, const char *to) {
       goto out;
     }
   }
-  if ((rc = open_parent(v, to, &ddir, &dname)) != 0)
+  if ((rc = vfsp_open_parent(v, to, &ddir, &dname)) != 0)
     goto out;
-  rc = stat_at(ddir, dname, &dst);
+  rc = vfsp_stat_at(ddir, dname, &dst);
   if (rc == 0) {
     if (dst.st_dev == sst.st_dev && dst.st_ino == sst.st_ino)
       goto out; /* the same object: nothing to do, as rename(2) */
@@ -408,11 +413,11 @@ static int posix_rename(ftps_vfs *vfs, const char *from, const char *to) {
     /* EINVAL: into its own subtree; ENOTEMPTY/EEXIST: a directory appeared. */
     rc = e == EINVAL ? FTPS_ERR_PERM
          : (e == ENOTEMPTY || e == EEXIST) ? FTPS_ERR_EXIST
-                                            : map_errno(e);
+                                            : vfsp_map_errno(e);
   }
 out:
-  close_fd(&sdir);
-  close_fd(&ddir);
+  vfsp_close_fd(&sdir);
+  vfsp_close_fd(&ddir);
   return rc;
 }
 
@@ -441,12 +446,12 @@ static int posix_list(ftps_vfs *vfs, const char *path, ftps_vfs_list_cb cb, void
   /* An O_PATH fd cannot be read; reopen the same directory through it. */
   rfd = openat(pdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0) {
-    rc = map_errno(errno);
+    rc = vfsp_map_errno(errno);
     goto out;
   }
   d = fdopendir(rfd);
   if (d == NULL) {
-    rc = map_errno(errno);
+    rc = vfsp_map_errno(errno);
     goto out;
   }
   rfd = -1; /* owned by |d| now */
@@ -456,14 +461,14 @@ static int posix_list(ftps_vfs *vfs, const char *path, ftps_vfs_list_cb cb, void
     struct dirent *de = readdir(d);
     if (de == NULL) {
       if (errno != 0) {
-        rc = map_errno(errno);
+        rc = vfsp_map_errno(errno);
         goto out;
       }
       break;
     }
     const char *name = de->d_name;
     size_t len = strlen(name);
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_tmp_name(name, len))
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || vfsp_is_tmp_name(name, len))
       continue;
     struct stat st;
     ftps_vfs_stat vst;
@@ -509,8 +514,8 @@ static int posix_list(ftps_vfs *vfs, const char *path, ftps_vfs_list_cb cb, void
 out:
   if (d != NULL)
     closedir(d);
-  close_fd(&rfd);
-  close_fd(&pdir);
+  vfsp_close_fd(&rfd);
+  vfsp_close_fd(&pdir);
   for (size_t i = 0; i < n; i++)
     ftps_free(ents[i].name);
   ftps_free(ents);
@@ -523,7 +528,7 @@ out:
 static int open_file(int dir, const char *name, int *out_fd, struct stat *st) {
   struct stat pre;
   *out_fd = -1;
-  int rc = stat_at(dir, name, &pre);
+  int rc = vfsp_stat_at(dir, name, &pre);
   if (rc != 0)
     return rc;
   if (S_ISDIR(pre.st_mode))
@@ -532,9 +537,9 @@ static int open_file(int dir, const char *name, int *out_fd, struct stat *st) {
     return FTPS_ERR_PERM;
   int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0)
-    return map_errno(errno);
+    return vfsp_map_errno(errno);
   if (fstat(fd, st) != 0) {
-    rc = map_errno(errno);
+    rc = vfsp_map_errno(errno);
     close(fd);
     return rc;
   }
@@ -556,7 +561,7 @@ static int posix_open_read(ftps_vfs *vfs, const char *path, uint64_t offset,
   *out = NULL;
   if (is_root(path))
     return FTPS_ERR_ISDIR;
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
   if ((rc = open_file(dir, name, &fd, &st)) != 0)
     goto out;
@@ -565,7 +570,7 @@ static int posix_open_read(ftps_vfs *vfs, const char *path, uint64_t offset,
     goto out;
   }
   if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-    rc = map_errno(errno);
+    rc = vfsp_map_errno(errno);
     goto out;
   }
   ftps_vfs_file *f = ftps_calloc(1, sizeof(*f));
@@ -579,8 +584,8 @@ static int posix_open_read(ftps_vfs *vfs, const char *path, uint64_t offset,
   fd = -1;
   *out = f;
 out:
-  close_fd(&fd);
-  close_fd(&dir);
+  vfsp_close_fd(&fd);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -597,7 +602,7 @@ static int posix_read(ftps_vfs_file *f, uint8_t *buf, size_t cap, size_t *out_n)
       return 0;
     }
     if (errno != EINTR)
-      return map_errno(errno);
+      return vfsp_map_errno(errno);
   }
 }
 
@@ -608,7 +613,7 @@ static int write_all(int fd, const uint8_t *buf, size_t n) {
     if (w < 0) {
       if (errno == EINTR)
         continue;
-      return map_errno(errno);
+      return vfsp_map_errno(errno);
     }
     if (w == 0)
       return FTPS_ERR_IO;
@@ -621,7 +626,7 @@ static int write_all(int fd, const uint8_t *buf, size_t n) {
 /* copy_prefix copies the first |len| bytes of |in| to |out|, both at their
  * current offsets (0), which advance. copy_file_range first (reflinks or
  * in-kernel copy); read/write where the filesystem pair does not support it. */
-static int copy_prefix(int in, int out, uint64_t len) {
+int vfsp_copy_prefix(int in, int out, uint64_t len) {
   uint8_t *buf = NULL;
   int rc = 0;
   while (len > 0) {
@@ -639,7 +644,7 @@ static int copy_prefix(int in, int out, uint64_t len) {
       continue;
     if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP &&
         errno != EBADF) {
-      rc = map_errno(errno);
+      rc = vfsp_map_errno(errno);
       goto out;
     }
     break;
@@ -656,7 +661,7 @@ static int copy_prefix(int in, int out, uint64_t len) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      rc = map_errno(errno);
+      rc = vfsp_map_errno(errno);
       goto out;
     }
     if (n == 0) {
@@ -673,7 +678,7 @@ out:
 }
 
 /* make_tmp creates a fresh temporary file in |dir|, its name in |f->tmp|. */
-static int make_tmp(posix_vfs *v, int dir, ftps_vfs_file *f) {
+int vfsp_make_tmp(posix_vfs *v, int dir, ftps_vfs_file *f) {
   for (int tries = 0; tries < 16; tries++) {
     uint64_t r;
     if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
@@ -681,6 +686,9 @@ static int make_tmp(posix_vfs *v, int dir, ftps_vfs_file *f) {
     snprintf(f->tmp, sizeof(f->tmp), TMP_PREFIX "%016llx.tmp", (unsigned long long)r);
     int fd = openat(dir, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
+      /* Held until the handle closes (or the process dies): a start-up
+       * sweep of another server on the same tree skips a locked file. */
+      (void)flock(fd, LOCK_EX | LOCK_NB);
       f->fd = fd;
       return 0;
     }
@@ -688,7 +696,7 @@ static int make_tmp(posix_vfs *v, int dir, ftps_vfs_file *f) {
       break;
   }
   f->tmp[0] = '\0';
-  return map_errno(errno);
+  return vfsp_map_errno(errno);
 }
 
 static void posix_close(ftps_vfs_file *f);
@@ -700,10 +708,12 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
   struct stat st;
   int dir = -1, old = -1;
   const char *name;
+  struct stat old_st;
   uint64_t prefix = 0;
   bool exists;
   int rc;
   *out = NULL;
+  memset(&old_st, 0, sizeof(old_st));
   if (mode != FTPS_VFS_WRITE_TRUNCATE && mode != FTPS_VFS_WRITE_APPEND &&
       mode != FTPS_VFS_WRITE_AT && mode != FTPS_VFS_WRITE_EXCL)
     return FTPS_ERR_INVAL;
@@ -711,9 +721,9 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
     return rc;
   if (is_root(path))
     return FTPS_ERR_ISDIR;
-  if ((rc = open_parent(v, path, &dir, &name)) != 0)
+  if ((rc = vfsp_open_parent(v, path, &dir, &name)) != 0)
     goto out;
-  rc = stat_at(dir, name, &st);
+  rc = vfsp_stat_at(dir, name, &st);
   if (rc != 0 && rc != FTPS_ERR_NOENT)
     goto out;
   exists = rc == 0;
@@ -731,6 +741,10 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
       rc = FTPS_ERR_PERM; /* renaming over it would bypass its mode */
       goto out;
     }
+    if (!can_keep_owner(&st)) {
+      rc = FTPS_ERR_PERM; /* the new file would be ours, not its owner's */
+      goto out;
+    }
   }
   if (mode == FTPS_VFS_WRITE_APPEND || (mode == FTPS_VFS_WRITE_AT && offset != 0)) {
     if (!exists) {
@@ -741,6 +755,7 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
     } else {
       if ((rc = open_file(dir, name, &old, &st)) != 0)
         goto out;
+      old_st = st;
       prefix = mode == FTPS_VFS_WRITE_APPEND ? (uint64_t)st.st_size : offset;
       if (prefix > (uint64_t)st.st_size) {
         rc = FTPS_ERR_INVAL;
@@ -757,24 +772,27 @@ static int posix_open_write(ftps_vfs *vfs, const char *path, ftps_vfs_write_mode
   f->dir_fd = -1;
   f->writing = true;
   f->mode = mode;
+  f->had_old = old >= 0;
+  f->old_st = old_st;
+  f->prefix = prefix;
   size_t plen = strlen(path);
   if ((f->path = ftps_malloc(plen + 1)) == NULL) {
     rc = FTPS_ERR_NOMEM;
     goto out;
   }
   memcpy(f->path, path, plen + 1);
-  if ((rc = make_tmp(v, dir, f)) != 0)
+  if ((rc = vfsp_make_tmp(v, dir, f)) != 0)
     goto out;
   f->dir_fd = dir;
   dir = -1;
-  if (prefix != 0 && (rc = copy_prefix(old, f->fd, prefix)) != 0)
+  if (prefix != 0 && (rc = vfsp_copy_prefix(old, f->fd, prefix)) != 0)
     goto out;
   *out = f;
   f = NULL;
 out:
   posix_close(f); /* removes the temporary file if one was made */
-  close_fd(&old);
-  close_fd(&dir);
+  vfsp_close_fd(&old);
+  vfsp_close_fd(&dir);
   return rc;
 }
 
@@ -784,72 +802,13 @@ static int posix_write(ftps_vfs_file *f, const uint8_t *buf, size_t n) {
   return write_all(f->fd, buf, n);
 }
 
-/* place moves the temporary file to |name| in |dir|. EXCL never replaces a
- * file created since open_write: RENAME_NOREPLACE, or link() (which fails on
- * an existing name) + unlink() where the filesystem lacks it. */
-static int place(ftps_vfs_file *f, int dir, const char *name) {
-  if (f->mode != FTPS_VFS_WRITE_EXCL) {
-    if (renameat(f->dir_fd, f->tmp, dir, name) != 0)
-      return map_errno(errno);
-    return 0;
-  }
-  if (renameat2(f->dir_fd, f->tmp, dir, name, RENAME_NOREPLACE) == 0)
-    return 0;
-  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-    return map_errno(errno);
-  if (linkat(f->dir_fd, f->tmp, dir, name, 0) != 0)
-    return map_errno(errno);
-  (void)unlinkat(f->dir_fd, f->tmp, 0); /* the content is in place either way */
-  return 0;
-}
-
-static int posix_commit(ftps_vfs_file *f) {
-  int dir = -1, sync_fd = -1;
-  const char *name;
-  struct stat st;
-  int rc;
-  if (f == NULL || !f->writing || f->committed)
-    return FTPS_ERR_INVAL;
-  if ((rc = open_parent(f->vfs, f->path, &dir, &name)) != 0)
-    goto out;
-  rc = stat_at(dir, name, &st);
-  if (rc == 0) {
-    if (S_ISDIR(st.st_mode))
-      rc = FTPS_ERR_ISDIR;
-    else if (!S_ISREG(st.st_mode))
-      rc = FTPS_ERR_PERM;
-    else if (f->mode == FTPS_VFS_WRITE_EXCL)
-      rc = FTPS_ERR_EXIST;
-    if (rc != 0)
-      goto out;
-  } else if (rc != FTPS_ERR_NOENT) {
-    goto out;
-  }
-  if (fsync(f->fd) != 0 || fchmod(f->fd, 0644) != 0) {
-    rc = map_errno(errno);
-    goto out;
-  }
-  if ((rc = place(f, dir, name)) != 0)
-    goto out;
-  f->committed = true;
-  f->tmp[0] = '\0';
-  /* Make the rename durable too; a failure here no longer undoes it. */
-  sync_fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (sync_fd >= 0)
-    (void)fsync(sync_fd);
-out:
-  close_fd(&sync_fd);
-  close_fd(&dir);
-  return rc;
-}
-
 static void posix_close(ftps_vfs_file *f) {
   if (f == NULL)
     return;
   if (f->writing && !f->committed && f->tmp[0] != '\0' && f->dir_fd >= 0)
     (void)unlinkat(f->dir_fd, f->tmp, 0);
-  close_fd(&f->fd);
-  close_fd(&f->dir_fd);
+  vfsp_close_fd(&f->fd);
+  vfsp_close_fd(&f->dir_fd);
   ftps_free(f->path);
   ftps_free(f);
 }
@@ -858,7 +817,7 @@ static void posix_free(ftps_vfs *vfs) {
   posix_vfs *v = (posix_vfs *)vfs;
   if (v == NULL)
     return;
-  close_fd(&v->root_fd);
+  vfsp_close_fd(&v->root_fd);
   ftps_free(v);
 }
 
@@ -873,7 +832,7 @@ static const ftps_vfs_ops posix_ops = {
     .read = posix_read,
     .open_write = posix_open_write,
     .write = posix_write,
-    .commit = posix_commit,
+    .commit = vfsp_commit,
     .close = posix_close,
     .free = posix_free,
 };
@@ -888,7 +847,7 @@ ftps_vfs *ftps_vfs_posix_new(const char *root_dir, int *out_err) {
   }
   fd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    err = map_errno(errno);
+    err = vfsp_map_errno(errno);
     goto out;
   }
   if ((v = ftps_calloc(1, sizeof(*v))) == NULL) {
@@ -897,12 +856,20 @@ ftps_vfs *ftps_vfs_posix_new(const char *root_dir, int *out_err) {
   }
   v->base.ops = &posix_ops;
   v->root_fd = fd;
+  v->umask = 022;
   fd = -1;
 out:
-  close_fd(&fd);
+  vfsp_close_fd(&fd);
   if (out_err != NULL)
     *out_err = err;
   return v != NULL ? &v->base : NULL;
+}
+
+bool ftps_vfs_is_posix(const ftps_vfs *vfs) { return vfs != NULL && vfs->ops == &posix_ops; }
+
+void ftps_vfs_posix_set_umask(ftps_vfs *vfs, unsigned mask) {
+  if (ftps_vfs_is_posix(vfs))
+    ((posix_vfs *)vfs)->umask = (mode_t)(mask & 0777);
 }
 
 void ftps_vfs_posix_force_fallback(ftps_vfs *vfs, bool on) {

@@ -321,6 +321,84 @@ static void test_async_login(test_config *cfg) {
   ftps_session_free(s);
 }
 
+/* The operator's records: a refused PASS gives FTPS_EV_LOGIN_FAILED with the
+ * name and never the password; a finished transfer gives FTPS_EV_TRANSFER
+ * with verb, path, bytes, time and the final reply. */
+static void test_log_records(test_config *cfg) {
+  ftps_policy saved = cfg->server.policy;
+  cfg->server.policy.tls_required_login = false;
+  cfg->server.policy.tls_required_data = false;
+  cfg->server.policy.login_fail_delay_ms = 0;
+  ftps_session *s = ftps_session_new(&cfg->server, 1000);
+  static char out[1 << 14];
+  size_t n = 0;
+  const char *in = "USER bob\r\nPASS s3cret\r\nUSER alice\r\nPASS wonderland\r\nPASV\r\n";
+  feed_all(s, in, strlen(in), out, sizeof(out), &n);
+  ftps_event ev;
+  int failed = 0, ok = 0, listen = 0;
+  while (ftps_session_next_event(s, &ev)) {
+    if (ev.type == FTPS_EV_LOGIN_FAILED) {
+      failed++;
+      CHECK_STR(ev.detail, "bob");
+    }
+    ok += ev.type == FTPS_EV_LOGIN;
+    listen += ev.type == FTPS_EV_DATA_LISTEN;
+    CHECK(strstr(ev.detail, "s3cret") == NULL);
+  }
+  CHECK_EQ_INT(failed, 1);
+  CHECK_EQ_INT(ok, 1);
+  CHECK_EQ_INT(listen, 1);
+  ftps_session_data_listening(s, 0, 40000);
+  ftps_session_advance(s, 1500);
+  feed_all(s, "RETR /pub/hello.txt\r\n", 21, out, sizeof(out), &n);
+  ftps_addr peer = {.family = 4, .ip = {127, 0, 0, 1}, .port = 5555};
+  CHECK_EQ_INT(ftps_session_data_attach(s, &peer), 0);
+  size_t dn;
+  ftps_session_data_output(s, &dn);
+  CHECK_EQ_INT(dn, 7); /* TYPE A: "hello\r\n" */
+  ftps_session_data_output_consume(s, dn);
+  ftps_session_advance(s, 1750);
+  int closes = 0, xfers = 0;
+  while (ftps_session_next_event(s, &ev))
+    closes += ev.type == FTPS_EV_DATA_CLOSE;
+  CHECK_EQ_INT(closes, 1);
+  ftps_session_data_closed(s);
+  while (ftps_session_next_event(s, &ev)) {
+    if (ev.type != FTPS_EV_TRANSFER)
+      continue;
+    xfers++;
+    CHECK_STR(ev.detail, "/pub/hello.txt");
+    CHECK_STR(ev.xfer.verb, "RETR");
+    CHECK(!ev.xfer.upload);
+    CHECK(!ev.xfer.path_cut);
+    CHECK_EQ_INT(ev.xfer.bytes, 6);
+    CHECK_EQ_INT(ev.xfer.ms, 250);
+    CHECK_EQ_INT(ev.xfer.code, 226);
+  }
+  CHECK_EQ_INT(xfers, 1);
+  /* A flood of refused logins after ABOR's close request: the ring drops
+   * log records, never the request. */
+  feed_all(s, "PASV\r\n", 6, out, sizeof(out), &n);
+  while (ftps_session_next_event(s, &ev))
+    ;
+  ftps_session_data_listening(s, 0, 40001);
+  static char flood[6 + 40 * 16 + 1];
+  strcpy(flood, "ABOR\r\n");
+  for (int i = 0; i < 40; i++)
+    strcat(flood, "USER anonymous\r\n");
+  n = 0;
+  feed_all(s, flood, strlen(flood), out, sizeof(out), &n);
+  closes = failed = 0;
+  while (ftps_session_next_event(s, &ev)) {
+    closes += ev.type == FTPS_EV_DATA_CLOSE;
+    failed += ev.type == FTPS_EV_LOGIN_FAILED;
+  }
+  CHECK_EQ_INT(closes, 1);
+  CHECK(failed > 20 && failed < 40); /* bounded: the oldest records went */
+  ftps_session_free(s);
+  cfg->server.policy = saved;
+}
+
 int main(void) {
   test_config cfg;
   if (test_config_init(&cfg) != 0) {
@@ -333,6 +411,7 @@ int main(void) {
   test_tls_login_and_clock(&cfg);
   test_pipelined_after_auth(&cfg);
   test_async_login(&cfg);
+  test_log_records(&cfg);
   test_config_cleanup(&cfg);
   return testlib_finish();
 }

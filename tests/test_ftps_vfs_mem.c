@@ -396,14 +396,22 @@ static void test_write_append_at_excl(void) {
   CHECK_EQ_INT(write_file(v, "/h", FTPS_VFS_WRITE_AT, 0, "yes", 1), 0);
   CHECK_CONTENT(v, "/h", "yes");
 
-  /* The prefix is the file as it was at open; a commit in between is
-   * overwritten (last writer wins). */
+  /* APPEND goes after the file as it is at commit: a commit in between is
+   * kept (concurrent appends all land); AT keeps the prefix it opened with
+   * (last writer wins). */
   CHECK_EQ_INT(v->ops->open_write(v, "/h", FTPS_VFS_WRITE_APPEND, 0, &f), 0);
   CHECK_EQ_INT(put(v, "/h", "other"), 0);
   CHECK_EQ_INT(v->ops->write(f, (const uint8_t *)"!", 1), 0);
   CHECK_EQ_INT(v->ops->commit(f), 0);
   v->ops->close(f);
-  CHECK_CONTENT(v, "/h", "yes!");
+  CHECK_CONTENT(v, "/h", "other!");
+  CHECK_EQ_INT(v->ops->open_write(v, "/h", FTPS_VFS_WRITE_AT, 2, &f), 0);
+  CHECK_EQ_INT(put(v, "/h", "yes"), 0);
+  CHECK_EQ_INT(v->ops->write(f, (const uint8_t *)"s!", 2), 0);
+  CHECK_EQ_INT(v->ops->commit(f), 0);
+  v->ops->close(f);
+  CHECK_CONTENT(v, "/h", "ots!");
+  CHECK_EQ_INT(put(v, "/h", "yes!"), 0);
 
   /* EXCL: only a name that does not exist, checked at open and at commit. */
   CHECK_EQ_INT(write_file(v, "/h", FTPS_VFS_WRITE_EXCL, 0, "x", 1), FTPS_ERR_EXIST);

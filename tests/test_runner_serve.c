@@ -84,7 +84,7 @@ int main(void) {
   pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stderr);
-    execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--root", root, "--self-signed",
+    execl(exe, exe, "serve", "--allow-root", "--listen", "127.0.0.1:0", "--root", root, "--self-signed",
           "--users", users, "--port-file", port_file, (char *)NULL);
     _exit(127);
   }

@@ -293,7 +293,7 @@ ours)
     "$USER_NAME" >/dev/null 2>&1 || fail "ftpsfuzz passwd failed"
   ONOFF=off
   [ "$MODE" = required ] && ONOFF=on
-  "$FTPSFUZZ" serve --listen "127.0.0.1:$PORT" --root "$HOME_DIR" --self-signed \
+  "$FTPSFUZZ" serve --allow-root --listen "127.0.0.1:$PORT" --root "$HOME_DIR" --self-signed \
     --users "$WORK/users" --tls-login "$ONOFF" --tls-data "$ONOFF" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   ;;

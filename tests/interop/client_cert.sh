@@ -77,12 +77,12 @@ stop_server "$SERVER_PID"
 
 # Bad configurations are refused with exit status 2 and a clear message.
 rc=0
-"$FTPSFUZZ" serve --self-signed --root "$WORK/root" --listen 127.0.0.1:0 --cert-login \
+"$FTPSFUZZ" serve --allow-root --self-signed --root "$WORK/root" --listen 127.0.0.1:0 --cert-login \
   2>"$WORK/bad.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--cert-login needs --client-ca' "$WORK/bad.err" ||
   fail "--cert-login without --client-ca: rc=$rc $(cat "$WORK/bad.err")"
 rc=0
-"$FTPSFUZZ" serve --self-signed --root "$WORK/root" --listen 127.0.0.1:0 \
+"$FTPSFUZZ" serve --allow-root --self-signed --root "$WORK/root" --listen 127.0.0.1:0 \
   --client-ca "$WORK/nonexistent.pem" 2>"$WORK/bad.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'nonexistent.pem' "$WORK/bad.err" ||
   fail "missing CA file: rc=$rc $(cat "$WORK/bad.err")"

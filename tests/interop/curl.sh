@@ -76,7 +76,7 @@ if curl -sS --fail --max-time 20 -u "$USER_NAME:$USER_PASS" "$URL/pub/" -o /dev/
 fi
 echo "ok: plaintext login refused"
 stop_server "$SERVER_PID"
-grep -q 'login: alice' "$WORK/server-main.log" || fail "no login line in the server log"
+grep -q 'login ok user="alice"' "$WORK/server-main.log" || fail "no login line in the server log"
 if grep -q "$USER_PASS" "$WORK/server-main.log"; then fail "the password is in the log"; fi
 echo "ok: server log has login lines and no password"
 

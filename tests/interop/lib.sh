@@ -66,7 +66,7 @@ start_server() {
   shift 2
   [ -f "$WORK/users" ] || make_users
   rm -f "$WORK/port-$name"
-  "$FTPSFUZZ" serve --listen 127.0.0.1:0 --root "$root" --self-signed --users "$WORK/users" \
+  "$FTPSFUZZ" serve --allow-root --listen 127.0.0.1:0 --root "$root" --self-signed --users "$WORK/users" \
     --port-file "$WORK/port-$name" "$@" >"$WORK/server-$name.log" 2>&1 &
   SERVER_PID=$!
   SERVER_PIDS+=("$SERVER_PID")

@@ -15,7 +15,7 @@ make_users
 expect_usage() {
   local want=$1 rc=0
   shift
-  timeout 10 "$FTPSFUZZ" serve "$@" >"$WORK/out" 2>&1 || rc=$?
+  timeout 10 "$FTPSFUZZ" serve --allow-root "$@" >"$WORK/out" 2>&1 || rc=$?
   [ "$rc" -eq 2 ] || fail "serve $*: exit $rc, expected 2: $(cat "$WORK/out")"
   grep -qF -- "$want" "$WORK/out" || fail "serve $*: expected '$want' in: $(cat "$WORK/out")"
   echo "ok: $* -> $(head -n 1 "$WORK/out")"
@@ -54,7 +54,7 @@ echo "ok: --help documents the users file"
 
 # Without --users nobody logs in; with --anonymous, anonymous reads only.
 rm -f "$WORK/port-nousers"
-"$FTPSFUZZ" serve --listen 127.0.0.1:0 "${R[@]}" --self-signed --anonymous \
+"$FTPSFUZZ" serve --allow-root --listen 127.0.0.1:0 "${R[@]}" --self-signed --anonymous \
   --port-file "$WORK/port-nousers" >"$WORK/server-nousers.log" 2>&1 &
 SERVER_PID=$!
 SERVER_PIDS+=("$SERVER_PID")

@@ -97,7 +97,7 @@ class Server:
 
     def __enter__(self):
         log = open(self.log_path, "wb")
-        cmd = [self.work.ftpsfuzz, "serve", "--listen", "127.0.0.1:0", "--root", self.root,
+        cmd = [self.work.ftpsfuzz, "serve", "--allow-root", "--listen", "127.0.0.1:0", "--root", self.root,
                "--self-signed", "--users", self.work.users, "--port-file", self.port_file]
         self.proc = subprocess.Popen(cmd + self.args, stdout=log, stderr=log,
                                      preexec_fn=self.preexec_fn)
