@@ -27,7 +27,19 @@ typedef struct pending {
   bool poisoned; /* sent before the handshake finished: never to be executed */
   bool pre_seen; /* a 1xx arrived for it */
   bool stale;    /* sent inside a TLS stream the server then ended: may be dropped */
+  uint32_t cand; /* PASS: its argument's generation in oracle.cands (0: none) */
 } pending;
+
+/* The argument of a PASS awaiting its reply: it becomes the secret if the
+ * reply is 2xx. One per PASS, since PASS lines can be pipelined (a second
+ * PASS sent before the first one's 230 must not become the secret). */
+#define CAND_SLOTS 8u
+typedef struct pass_cand {
+  uint8_t arg[SECRET_MAX];
+  size_t len;
+  bool said;     /* the client itself sent these bytes in another command */
+  uint32_t gen;  /* which PASS owns the slot */
+} pass_cand;
 
 struct oracle {
   model_config cfg;
@@ -73,9 +85,8 @@ struct oracle {
 
   uint8_t secret[SECRET_MAX]; /* the argument of the last PASS accepted */
   size_t secret_len;
-  uint8_t cand[SECRET_MAX]; /* the argument of the last PASS, until its reply */
-  size_t cand_len;
-  bool cand_said;
+  pass_cand cands[CAND_SLOTS]; /* PASS arguments until their replies */
+  uint32_t cand_gen;
   uint8_t fixed[SECRET_MAX]; /* oracle_set_secret: the account's password */
   size_t fixed_len;
   bool fixed_said; /* the client wrote it in a command other than PASS */
@@ -141,6 +152,7 @@ static void queue_push(oracle *o, model_event ev) {
   p->poisoned = false;
   p->pre_seen = false;
   p->stale = false;
+  p->cand = 0;
   o->q_len++;
 }
 
@@ -267,8 +279,11 @@ static void remember_said(oracle *o, const uint8_t *line, size_t len) {
   if (o->secret_len >= SECRET_MIN && len >= o->secret_len &&
       memmem(line, len, o->secret, o->secret_len))
     o->secret_said = true;
-  if (o->cand_len >= SECRET_MIN && len >= o->cand_len && memmem(line, len, o->cand, o->cand_len))
-    o->cand_said = true;
+  for (size_t i = 0; i < CAND_SLOTS; i++) {
+    pass_cand *c = &o->cands[i];
+    if (c->gen != 0 && c->len >= SECRET_MIN && len >= c->len && memmem(line, len, c->arg, c->len))
+      c->said = true;
+  }
   if (o->fixed_len >= SECRET_MIN && len >= o->fixed_len && memmem(line, len, o->fixed, o->fixed_len))
     o->fixed_said = true;
   if (o->said_lost || len == 0)
@@ -308,14 +323,23 @@ static void on_line(void *ctx, const uint8_t *line, size_t len, bool overlong) {
     size_t n = cmd.arg ? cmd.arg_len : 0;
     if (n > SECRET_MAX)
       n = SECRET_MAX;
+    uint32_t gen = ++o->cand_gen;
+    if (gen == 0)
+      gen = ++o->cand_gen; /* 0 means none */
+    pass_cand *c = &o->cands[gen % CAND_SLOTS];
     if (n)
-      memcpy(o->cand, cmd.arg, n);
-    o->cand_len = n;
-    o->cand_said = o->said_lost || (o->said_len >= n && n > 0 &&
-                                    memmem(o->said, o->said_len, o->cand, n) != NULL);
-  } else {
-    remember_said(o, line, len);
+      memcpy(c->arg, cmd.arg, n);
+    c->len = n;
+    c->gen = gen;
+    c->said = o->said_lost ||
+              (o->said_len >= n && n > 0 && memmem(o->said, o->said_len, c->arg, n) != NULL);
+    size_t before = o->q_len;
+    queue_push(o, cmd.ev);
+    if (o->q_len > before)
+      o->queue[(o->q_head + o->q_len - 1) % QUEUE_MAX].cand = gen;
+    return;
   }
+  remember_said(o, line, len);
   queue_push(o, cmd.ev);
 }
 
@@ -558,6 +582,7 @@ static void final_reply(oracle *o, unsigned code) {
   }
   model_event ev = h->ev;
   bool pre = h->pre_seen;
+  uint32_t cand = h->cand;
   queue_pop(o);
   if (o->clear_data && (model_event_flags(ev) & MODEL_F_XFER)) {
     o->clear_data = false;
@@ -620,10 +645,14 @@ static void final_reply(oracle *o, unsigned code) {
   after_take(o, ev, code, row, before);
   /* An anonymous login takes any word as its "password" (an e-mail address
    * by custom): nothing secret to leak. */
-  if (ev == MODEL_EV_PASS && code / 100 == 2 && o->cand_len > 0 && o->st.anon != MODEL_YES) {
-    memcpy(o->secret, o->cand, o->cand_len);
-    o->secret_len = o->cand_len;
-    o->secret_said = o->cand_said;
+  const pass_cand *c = cand != 0 ? &o->cands[cand % CAND_SLOTS] : NULL;
+  if (ev == MODEL_EV_PASS && code / 100 == 2 && c != NULL && c->gen == cand && c->len > 0 &&
+      o->st.anon != MODEL_YES) {
+    /* A slot taken over by the ninth PASS pipelined since is lost: no
+     * secret rather than the wrong one. */
+    memcpy(o->secret, c->arg, c->len);
+    o->secret_len = c->len;
+    o->secret_said = c->said;
   }
 }
 
