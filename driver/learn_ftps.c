@@ -329,31 +329,40 @@ static void pace(learn_ftps *m) {
   m->next_slot = t + 1.0 / m->o.rate;
 }
 
+int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_config *jc,
+                    transcript *got, play_result *res, char *err, size_t err_len) {
+  memset(res, 0, sizeof(*res));
+  transcript script;
+  transcript_init(&script);
+  int rc;
+  if (learn_ftps_script(m, word, n, &script) != 0) {
+    snprintf(err, err_len, "out of memory (query script)");
+    rc = res->run_rc = RUNNER_ERR_NOMEM;
+  } else {
+    pace(m);
+    m->plays++;
+    rc = play_script(&m->o.target, &m->o.run, jc, &script, "query", got, res, err, err_len);
+    if (rc < 0 && err_len && !err[0])
+      snprintf(err, err_len, "%s",
+               rc == RUNNER_ERR_CONNECT ? "cannot connect" : "the query could not be played");
+  }
+  transcript_cleanup(&script);
+  return rc;
+}
+
 static int sul_query(void *ctx, const learn_sym *word, size_t n, learn_out *out, char *err,
                      size_t err_len) {
   learn_ftps *m = ctx;
   if (n == 0)
     return 0;
-  transcript script, got;
-  transcript_init(&script);
+  if (err_len)
+    err[0] = 0;
+  transcript got;
   transcript_init(&got);
   play_result res;
-  memset(&res, 0, sizeof(res));
   int rc = -1;
-  if (learn_ftps_script(m, word, n, &script) != 0) {
-    snprintf(err, err_len, "out of memory (query script)");
+  if (learn_ftps_play(m, word, n, NULL, &got, &res, err, err_len) < 0)
     goto out;
-  }
-  pace(m);
-  m->plays++;
-  int pr = play_script(&m->o.target, &m->o.run, NULL, &script, "query", &got, &res, err,
-                       err_len);
-  if (pr < 0) {
-    if (!err[0])
-      snprintf(err, err_len, "%s",
-               pr == RUNNER_ERR_CONNECT ? "cannot connect" : "the query could not be played");
-    goto out;
-  }
   if (learn_ftps_map(m, &got, n, out) != 0) {
     snprintf(err, err_len, "more than %u distinct outputs (or out of memory)",
              LEARN_FTPS_OUTPUTS_MAX);
@@ -362,7 +371,6 @@ static int sul_query(void *ctx, const learn_sym *word, size_t n, learn_out *out,
   rc = 0;
 out:
   play_result_cleanup(&res);
-  transcript_cleanup(&script);
   transcript_cleanup(&got);
   return rc;
 }

@@ -73,6 +73,13 @@ size_t learn_ftps_marker_step(const transcript *got, size_t k);
  * distinct outputs, out of memory). */
 int learn_ftps_map(learn_ftps *m, const transcript *got, size_t n, learn_out *out);
 
+/* learn_ftps_play plays |word| as one query (paced, counted like the
+ * learner's) into |got| (an initialised transcript) and, when |jc| is not
+ * NULL, judges it (play_script). Returns play_script's value; |*res| is
+ * always filled (play_result_cleanup). */
+int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_config *jc,
+                    transcript *got, play_result *res, char *err, size_t err_len);
+
 /* learn_ftps_output_name / learn_ftps_input_name: the texts of an output id
  * and of an input index ("" if out of range). */
 const char *learn_ftps_output_name(const learn_ftps *m, learn_out o);
