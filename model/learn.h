@@ -46,6 +46,11 @@ typedef struct learn_sul {
    * the SUL is in a sink from which every input answers |o| again (a closed
    * connection stays closed), so the learner need not ask what follows. */
   bool (*is_sink_output)(void *ctx, learn_out o);
+  /* Needed only with learn_config.cache_path (NULL = none): the id of the
+   * output named |name|, interned if new, so answers read back from the
+   * cache file (which stores names) map to this SUL's ids. Returns 0 and
+   * sets |*o|, or negative if the name cannot be an output. */
+  int (*output_id)(void *ctx, const char *name, learn_out *o);
 } learn_sul;
 
 /* A complete deterministic Mealy machine; state 0 is initial. */
