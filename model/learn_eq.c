@@ -1,0 +1,412 @@
+/* learn_eq.c - equivalence by conformance testing. A hypothesis is checked
+ * against, in order: everything already in the observation tree (free),
+ * the caller's candidate words, the Wp-method with cfg->extra_states extra
+ * states (Fujiwara et al. 1991), and cfg->random_tests random Wp-style
+ * words (access word + random infix + a separating suffix of the state
+ * reached). The first word on which SUL and hypothesis differ is the
+ * counterexample. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn_internal.h"
+
+/* Separating words of a hypothesis: sep(p, q) for every pair of states,
+ * shortest first; the global set W of distinct ones; per state s the set
+ * W_s = { sep(s, t) : t != s } as indices into W. */
+typedef struct seps {
+  size_t n;
+  lword *words; /* distinct separating words (W) */
+  size_t n_words;
+  size_t **local; /* local[s] = indices into words */
+  size_t *n_local;
+} seps;
+
+static void seps_free(seps *S) {
+  for (size_t k = 0; k < S->n_words; k++)
+    lw_free(&S->words[k]);
+  free(S->words);
+  if (S->local)
+    for (size_t s = 0; s < S->n; s++)
+      free(S->local[s]);
+  free(S->local);
+  free(S->n_local);
+  memset(S, 0, sizeof *S);
+}
+
+static int seps_build(seps *S, const learn_mealy *h) {
+  size_t n = h->n_states, k = h->n_inputs, pairs = n * n;
+  uint32_t *first = malloc((pairs + 1) * sizeof *first); /* input, or LT_NONE */
+  uint32_t *then = malloc((pairs + 1) * sizeof *then);   /* next pair, or LT_NONE */
+  size_t *word_of = malloc((pairs + 1) * sizeof *word_of);
+  lword w = {0};
+  int rc = LEARN_ERR_NOMEM;
+  memset(S, 0, sizeof *S);
+  S->n = n;
+  S->words = calloc(pairs + 1, sizeof *S->words);
+  S->local = calloc(n + 1, sizeof *S->local);
+  S->n_local = calloc(n + 1, sizeof *S->n_local);
+  if (!first || !then || !word_of || !S->words || !S->local || !S->n_local)
+    goto out;
+  for (size_t p = 0; p < pairs; p++)
+    first[p] = then[p] = LT_NONE;
+  for (size_t p = 0; p < n; p++)
+    for (size_t q = 0; q < n; q++)
+      for (size_t i = 0; p != q && i < k; i++)
+        if (h->out[p * k + i] != h->out[q * k + i]) {
+          first[p * n + q] = (uint32_t)i;
+          break;
+        }
+  /* level by level, so each word is a shortest one */
+  for (bool grew = true; grew;) {
+    grew = false;
+    uint32_t *snap = malloc((pairs + 1) * sizeof *snap);
+    if (!snap)
+      goto out;
+    memcpy(snap, first, pairs * sizeof *snap);
+    for (size_t p = 0; p < n; p++)
+      for (size_t q = 0; q < n; q++) {
+        if (p == q || snap[p * n + q] != LT_NONE)
+          continue;
+        for (size_t i = 0; i < k; i++) {
+          size_t np = h->next[p * k + i], nq = h->next[q * k + i];
+          if (np != nq && snap[np * n + nq] != LT_NONE) {
+            first[p * n + q] = (uint32_t)i;
+            then[p * n + q] = (uint32_t)(np * n + nq);
+            grew = true;
+            break;
+          }
+        }
+      }
+    free(snap);
+  }
+  for (size_t p = 0; p < n; p++) {
+    S->local[p] = malloc((n + 1) * sizeof **S->local);
+    if (!S->local[p])
+      goto out;
+    for (size_t q = 0; q < n; q++) {
+      size_t pq = p * n + q;
+      word_of[pq] = SIZE_MAX;
+      if (p == q || first[pq] == LT_NONE)
+        continue; /* equivalent states: no word (the hypothesis is minimal anyway) */
+      w.n = 0;
+      for (size_t at = pq; at != LT_NONE; at = then[at])
+        if (lw_push(&w, (learn_sym)first[at]) < 0)
+          goto out;
+      size_t idx = 0;
+      while (idx < S->n_words &&
+             (S->words[idx].n != w.n || memcmp(S->words[idx].s, w.s, w.n * sizeof *w.s)))
+        idx++;
+      if (idx == S->n_words) {
+        if (lw_append(&S->words[idx], w.s, w.n) < 0)
+          goto out;
+        S->n_words++;
+      }
+      size_t j = 0;
+      while (j < S->n_local[p] && S->local[p][j] != idx)
+        j++;
+      if (j == S->n_local[p])
+        S->local[p][S->n_local[p]++] = idx;
+    }
+  }
+  rc = 0;
+out:
+  free(first);
+  free(then);
+  free(word_of);
+  lw_free(&w);
+  return rc;
+}
+
+static size_t run_hyp(const learn_mealy *h, size_t s, const learn_sym *w, size_t n) {
+  for (size_t k = 0; k < n; k++)
+    s = h->next[s * h->n_inputs + w[k]];
+  return s;
+}
+
+/* test_word: 1 and the counterexample in |cex| when the SUL and |h| differ
+ * on |w|, else 0, or LEARN_ERR_*. */
+static int test_word(learn_ctx *c, const learn_mealy *h, const learn_sym *w, size_t n,
+                     lword *cex, learn_out *buf) {
+  size_t before = c->st->queries;
+  int rc = lc_query(c, w, n, buf);
+  if (c->st->queries > before)
+    c->st->eq_queries++;
+  if (rc < 0)
+    return rc;
+  size_t s = 0;
+  for (size_t k = 0; k < n; k++) {
+    size_t cell = s * h->n_inputs + w[k];
+    if (h->out[cell] != buf[k]) {
+      cex->n = 0;
+      return lw_append(cex, w, k + 1) < 0 ? lc_fail(c, LEARN_ERR_NOMEM, "out of memory") : 1;
+    }
+    s = h->next[cell];
+  }
+  return 0;
+}
+
+/* tree_check walks the whole observation tree alongside |h|: a node whose
+ * answer |h| gets wrong is a counterexample that costs no query. */
+static int tree_check(learn_ctx *c, const learn_mealy *h, lword *cex) {
+  const learn_tree *t = &c->tree;
+  uint32_t *node = malloc(t->n_nodes * sizeof *node);
+  uint32_t *state = malloc(t->n_nodes * sizeof *state);
+  int rc = 0;
+  if (!node || !state) {
+    rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  size_t head = 0, tail = 0;
+  node[tail] = 0;
+  state[tail++] = 0;
+  while (head < tail && rc == 0) {
+    uint32_t n = node[head], s = state[head++];
+    for (size_t i = 0; i < t->n_inputs; i++) {
+      uint32_t ch = lt_child(t, n, (learn_sym)i);
+      if (ch == LT_NONE)
+        continue;
+      size_t cell = (size_t)s * h->n_inputs + i;
+      if (t->out[ch] != h->out[cell]) {
+        rc = lw_access(cex, t, ch) < 0 ? lc_fail(c, LEARN_ERR_NOMEM, "out of memory") : 1;
+        break;
+      }
+      node[tail] = ch;
+      state[tail++] = h->next[cell];
+    }
+  }
+out:
+  free(node);
+  free(state);
+  return rc;
+}
+
+/* next_infix steps |m| through I^len in counting order; false at the end. */
+static bool next_infix(lword *m, size_t n_inputs) {
+  for (size_t k = m->n; k-- > 0;) {
+    if ((size_t)m->s[k] + 1 < n_inputs) {
+      m->s[k]++;
+      return true;
+    }
+    m->s[k] = 0;
+  }
+  return false;
+}
+
+/* try_suffixes tests prefix·w for every w in the given set of W. */
+static int try_suffixes(learn_ctx *c, const learn_mealy *h, const seps *S, lword *word,
+                        const size_t *idx, size_t n_idx, bool all, lword *cex, learn_out **buf,
+                        size_t *buf_cap) {
+  size_t base = word->n, count = all ? S->n_words : n_idx;
+  if (count == 0)
+    count = 1; /* a one-state hypothesis has no separating words: test the prefix */
+  for (size_t j = 0; j < count; j++) {
+    word->n = base;
+    if (S->n_words) {
+      const lword *sfx = &S->words[all ? j : idx[j]];
+      if (lw_append(word, sfx->s, sfx->n) < 0)
+        return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    }
+    if (word->n > *buf_cap) {
+      learn_out *nb = realloc(*buf, word->n * 2 * sizeof *nb);
+      if (!nb)
+        return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+      *buf = nb;
+      *buf_cap = word->n * 2;
+    }
+    int rc = word->n ? test_word(c, h, word->s, word->n, cex, *buf) : 0;
+    if (rc)
+      return rc;
+  }
+  word->n = base;
+  return 0;
+}
+
+static int wp_method(learn_ctx *c, const learn_mealy *h, const seps *S, lword *cex,
+                     learn_out **buf, size_t *buf_cap) {
+  size_t n = h->n_states, k = h->n_inputs;
+  unsigned extra = c->cfg->extra_states;
+  lword word = {0}, mid = {0};
+  int rc = 0;
+  /* phase 1: Q · I^{<=extra} · W */
+  for (size_t s = 0; s < n && !rc; s++)
+    for (size_t len = 0; len <= extra && !rc; len++) {
+      mid.n = 0;
+      for (size_t j = 0; j < len; j++)
+        if (lw_push(&mid, 0) < 0)
+          rc = LEARN_ERR_NOMEM;
+      for (bool more = !rc; more && !rc; more = next_infix(&mid, k)) {
+        word.n = 0;
+        if (lw_append(&word, h->access[s], h->access_len[s]) < 0 ||
+            lw_append(&word, mid.s, mid.n) < 0) {
+          rc = LEARN_ERR_NOMEM;
+          break;
+        }
+        rc = try_suffixes(c, h, S, &word, NULL, 0, true, cex, buf, buf_cap);
+      }
+    }
+  /* phase 2: (Q·I minus Q) · I^{<=extra} · W_reached */
+  for (size_t s = 0; s < n && !rc; s++)
+    for (size_t i = 0; i < k && !rc; i++) {
+      size_t t = h->next[s * k + i];
+      if (h->access_len[t] == h->access_len[s] + 1 && h->access[t][h->access_len[s]] == i &&
+          !memcmp(h->access[t], h->access[s], h->access_len[s] * sizeof *h->access[s]))
+        continue; /* s·i is the access word of t: phase 1 tested it */
+      for (size_t len = 0; len <= extra && !rc; len++) {
+        mid.n = 0;
+        for (size_t j = 0; j < len; j++)
+          if (lw_push(&mid, 0) < 0)
+            rc = LEARN_ERR_NOMEM;
+        for (bool more = !rc; more && !rc; more = next_infix(&mid, k)) {
+          word.n = 0;
+          if (lw_append(&word, h->access[s], h->access_len[s]) < 0 ||
+              lw_push(&word, (learn_sym)i) < 0 || lw_append(&word, mid.s, mid.n) < 0) {
+            rc = LEARN_ERR_NOMEM;
+            break;
+          }
+          size_t r = run_hyp(h, t, mid.s, mid.n);
+          rc = try_suffixes(c, h, S, &word, S->local[r], S->n_local[r], false, cex, buf,
+                            buf_cap);
+        }
+      }
+    }
+  if (rc == LEARN_ERR_NOMEM)
+    rc = lc_fail(c, rc, "out of memory");
+  lw_free(&word);
+  lw_free(&mid);
+  return rc;
+}
+
+static int random_wp(learn_ctx *c, const learn_mealy *h, const seps *S, lword *cex,
+                     learn_out **buf, size_t *buf_cap) {
+  size_t n = h->n_states, k = h->n_inputs;
+  size_t max_infix = 2 * (n + c->cfg->extra_states) + 4;
+  lword word = {0};
+  int rc = 0;
+  for (size_t r = 0; r < c->cfg->random_tests && !rc; r++) {
+    size_t s = (size_t)(lc_rand(c) % n);
+    size_t len = (size_t)(lc_rand(c) % (max_infix + 1));
+    word.n = 0;
+    if (lw_append(&word, h->access[s], h->access_len[s]) < 0) {
+      rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+      break;
+    }
+    for (size_t j = 0; j < len && !rc; j++)
+      if (lw_push(&word, (learn_sym)(lc_rand(c) % k)) < 0)
+        rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    if (rc)
+      break;
+    size_t t = run_hyp(h, 0, word.s, word.n);
+    size_t pick = S->n_local[t] ? S->local[t][lc_rand(c) % S->n_local[t]] : SIZE_MAX;
+    if (pick != SIZE_MAX)
+      rc = try_suffixes(c, h, S, &word, &pick, 1, false, cex, buf, buf_cap);
+    else
+      rc = try_suffixes(c, h, S, &word, NULL, 0, false, cex, buf, buf_cap);
+  }
+  lw_free(&word);
+  return rc;
+}
+
+/* The random words of a round depend only on the seed and the hypothesis,
+ * so a run resumed from a cache file repeats the last round's words and
+ * finds them all cached. */
+static uint64_t round_seed(uint64_t seed, const learn_mealy *h) {
+  uint64_t x = seed ^ 0x6a09e667f3bcc909ull;
+  for (size_t c = 0; c < h->n_states * h->n_inputs; c++)
+    x = (x ^ h->next[c] ^ ((uint64_t)h->out[c] << 32)) * 0x100000001b3ull;
+  return x;
+}
+
+/* canonical: |src| renumbered in breadth-first order (inputs in alphabet
+ * order), so the tests of a round depend on the machine, not on the order
+ * the algorithm happened to find its states in. */
+static int canonical(learn_mealy *dst, const learn_mealy *src) {
+  size_t n = src->n_states, k = src->n_inputs;
+  uint32_t *order = malloc((n + 1) * sizeof *order), *pos = malloc((n + 1) * sizeof *pos);
+  int rc = LEARN_ERR_NOMEM;
+  memset(dst, 0, sizeof *dst);
+  if (!order || !pos || lm_alloc(dst, n, k) < 0)
+    goto out;
+  for (size_t s = 0; s < n; s++)
+    pos[s] = LT_NONE;
+  size_t tail = 0;
+  order[tail++] = 0;
+  pos[0] = 0;
+  for (size_t head = 0; head < tail; head++)
+    for (size_t i = 0; i < k; i++) {
+      uint32_t t = src->next[order[head] * k + i];
+      if (pos[t] == LT_NONE) {
+        pos[t] = (uint32_t)tail;
+        order[tail++] = t;
+      }
+    }
+  dst->n_states = tail; /* every state of a hypothesis is reachable */
+  for (size_t s = 0; s < tail; s++)
+    for (size_t i = 0; i < k; i++) {
+      dst->next[s * k + i] = pos[src->next[order[s] * k + i]];
+      dst->out[s * k + i] = src->out[order[s] * k + i];
+    }
+  rc = lm_fill_access(dst);
+out:
+  free(order);
+  free(pos);
+  return rc;
+}
+
+static int find_cex(learn_ctx *c, const learn_mealy *h, lword *cex);
+
+int lc_find_cex(learn_ctx *c, const learn_mealy *h, lword *cex) {
+  learn_mealy canon;
+  if (canonical(&canon, h) < 0) {
+    learn_mealy_free(&canon);
+    return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+  }
+  int rc = find_cex(c, &canon, cex);
+  learn_mealy_free(&canon);
+  return rc;
+}
+
+static int find_cex(learn_ctx *c, const learn_mealy *h, lword *cex) {
+  const learn_config *cfg = c->cfg;
+  c->rng = round_seed(cfg->seed, h);
+  learn_out *buf = NULL;
+  size_t buf_cap = 0;
+  seps S;
+  int rc = tree_check(c, h, cex);
+  if (rc)
+    return rc;
+  for (size_t j = 0; j < cfg->n_candidates && !rc; j++) {
+    size_t len = cfg->candidate_len[j];
+    if (!len)
+      continue;
+    for (size_t i = 0; i < len; i++)
+      if (cfg->candidates[j][i] >= h->n_inputs) {
+        free(buf);
+        return lc_fail(c, LEARN_ERR_INVAL, "candidate %zu: input %u is not in the alphabet", j,
+                       (unsigned)cfg->candidates[j][i]);
+      }
+    if (len > buf_cap) {
+      learn_out *nb = realloc(buf, len * sizeof *nb);
+      if (!nb) {
+        free(buf);
+        return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+      }
+      buf = nb;
+      buf_cap = len;
+    }
+    rc = test_word(c, h, cfg->candidates[j], len, cex, buf);
+  }
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  if (seps_build(&S, h) < 0) {
+    free(buf);
+    return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+  }
+  rc = wp_method(c, h, &S, cex, &buf, &buf_cap);
+  if (!rc)
+    rc = random_wp(c, h, &S, cex, &buf, &buf_cap);
+  seps_free(&S);
+  free(buf);
+  return rc;
+}
