@@ -97,7 +97,7 @@ int learn_diff_run(learn_ftps *map, const learn_mealy *m, const judge_config *jc
         transcript_init(&got);
         play_result res;
         int rc = learn_ftps_play(map, word, L + 1, &jc, &got, &res, err, err_len);
-        if (rc < 0 || !res.judged.o || learn_ftps_map(map, &got, L + 1, outs) != 0) {
+        if (rc < 0 || !res.judged.o || learn_ftps_map(map, word, &got, L + 1, outs) != 0) {
           if (rc >= 0)
             snprintf(err, err_len, "replay q%zu %s: could not be judged", s,
                      learn_ftps_input_name(map, (learn_sym)i));

@@ -52,6 +52,7 @@ struct learn_ftps {
   size_t plays;
   double next_slot;                  /* TCP pacing (monotonic seconds) */
   learn_out closed_id, gave_up_id;
+  learn_sym handshake_sym;           /* the HANDSHAKE input, or LEARN_ALPHA_MAX */
 };
 
 static const char *concrete_steps(const char *name) {
@@ -150,6 +151,10 @@ learn_ftps *learn_ftps_new(const learn_ftps_options *o) {
             0)
       goto fail;
   }
+  m->handshake_sym = LEARN_ALPHA_MAX;
+  for (size_t i = 0; i < o->alphabet->n; i++)
+    if (!strcmp(table[o->alphabet->idx[i]].name, "HANDSHAKE"))
+      m->handshake_sym = (learn_sym)i;
   if (intern(m, "closed", &m->closed_id) != 0 || intern(m, "gave_up", &m->gave_up_id) != 0)
     goto fail;
   return m;
@@ -231,6 +236,7 @@ typedef struct seg {
   char text[LEARN_FTPS_OUTPUT_LEN + 4];
   size_t len;
   bool cut;
+  bool hs_done; /* a HANDSHAKE input's handshake ended */
 } seg;
 
 static void seg_add(seg *s, char sep, const char *tok) {
@@ -247,7 +253,8 @@ static void seg_add(seg *s, char sep, const char *tok) {
   s->len += l;
 }
 
-int learn_ftps_map(learn_ftps *m, const transcript *got, size_t n, learn_out *out) {
+int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, size_t n,
+                   learn_out *out) {
   long k = -1;
   int dead = 0;           /* 0 alive, 1 closed, 2 gave up */
   int dead_from = -1;     /* first input after the one that ended it */
@@ -270,6 +277,20 @@ int learn_ftps_map(learn_ftps *m, const transcript *got, size_t n, learn_out *ou
     if (k < 0 || (size_t)k >= n)
       continue;
     seg *s = &segs[k];
+    bool hs_input = word[k] == m->handshake_sym;
+    if (hs_input && st->kind == TRANSCRIPT_E &&
+        (transcript_event_is(st, TRANSCRIPT_EV_HANDSHAKE_OK) ||
+         transcript_event_is(st, TRANSCRIPT_EV_HANDSHAKE_FAILED)))
+      s->hs_done = true;
+    if (st->kind == TRANSCRIPT_S && hs_input && !s->hs_done) {
+      /* the ClientHello's bytes read as commands: see learn_ftps.h */
+      if (st->len >= 4 && st->data[3] == '-')
+        multi = (unsigned)((st->data[0] - '0') * 100 + (st->data[1] - '0') * 10 +
+                           (st->data[2] - '0'));
+      else if (multi && st->len >= 4 && st->data[3] == ' ')
+        multi = 0;
+      continue;
+    }
     if (st->kind == TRANSCRIPT_S) {
       if (!any_client)
         continue; /* the greeting */
@@ -363,7 +384,7 @@ static int sul_query(void *ctx, const learn_sym *word, size_t n, learn_out *out,
   int rc = -1;
   if (learn_ftps_play(m, word, n, NULL, &got, &res, err, err_len) < 0)
     goto out;
-  if (learn_ftps_map(m, &got, n, out) != 0) {
+  if (learn_ftps_map(m, word, &got, n, out) != 0) {
     snprintf(err, err_len, "more than %u distinct outputs (or out of memory)",
              LEARN_FTPS_OUTPUTS_MAX);
     goto out;
@@ -396,6 +417,16 @@ static bool sul_is_sink(void *ctx, learn_out o) {
   return o == m->closed_id || o == m->gave_up_id;
 }
 
+static int sul_output_id(void *ctx, const char *name, learn_out *o) {
+  size_t l = strlen(name);
+  if (l == 0 || l > LEARN_FTPS_OUTPUT_LEN + 3)
+    return -1;
+  for (size_t i = 0; i < l; i++)
+    if (name[i] <= 0x20 || name[i] >= 0x7f)
+      return -1;
+  return intern(ctx, name, o);
+}
+
 learn_sul learn_ftps_sul(learn_ftps *m) {
   learn_sul s;
   memset(&s, 0, sizeof(s));
@@ -405,5 +436,6 @@ learn_sul learn_ftps_sul(learn_ftps *m) {
   s.output_name = sul_output_name;
   s.query = sul_query;
   s.is_sink_output = sul_is_sink;
+  s.output_id = sul_output_id;
   return s;
 }

@@ -18,6 +18,10 @@
  *   the client gave up (a TLS error, a stalled handshake, a timeout): both
  *   are sinks (learn_sul.is_sink_output).
  * Data sizes and hashes are left out (the machine is about the protocol).
+ * The replies a HANDSHAKE input gets before its handshake ends are left out
+ * too: a ClientHello sent where no TLS was due is read as command lines,
+ * and how many depends on where its random bytes hold an LF, so they would
+ * make the server look non-deterministic.
  *
  * Over TCP every query is a new control connection, paced at |rate| per
  * second; the runner's step timeout applies. Concrete arguments: the
@@ -68,10 +72,11 @@ int learn_ftps_script(const learn_ftps *m, const learn_sym *word, size_t n, tran
  * of input |k|'s marker comment, or got->n when there is none. */
 size_t learn_ftps_marker_step(const transcript *got, size_t k);
 
-/* learn_ftps_map writes the output of each of the |n| inputs of a played
- * transcript |got| into |out| (interned in |m|). Returns 0 or -1 (too many
+/* learn_ftps_map writes the output of each of the |n| inputs of |word|,
+ * played as |got|, into |out| (interned in |m|). Returns 0 or -1 (too many
  * distinct outputs, out of memory). */
-int learn_ftps_map(learn_ftps *m, const transcript *got, size_t n, learn_out *out);
+int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, size_t n,
+                   learn_out *out);
 
 /* learn_ftps_play plays |word| as one query (paced, counted like the
  * learner's) into |got| (an initialised transcript) and, when |jc| is not

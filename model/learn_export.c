@@ -151,6 +151,11 @@ int learn_export_promela(FILE *out, const learn_view *v) {
       size_t c = cell(v, s, i);
       const char *o = v->output_name(v->ctx, m->out[c]);
       const model_state *t = &v->post_label[c];
+      /* into a sink the connection is over: closed by the server, or given up
+       * by the client (a stalled handshake), where the oracle stops judging */
+      bool sink = is_sink_state(v, m->next[c]);
+      bool gave_up = sink && !strcmp(v->output_name(v->ctx, m->out[(size_t)m->next[c] * m->n_inputs]),
+                                     "gave_up");
       bool cmd = v->input_events[i] != MODEL_EV_COUNT &&
                  !(model_event_flags(v->input_events[i]) & MODEL_F_CONN);
       fprintf(out, "  :: atomic { q == %zu -> /* %s / %s */\n"
@@ -163,8 +168,9 @@ int learn_export_promela(FILE *out, const learn_view *v) {
                    "     check() }\n",
               s, v->input_names[i], o, promela_event(v, i, o),
               cmd ? learn_output_final_code(o) : 0u,
-              strstr(o, "hs_fail") ? " hs_failed = 1;" : "", m->next[c], t->sec, t->login,
-              t->anon, t->pbsz, t->prot, t->data, t->rnfr, t->rest, t->ccc, t->close);
+              strstr(o, "hs_fail") && !gave_up ? " hs_failed = 1;" : "", m->next[c], t->sec,
+              t->login, t->anon, t->pbsz, t->prot, t->data, t->rnfr, t->rest, t->ccc,
+              sink ? (unsigned)MODEL_CLOSED : t->close);
       emitted++;
     }
   }
