@@ -29,7 +29,8 @@ static int usage(FILE *f) {
           "         [--alphabet core|security|full|FILE] [--algorithm lsharp|lstar]\n"
           "         [--max-queries N] [--time S] [--cache FILE] [--no-model]\n"
           "         [--concurrency 1] [--rate R] [--timeout MS] [--settle MS]\n"
-          "         [--server-config FILE] [--seed S] [--out DIR] [--quiet]\n"
+          "         [--server-config FILE] [--seed S] [--eq-tests N] [--extra-states K]\n"
+          "         [--out DIR] [--quiet]\n"
           "\n"
           "Learn the server's real state machine over an abstract alphabet (each query a\n"
           "fresh connection: the in-process server with the built-in test configuration,\n"
@@ -58,6 +59,8 @@ static int usage(FILE *f) {
           "                     (default 20, 0 = unlimited); --timeout MS per step\n"
           "                     (default 5000); --settle MS as for check (default 100)\n"
           "  --seed S           seed of the equivalence tests (default 1)\n"
+          "  --eq-tests N       random equivalence tests per hypothesis (default 1000)\n"
+          "  --extra-states K   states the Wp-method tests beyond the hypothesis (default 1)\n"
           "  --out DIR          where to write (default learn-out): learned.dot,\n"
           "                     learned.pml, diff.md, witnesses/*.fts (replay: ftpsfuzz\n"
           "                     run [--connect HOST:PORT] --oracle FILE), access/*.fts,\n"
@@ -108,7 +111,8 @@ typedef struct learn_args {
   const char *connect, *user, *pass, *alphabet, *cache, *out, *server_config;
   transcript config; /* the --config items as "# config:" lines */
   learn_algorithm algorithm;
-  uint64_t max_queries, timeout, settle, seed;
+  uint64_t max_queries, timeout, settle, seed, eq_tests, extra_states;
+  bool eq_tests_set, extra_states_set;
   double seconds, rate;
   bool no_model, quiet;
 } learn_args;
@@ -201,6 +205,18 @@ static int parse_args(int argc, char **argv, learn_args *a) {
                 RUNNER_TCP_SETTLE_MAX, v);
         return -1;
       }
+    } else if (!strcmp(o, "--eq-tests")) {
+      if (cli_parse_u64(v, 10000000, &a->eq_tests) != 0) {
+        fprintf(stderr, "ftpsfuzz learn: --eq-tests expects 0..10000000, got '%s'\n", v);
+        return -1;
+      }
+      a->eq_tests_set = true;
+    } else if (!strcmp(o, "--extra-states")) {
+      if (cli_parse_u64(v, 8, &a->extra_states) != 0) {
+        fprintf(stderr, "ftpsfuzz learn: --extra-states expects 0..8, got '%s'\n", v);
+        return -1;
+      }
+      a->extra_states_set = true;
     } else if (!strcmp(o, "--seed")) {
       if (cli_parse_u64(v, UINT64_MAX, &a->seed) != 0) {
         fprintf(stderr, "ftpsfuzz learn: --seed expects a decimal number, got '%s'\n", v);
@@ -280,8 +296,8 @@ static int write_outputs(const char *dir, learn_ftps *map, const learn_mealy *m,
       memcpy(word, m->access[r->state], L * sizeof(*word));
     word[L] = r->input;
     snprintf(header, sizeof(header),
-             " ftpsfuzz learn witness (%s): state q%u, input %s: learned '%s', the model "
-             "allows %s\n %s\n replay: ftpsfuzz run [--connect HOST:PORT] --oracle THIS.fts",
+             "ftpsfuzz learn witness (%s): state q%u, input %s: learned '%s', the model "
+             "allows %s\n%s\nreplay: ftpsfuzz run [--connect HOST:PORT] --oracle THIS.fts",
              target, r->state, learn_ftps_input_name(map, r->input),
              learn_ftps_output_name(map, r->out), r->allowed[0] ? r->allowed : "otherwise",
              r->why);
@@ -295,7 +311,7 @@ static int write_outputs(const char *dir, learn_ftps *map, const learn_mealy *m,
   if (make_dir(sub) != 0)
     goto out;
   for (size_t s = 0; s < m->n_states; s++) {
-    snprintf(header, sizeof(header), " ftpsfuzz learn (%s): the access sequence of state q%zu",
+    snprintf(header, sizeof(header), "ftpsfuzz learn (%s): the access sequence of state q%zu",
              target, s);
     snprintf(path, sizeof(path), "%s/q%zu.fts", sub, s);
     if (learn_diff_write_script(map, m->access[s], m->access_len[s], policy, header, path, err,
@@ -398,6 +414,10 @@ int cmd_learn(int argc, char **argv) {
   lc.max_queries = (size_t)a.max_queries;
   lc.max_seconds = a.seconds;
   lc.seed = a.seed;
+  if (a.eq_tests_set)
+    lc.random_tests = (size_t)a.eq_tests;
+  if (a.extra_states_set)
+    lc.extra_states = (unsigned)a.extra_states;
   lc.cache_path = a.cache;
   lc.use_sink = !a.no_model;
   model_config model = model_config_make(MODEL_PROFILE_DEFAULT, &policy);
