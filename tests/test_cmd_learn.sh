@@ -11,7 +11,7 @@
 #   learned Promela, and the CCC witness replays with
 #   `run --connect --oracle` to the same violation; a short learning run
 #   over TCP (plaintext alphabet, query budget) finds the plaintext login;
-# - usage errors exit 2.
+# - a query budget hit exits 3; usage errors exit 2.
 # usage: test_cmd_learn.sh FTPSFUZZ
 FTPSFUZZ=$1
 . "$(dirname "$0")/interop/lib.sh"
@@ -101,7 +101,15 @@ rc=0
 [ "$rc" -eq 1 ] || fail "TCP witness replay: exit $rc: $(cat "$WORK/replay2.log")"
 echo "ok: learned over TCP ($(grep '^queries' "$WORK/tcp/summary.txt")): plaintext login in the diff"
 
-# 3. usage
+# 3. a budget that ends learning early: the last hypothesis, exit 3
+rc=0
+"$FTPSFUZZ" learn --quiet --alphabet core --no-model --max-queries 20 --out "$WORK/budget" \
+  >"$WORK/budget.log" 2>&1 || rc=$?
+[ "$rc" -eq 3 ] && grep -q '^budget: reached' "$WORK/budget/summary.txt" ||
+  fail "learn --max-queries 20: exit $rc, expected 3: $(cat "$WORK/budget.log")"
+echo "ok: --max-queries 20: exit 3 with the last hypothesis"
+
+# 4. usage
 for args in "--alphabet nosuch" "--concurrency 2" "--algorithm nope" "--user x" \
   "--connect nohostport"; do
   rc=0
