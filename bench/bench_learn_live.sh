@@ -29,7 +29,7 @@ for kv in "\${items[@]}"; do
 done
 rm -rf "\$LEARN_OUT"
 "$FTPSFUZZ" learn --connect "\$host:\$port" --user "\$user" --pass "\$pass" "\${cfg[@]}" \
-  --alphabet security --time $SECONDS_EACH --timeout 1500 --rate 0 --settle 100 --quiet \
+  --alphabet security --time $SECONDS_EACH --timeout 1500 --rate 20 --settle 100 --repeats 5 --quiet \
   --out "\$LEARN_OUT"
 HOOK
 chmod +x "$HOOK"

@@ -30,6 +30,7 @@ static int usage(FILE *f) {
           "         [--max-queries N] [--time S] [--cache FILE] [--no-model]\n"
           "         [--concurrency 1] [--rate R] [--timeout MS] [--settle MS]\n"
           "         [--server-config FILE] [--seed S] [--eq-tests N] [--extra-states K]\n"
+          "         [--repeats N]\n"
           "         [--out DIR] [--quiet]\n"
           "\n"
           "Learn the server's real state machine over an abstract alphabet (each query a\n"
@@ -61,6 +62,8 @@ static int usage(FILE *f) {
           "  --seed S           seed of the equivalence tests (default 1)\n"
           "  --eq-tests N       random equivalence tests per hypothesis (default 1000)\n"
           "  --extra-states K   states the Wp-method tests beyond the hypothesis (default 1)\n"
+          "  --repeats N        a query answered otherwise than before is asked N times\n"
+          "                     and the majority kept (default 3; no majority ends the run)\n"
           "  --out DIR          where to write (default learn-out): learned.dot,\n"
           "                     learned.pml, diff.md, witnesses/*.fts (replay: ftpsfuzz\n"
           "                     run [--connect HOST:PORT] --oracle FILE), access/*.fts,\n"
@@ -111,7 +114,7 @@ typedef struct learn_args {
   const char *connect, *user, *pass, *alphabet, *cache, *out, *server_config;
   transcript config; /* the --config items as "# config:" lines */
   learn_algorithm algorithm;
-  uint64_t max_queries, timeout, settle, seed, eq_tests, extra_states;
+  uint64_t max_queries, timeout, settle, seed, eq_tests, extra_states, repeats;
   bool eq_tests_set, extra_states_set;
   double seconds, rate;
   bool no_model, quiet;
@@ -217,6 +220,11 @@ static int parse_args(int argc, char **argv, learn_args *a) {
         return -1;
       }
       a->extra_states_set = true;
+    } else if (!strcmp(o, "--repeats")) {
+      if (cli_parse_u64(v, 99, &a->repeats) != 0 || a->repeats == 0) {
+        fprintf(stderr, "ftpsfuzz learn: --repeats expects 1..99, got '%s'\n", v);
+        return -1;
+      }
     } else if (!strcmp(o, "--seed")) {
       if (cli_parse_u64(v, UINT64_MAX, &a->seed) != 0) {
         fprintf(stderr, "ftpsfuzz learn: --seed expects a decimal number, got '%s'\n", v);
@@ -414,6 +422,8 @@ int cmd_learn(int argc, char **argv) {
   lc.max_queries = (size_t)a.max_queries;
   lc.max_seconds = a.seconds;
   lc.seed = a.seed;
+  if (a.repeats)
+    lc.repeats = (unsigned)a.repeats;
   if (a.eq_tests_set)
     lc.random_tests = (size_t)a.eq_tests;
   if (a.extra_states_set)

@@ -8,15 +8,19 @@
  * is cut at the markers and mapped back to one abstract output per input:
  * - the reply codes the input caused, in order, joined by '.' (a multi-line
  *   reply counts once: "150.226");
- * - the runner's events, each after a '+' ("234+hs_ok" is never one input;
- *   "421+closed", "150+data_tls.226", "200+tls_shutdown"): hs_ok, hs_fail,
- *   closed, tls_shutdown, tls_plain (a plaintext reply where TLS was due),
- *   tls_error, tls_unterm, data_tls, data_clear, data_fail, timeout, limit;
+ * - the runner's events, each after a '+' ("150+data_tls.226",
+ *   "200+tls_shutdown", "hs_fail"): hs_ok, hs_fail, tls_shutdown, tls_plain
+ *   (a plaintext reply where TLS was due), tls_error, tls_unterm, data_tls,
+ *   data_clear, data_fail, timeout, limit;
  * - "-" when the input caused nothing (a command pipelined into the TLS
  *   stream, a skipped step);
  * - "closed" for every input after the connection closed, "gave_up" after
  *   the client gave up (a TLS error, a stalled handshake, a timeout): both
- *   are sinks (learn_sul.is_sink_output).
+ *   are sinks (learn_sul.is_sink_output). The close itself is not part of
+ *   the output of the input it followed (QUIT is "221", the next input
+ *   "closed"): over TCP whether a close arrives before a query ends is a
+ *   matter of timing, and the output of an input must not depend on
+ *   whether more inputs follow it.
  * Data sizes and hashes are left out (the machine is about the protocol).
  * The replies a HANDSHAKE input gets before its handshake ends are left out
  * too: a ClientHello sent where no TLS was due is read as command lines,
