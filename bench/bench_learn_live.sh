@@ -45,8 +45,10 @@ for srv in $SERVERS; do
     continue
   fi
   f() { sed -n "s/^$1: \([0-9.]*\).*/\1/p" "$s"; }
-  rows=$(awk -F' [|] ' '/^[|] q/ { split($6, inv, " "); printf "%s / %s: %s; ", $2, $3, inv[1] }' \
-    "$OUT/$srv/diff.md" | sort -u | head -c 600)
+  # one line per (input, output, invariant), however many states show it
+  rows=$(awk -F' [|] ' '/^[|] q/ { split($5, inv, " "); print $2 " / " $3 ": " inv[1] }' \
+    "$OUT/$srv/diff.md" | sort | uniq -c | awk '{ c = $1; $1 = ""; printf "%s (x%d);", $0, c }' |
+    head -c 1500)
   printf '%-9s %6s %7s %8s %9s %7s  %s\n' "$srv" "$rc" "$(f states)" "$(f queries)" \
     "$(f symbols)" "$(f 'learn wall time')" "${rows:-none}"
 done
