@@ -120,6 +120,42 @@ int lm_copy(learn_mealy *dst, const learn_mealy *src) {
   return 0;
 }
 
+/* lm_canonical: |src| renumbered breadth-first (inputs in alphabet order):
+ * the same machine always comes out the same, whichever algorithm found
+ * it and in whatever order. */
+int lm_canonical(learn_mealy *dst, const learn_mealy *src) {
+  size_t n = src->n_states, k = src->n_inputs;
+  uint32_t *order = malloc((n + 1) * sizeof *order), *pos = malloc((n + 1) * sizeof *pos);
+  int rc = LEARN_ERR_NOMEM;
+  memset(dst, 0, sizeof *dst);
+  if (!order || !pos || lm_alloc(dst, n, k) < 0)
+    goto out;
+  for (size_t s = 0; s < n; s++)
+    pos[s] = LT_NONE;
+  size_t tail = 0;
+  order[tail++] = 0;
+  pos[0] = 0;
+  for (size_t head = 0; head < tail; head++)
+    for (size_t i = 0; i < k; i++) {
+      uint32_t t = src->next[order[head] * k + i];
+      if (pos[t] == LT_NONE) {
+        pos[t] = (uint32_t)tail;
+        order[tail++] = t;
+      }
+    }
+  dst->n_states = tail; /* every state of a hypothesis is reachable */
+  for (size_t s = 0; s < tail; s++)
+    for (size_t i = 0; i < k; i++) {
+      dst->next[s * k + i] = pos[src->next[order[s] * k + i]];
+      dst->out[s * k + i] = src->out[order[s] * k + i];
+    }
+  rc = lm_fill_access(dst);
+out:
+  free(order);
+  free(pos);
+  return rc;
+}
+
 int lc_keep_hypothesis(learn_ctx *c, const learn_mealy *h) {
   learn_mealy copy;
   if (lm_copy(&copy, h) < 0)
@@ -173,9 +209,13 @@ int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, lea
     rc = lcache_open(&c, cfg->cache_path);
   if (rc == 0)
     rc = cfg->algorithm == LEARN_LSTAR ? learn_lstar(&c) : learn_lsharp(&c);
-  if (rc == LEARN_OK || rc == LEARN_ERR_BUDGET) {
-    *m = c.hyp; /* the final (or, on budget, the last) hypothesis */
-    memset(&c.hyp, 0, sizeof c.hyp);
+  if ((rc == LEARN_OK || rc == LEARN_ERR_BUDGET) && c.hyp.n_states) {
+    /* the final (or, on budget, the last) hypothesis */
+    int crc = lm_canonical(m, &c.hyp);
+    if (crc < 0) {
+      learn_mealy_free(m);
+      rc = lc_fail(&c, crc, "out of memory");
+    }
   }
   st->seconds = lc_now() - c.t0;
   learn_mealy_free(&c.hyp);

@@ -53,7 +53,9 @@ typedef struct learn_sul {
   int (*output_id)(void *ctx, const char *name, learn_out *o);
 } learn_sul;
 
-/* A complete deterministic Mealy machine; state 0 is initial. */
+/* A complete deterministic Mealy machine; state 0 is initial. learn_run
+ * numbers the states breadth-first from it (inputs in alphabet order), so
+ * a machine comes out the same whichever algorithm learned it. */
 typedef struct learn_mealy {
   size_t n_states, n_inputs;
   uint32_t *next;      /* [state * n_inputs + input] */
@@ -97,7 +99,17 @@ learn_config learn_config_default(void);
 
 /* learn_run learns |sul| into |*m| (always initialised; call
  * learn_mealy_free) and fills |*st|. Returns LEARN_OK, LEARN_ERR_BUDGET
- * with the last hypothesis in |*m|, or another error with |err| set. */
+ * with the last hypothesis in |*m| (0 states if the budget ran out before
+ * the first one), or another error with |err| set and |*m| empty.
+ * |cfg| NULL means learn_config_default(); |st| may be NULL.
+ *
+ * Notes on the configuration: repeats 0 makes any disagreement between
+ * two answers fatal (no majority of two). The cache file is text, one
+ * answered query a line with input and output names (see learn_cache.c);
+ * it is read by name, so an alphabet in another order is fine and another
+ * alphabet is refused. Equivalence testing works on the hypothesis
+ * renumbered breadth-first, and a round's random words depend only on
+ * |seed| and that hypothesis, so a resumed run repeats the same tests. */
 int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, learn_stats *st,
               char *err, size_t err_len);
 

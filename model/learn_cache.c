@@ -206,8 +206,13 @@ int lcache_open(learn_ctx *c, const char *path) {
   if (!sul->output_id)
     return lc_fail(c, LEARN_ERR_INVAL, "a query cache needs the SUL's output_id");
   for (size_t i = 0; i < sul->n_inputs; i++) {
-    const char *n = sul->input_name(sul->ctx, (learn_sym)i);
-    if (!n || !*n || input_by_name(sul, n) != (int)i)
+    const char *name = sul->input_name(sul->ctx, (learn_sym)i);
+    char *copy = name ? strdup(name) : NULL; /* input_name may reuse one buffer */
+    if (name && !copy)
+      return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    bool ok = copy && *copy && input_by_name(sul, copy) == (int)i;
+    free(copy);
+    if (!ok)
       return lc_fail(c, LEARN_ERR_INVAL, "input %zu: a cache needs distinct, non-empty names", i);
   }
   FILE *f = fopen(path, "r");

@@ -316,47 +316,11 @@ static uint64_t round_seed(uint64_t seed, const learn_mealy *h) {
   return x;
 }
 
-/* canonical: |src| renumbered in breadth-first order (inputs in alphabet
- * order), so the tests of a round depend on the machine, not on the order
- * the algorithm happened to find its states in. */
-static int canonical(learn_mealy *dst, const learn_mealy *src) {
-  size_t n = src->n_states, k = src->n_inputs;
-  uint32_t *order = malloc((n + 1) * sizeof *order), *pos = malloc((n + 1) * sizeof *pos);
-  int rc = LEARN_ERR_NOMEM;
-  memset(dst, 0, sizeof *dst);
-  if (!order || !pos || lm_alloc(dst, n, k) < 0)
-    goto out;
-  for (size_t s = 0; s < n; s++)
-    pos[s] = LT_NONE;
-  size_t tail = 0;
-  order[tail++] = 0;
-  pos[0] = 0;
-  for (size_t head = 0; head < tail; head++)
-    for (size_t i = 0; i < k; i++) {
-      uint32_t t = src->next[order[head] * k + i];
-      if (pos[t] == LT_NONE) {
-        pos[t] = (uint32_t)tail;
-        order[tail++] = t;
-      }
-    }
-  dst->n_states = tail; /* every state of a hypothesis is reachable */
-  for (size_t s = 0; s < tail; s++)
-    for (size_t i = 0; i < k; i++) {
-      dst->next[s * k + i] = pos[src->next[order[s] * k + i]];
-      dst->out[s * k + i] = src->out[order[s] * k + i];
-    }
-  rc = lm_fill_access(dst);
-out:
-  free(order);
-  free(pos);
-  return rc;
-}
-
 static int find_cex(learn_ctx *c, const learn_mealy *h, lword *cex);
 
 int lc_find_cex(learn_ctx *c, const learn_mealy *h, lword *cex) {
   learn_mealy canon;
-  if (canonical(&canon, h) < 0) {
+  if (lm_canonical(&canon, h) < 0) {
     learn_mealy_free(&canon);
     return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
   }

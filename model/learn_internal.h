@@ -100,6 +100,8 @@ void lcache_close(learn_ctx *c);
 int lm_alloc(learn_mealy *m, size_t n_states, size_t n_inputs);
 int lm_fill_access(learn_mealy *m);
 int lm_copy(learn_mealy *dst, const learn_mealy *src);
+/* lm_canonical: |src| renumbered breadth-first, with access words. */
+int lm_canonical(learn_mealy *dst, const learn_mealy *src);
 /* lc_keep_hypothesis stores |h| as the last hypothesis and counts a round. */
 int lc_keep_hypothesis(learn_ctx *c, const learn_mealy *h);
 

@@ -436,6 +436,18 @@ static void test_random(void) {
   CHECK(lsharp_learn >= N && lsharp_learn <= 4 * K * N * N);
   CHECK(lstar_learn >= N && lstar_learn <= 4 * K * N * N);
   CHECK(lsharp_learn < lstar_learn);
+  /* numbered breadth-first: both algorithms give the very same tables */
+  learn_mealy a, b;
+  char err[256];
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSHARP, &cfg, &a, NULL, err, sizeof err), LEARN_OK);
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSTAR, &cfg, &b, NULL, err, sizeof err), LEARN_OK);
+  CHECK(a.n_states == N && b.n_states == N);
+  if (a.n_states == N && b.n_states == N) {
+    CHECK_MEM(a.next, N * K * sizeof *a.next, b.next, N * K * sizeof *b.next);
+    CHECK_MEM(a.out, N * K * sizeof *a.out, b.out, N * K * sizeof *b.out);
+  }
+  learn_mealy_free(&a);
+  learn_mealy_free(&b);
   free(t.seen);
 }
 
@@ -552,6 +564,30 @@ static void test_cache(void) {
   CHECK(strstr(err, "alphabet") != NULL);
   CHECK_EQ_INT(x.queries, 0);
   learn_mealy_free(&m);
+
+  /* not a cache, or a damaged line: refused with FILE:LINE, file kept */
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+      {"something else\n", ":1: not a learn query cache"},
+      {"ftpsfuzz-learn-cache 1\ninputs i0 i1 i2\ni0 i9\to1 o1\n", ":3: 'i9' is not an input"},
+      {"ftpsfuzz-learn-cache 1\ninputs i0 i1 i2\ni0 i1\to1\n", ":3: fewer outputs"},
+      {"ftpsfuzz-learn-cache 1\ninputs i0 i1\n", ":2: the cache was made with another"},
+  };
+  for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+      break;
+    fputs(bad[b].text, f);
+    fclose(f);
+    rc = learn_it(&t, LEARN_LSHARP, &cfg, &m, &st, err, sizeof err);
+    CHECK_EQ_INT(rc, LEARN_ERR_INVAL);
+    CHECK(strstr(err, bad[b].want) != NULL);
+    if (!strstr(err, bad[b].want))
+      fprintf(stderr, "got: %s\n", err);
+    learn_mealy_free(&m);
+  }
   unlink(path);
   free(t.seen);
   free(p.seen);
@@ -579,6 +615,43 @@ static void test_budget(void) {
     CHECK(strstr(err, "budget") != NULL);
     learn_mealy_free(&m);
   }
+  /* a time budget already spent: nothing is asked, no hypothesis */
+  learn_mealy m;
+  learn_stats st;
+  char err[256];
+  cfg.max_queries = 0;
+  cfg.max_seconds = 1e-9;
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSHARP, &cfg, &m, &st, err, sizeof err), LEARN_ERR_BUDGET);
+  CHECK_EQ_INT(st.queries, 0);
+  CHECK_EQ_INT(m.n_states, 0);
+  learn_mealy_free(&m);
+  free(t.seen);
+}
+
+static int failing_query(void *ctx, const learn_sym *w, size_t n, learn_out *out, char *err,
+                         size_t err_len) {
+  (void)ctx;
+  (void)w;
+  (void)n;
+  (void)out;
+  snprintf(err, err_len, "connection refused");
+  return -1;
+}
+
+/* a SUL that cannot answer ends learning with its own message */
+static void test_sul_error(void) {
+  tsul t;
+  ts_init(&t, SK_N, SK_K, sink_next, sink_out);
+  learn_sul sul = ts_sul(&t);
+  sul.query = failing_query;
+  learn_mealy m;
+  learn_stats st;
+  char err[256];
+  CHECK_EQ_INT(learn_run(&sul, NULL, &m, &st, err, sizeof err), LEARN_ERR_SUL);
+  CHECK_STR(err, "connection refused");
+  CHECK_EQ_INT(m.n_states, 0);
+  sul.n_inputs = 0;
+  CHECK_EQ_INT(learn_run(&sul, NULL, &m, NULL, err, sizeof err), LEARN_ERR_INVAL);
   free(t.seen);
 }
 
@@ -591,5 +664,6 @@ int main(void) {
   test_never_agrees();
   test_cache();
   test_budget();
+  test_sul_error();
   return testlib_finish();
 }
