@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -19,6 +18,7 @@
 #include "learn_diff.h"
 #include "learn_export.h"
 #include "learn_ftps.h"
+#include "learn_report.h"
 #include "test_config.h"
 
 enum { LEARN_EXIT_BUDGET = 3 };
@@ -79,15 +79,7 @@ static int usage(FILE *f) {
   return CLI_USAGE;
 }
 
-static int make_dir(const char *path) {
-  if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-    fprintf(stderr, "ftpsfuzz learn: %s: cannot create directory: %s\n", path, strerror(errno));
-    return -1;
-  }
-  return 0;
-}
-
-/* write_file opens DIR/NAME for writing (reported on failure). */
+/* open_out opens DIR/NAME for writing (reported on failure). */
 static FILE *open_out(const char *dir, const char *name, char *path, size_t path_len) {
   snprintf(path, path_len, "%s/%s", dir, name);
   FILE *f = fopen(path, "w");
@@ -259,81 +251,6 @@ static int parse_args(int argc, char **argv, learn_args *a) {
   return 0;
 }
 
-/* write_outputs writes everything but the summary into |dir|. */
-static int write_outputs(const char *dir, learn_ftps *map, const learn_mealy *m,
-                         const learn_diff *d, const learn_view *v, const model_policy *policy,
-                         const char *target) {
-  char path[4200], sub[2048], header[1024], err[512];
-  FILE *f = open_out(dir, "learned.dot", path, sizeof(path));
-  if (!f || learn_export_dot(f, v) != 0 || close_out(f, path) != 0)
-    return -1;
-  f = open_out(dir, "learned.pml", path, sizeof(path));
-  if (!f || learn_export_promela(f, v) != 0 || close_out(f, path) != 0)
-    return -1;
-  f = open_out(dir, "diff.md", path, sizeof(path));
-  if (!f)
-    return -1;
-  fprintf(f, "# ftpsfuzz learn: %s against the model\n\n", target);
-  if (d->n_rows == 0)
-    fprintf(f, "No learned transition breaks the model (%zu transitions replayed).\n",
-            d->replays);
-  else {
-    fprintf(f, "%zu of %zu learned transitions are not allowed by the model.\n\n", d->n_rows,
-            d->replays);
-    learn_diff_print_table(d, map, f);
-  }
-  if (d->mismatches)
-    fprintf(f, "\nNote: %zu replays answered otherwise than learned (a non-deterministic "
-               "server).\n", d->mismatches);
-  if (close_out(f, path) != 0)
-    return -1;
-  snprintf(sub, sizeof(sub), "%s/witnesses", dir);
-  if (make_dir(sub) != 0)
-    return -1;
-  size_t maxlen = 0;
-  for (size_t s = 0; s < m->n_states; s++)
-    maxlen = m->access_len[s] > maxlen ? m->access_len[s] : maxlen;
-  learn_sym *word = malloc((maxlen + 1) * sizeof(*word));
-  if (!word)
-    return -1;
-  int rc = -1;
-  for (size_t k = 0; k < d->n_rows; k++) {
-    const learn_diff_row *r = &d->rows[k];
-    size_t L = m->access_len[r->state];
-    if (L)
-      memcpy(word, m->access[r->state], L * sizeof(*word));
-    word[L] = r->input;
-    snprintf(header, sizeof(header),
-             "ftpsfuzz learn witness (%s): state q%u, input %s: learned '%s', the model "
-             "allows %s\n%s\nreplay: ftpsfuzz run [--connect HOST:PORT] --oracle THIS.fts",
-             target, r->state, learn_ftps_input_name(map, r->input),
-             learn_ftps_output_name(map, r->out), r->allowed[0] ? r->allowed : "otherwise",
-             r->why);
-    snprintf(path, sizeof(path), "%s/%s", sub, r->witness);
-    if (learn_diff_write_script(map, word, L + 1, policy, header, path, err, sizeof(err)) != 0) {
-      fprintf(stderr, "ftpsfuzz learn: %s\n", err);
-      goto out;
-    }
-  }
-  snprintf(sub, sizeof(sub), "%s/access", dir);
-  if (make_dir(sub) != 0)
-    goto out;
-  for (size_t s = 0; s < m->n_states; s++) {
-    snprintf(header, sizeof(header), "ftpsfuzz learn (%s): the access sequence of state q%zu",
-             target, s);
-    snprintf(path, sizeof(path), "%s/q%zu.fts", sub, s);
-    if (learn_diff_write_script(map, m->access[s], m->access_len[s], policy, header, path, err,
-                                sizeof(err)) != 0) {
-      fprintf(stderr, "ftpsfuzz learn: %s\n", err);
-      goto out;
-    }
-  }
-  rc = 0;
-out:
-  free(word);
-  return rc;
-}
-
 int cmd_learn(int argc, char **argv) {
   learn_args a;
   memset(&a, 0, sizeof(a));
@@ -470,14 +387,16 @@ int cmd_learn(int argc, char **argv) {
   double diff_s = now_s() - t1;
   names = calloc(m.n_inputs + 1, sizeof(*names));
   events = calloc(m.n_inputs + 1, sizeof(*events));
-  if (!names || !events || make_dir(a.out) != 0)
+  if (!names || !events)
     goto out;
   char title[400];
   snprintf(title, sizeof(title), "%s, alphabet %s", target, alpha.label);
   learn_view v;
   learn_diff_view(&d, map, &m, &policy, title, names, events, &v);
-  if (write_outputs(a.out, map, &m, &d, &v, &policy, target) != 0)
+  if (learn_report_write(a.out, map, &m, &d, &v, &policy, target, err, sizeof(err)) != 0) {
+    fprintf(stderr, "ftpsfuzz learn: %s\n", err);
     goto out;
+  }
   char path[4200];
   FILE *f = open_out(a.out, "summary.txt", path, sizeof(path));
   if (!f)
