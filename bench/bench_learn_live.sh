@@ -8,6 +8,8 @@
 # ...). Outputs are kept under OUT/<server>/.
 # usage: bench/bench_learn_live.sh FTPSFUZZ [SECONDS per server (default 300)]
 #        [OUT (default learn-live)] [SERVERS (default "vsftpd pureftpd proftpd")]
+# FTPSFUZZ_LEARN_ARGS adds options to every `learn` (e.g. "--settle 300"
+# for a slow server; later options win).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FTPSFUZZ=$(realpath "${1:?usage: bench_learn_live.sh FTPSFUZZ [SECONDS] [OUT] [SERVERS]}")
@@ -30,7 +32,7 @@ done
 rm -rf "\$LEARN_OUT"
 "$FTPSFUZZ" learn --connect "\$host:\$port" --user "\$user" --pass "\$pass" "\${cfg[@]}" \
   --alphabet security --time $SECONDS_EACH --timeout 1500 --rate 20 --settle 100 --repeats 5 --quiet \
-  --out "\$LEARN_OUT"
+  ${FTPSFUZZ_LEARN_ARGS:-} --out "\$LEARN_OUT"
 HOOK
 chmod +x "$HOOK"
 

@@ -286,32 +286,28 @@ int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, 
         (transcript_event_is(st, TRANSCRIPT_EV_HANDSHAKE_OK) ||
          transcript_event_is(st, TRANSCRIPT_EV_HANDSHAKE_FAILED)))
       s->hs_done = true;
-    if (st->kind == TRANSCRIPT_S && hs_input && !s->hs_done) {
-      /* the ClientHello's bytes read as commands: see learn_ftps.h */
-      if (st->len >= 4 && st->data[3] == '-')
-        multi = (unsigned)((st->data[0] - '0') * 100 + (st->data[1] - '0') * 10 +
-                           (st->data[2] - '0'));
-      else if (multi && st->len >= 4 && st->data[3] == ' ')
-        multi = 0;
-      continue;
-    }
     if (st->kind == TRANSCRIPT_S) {
-      if (!any_client)
-        continue; /* the greeting */
       const uint8_t *d = st->data;
       bool code = st->len >= 3 && d[0] >= '1' && d[0] <= '5' && d[1] >= '0' && d[1] <= '9' &&
                   d[2] >= '0' && d[2] <= '9';
       unsigned c = code ? (unsigned)((d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0')) : 0;
-      if (multi) {
+      if (multi) { /* inside a multi-line reply: only its end matters */
         if (code && c == multi && st->len >= 4 && d[3] == ' ')
           multi = 0;
+        continue;
+      }
+      bool opens_multi = code && st->len > 3 && d[3] == '-';
+      if (!any_client || (hs_input && !s->hs_done)) {
+        /* the greeting; or the ClientHello's bytes read as commands (see
+         * learn_ftps.h) */
+        multi = opens_multi ? c : 0;
         continue;
       }
       if (!code || (st->len > 3 && d[3] != ' ' && d[3] != '-')) {
         seg_add(s, '.', "?");
         continue;
       }
-      if (st->len > 3 && d[3] == '-')
+      if (opens_multi)
         multi = c;
       char tok[8];
       snprintf(tok, sizeof(tok), "%03u", c);

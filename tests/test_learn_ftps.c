@@ -82,6 +82,36 @@ static void test_alphabet(void) {
   CHECK_EQ_INT(learn_alphabet_select(&a, "/nonexistent/alphabet", err, sizeof(err)), -1);
 }
 
+/* map_text maps a hand-written transcript |text| for the inputs |names|. */
+static void map_text(learn_ftps *m, const char *names, const char *text, const char *want) {
+  learn_sul s = learn_ftps_sul(m);
+  learn_sym word[8];
+  size_t n = 0;
+  char buf[256], err[256];
+  snprintf(buf, sizeof(buf), "%s", names);
+  for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && n < 8;
+       t = strtok_r(NULL, " ", &save)) {
+    int a = learn_alpha_find(t);
+    for (size_t j = 0; j < full.n; j++)
+      if (a >= 0 && full.idx[j] == (unsigned)a)
+        word[n] = (learn_sym)j;
+    n++;
+  }
+  transcript t;
+  transcript_init(&t);
+  CHECK_EQ_INT(transcript_parse_text(&t, text, strlen(text), "map", err, sizeof(err)), 0);
+  learn_out out[8];
+  CHECK_EQ_INT(learn_ftps_map(m, word, &t, n, out), 0);
+  char got[512];
+  size_t used = 0;
+  got[0] = 0;
+  for (size_t i = 0; i < n; i++)
+    used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? " " : "",
+                             s.output_name(s.ctx, out[i]));
+  CHECK_STR(got, want);
+  transcript_cleanup(&t);
+}
+
 int main(void) {
   test_alphabet();
   char err[256];
@@ -115,6 +145,24 @@ int main(void) {
    * PBSZ refused */
   ask(m, "AUTH_TLS HANDSHAKE CCC AUTH_TLS PROT_X", "234 hs_ok 534 534 503");
   CHECK(learn_ftps_plays(m) == 8);
+  /* hand-written transcripts: a multi-line reply counts once, the greeting
+   * is nobody's, a close shows at the next input */
+  map_text(m, "NOOP QUIT NOOP",
+           "# learn: input 0\nS: 220-Hello\nS: 220 there\nC: NOOP\nS: 211-Status:\n"
+           "S:  211 inside\nS: 211 End\n# learn: input 1\nC: QUIT\nS: 221 Bye\nE: closed\n"
+           "# learn: input 2\n# not played: connection closed\n",
+           "211 221 closed");
+  /* replies to a ClientHello read as command lines are left out; a stalled
+   * handshake ends in the gave_up sink */
+  map_text(m, "HANDSHAKE NOOP",
+           "# learn: input 0\nS: 220 hi\nT: handshake\nS: 500 x\nS: 500-y\nS: 500 y\n"
+           "E: handshake failed stalled\n# learn: input 1\n# not played: client gave up\n",
+           "hs_fail gave_up");
+  /* a transfer: codes around the data event, the data's size left out */
+  map_text(m, "LIST",
+           "# learn: input 0\nC: LIST\nS: 150 Here\nE: data tls 6 bytes sha256=00\n"
+           "S: 226 Done\n",
+           "150+data_tls.226");
   learn_ftps_free(m);
   test_config_cleanup(&cfg);
   return testlib_finish();
