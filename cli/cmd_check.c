@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "cli_args.h"
 #include "runner.h"
 
 static int usage(FILE *f) {
@@ -73,68 +74,6 @@ static int usage(FILE *f) {
           "why); 2 bad usage, an unreachable target or an I/O error.\n",
           CHECK_CONCURRENCY_MAX);
   return CLI_USAGE;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
-  char *end = NULL;
-  if (s[0] < '0' || s[0] > '9')
-    return -1;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-/* split_target: "HOST:PORT" or "[ADDR]:PORT". */
-static int split_target(const char *s, char *host, size_t host_len, char *port,
-                        size_t port_len) {
-  const char *h = s, *colon;
-  size_t hl;
-  if (s[0] == '[') {
-    const char *close = strchr(s, ']');
-    if (!close || close[1] != ':')
-      return -1;
-    h = s + 1;
-    hl = (size_t)(close - h);
-    colon = close + 1;
-  } else {
-    colon = strrchr(s, ':');
-    if (!colon || strchr(s, ':') != colon)
-      return -1;
-    hl = (size_t)(colon - s);
-  }
-  uint64_t pv;
-  if (hl == 0 || hl >= host_len || parse_u64(colon + 1, 65535, &pv) != 0 || pv == 0 ||
-      strlen(colon + 1) >= port_len)
-    return -1;
-  memcpy(host, h, hl);
-  host[hl] = 0;
-  snprintf(port, port_len, "%s", colon + 1);
-  return 0;
-}
-
-/* resolve_once turns HOST into one numeric address, so every connection of
- * the run goes to the same place. */
-static int resolve_once(const char *host, const char *port, char *out, size_t out_len) {
-  struct addrinfo hints, *ai = NULL;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  int g = getaddrinfo(host, port, &hints, &ai);
-  if (g != 0 || !ai) {
-    fprintf(stderr, "ftpsfuzz check: cannot resolve %s: %s\n", host, gai_strerror(g));
-    return -1;
-  }
-  int r = getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)out_len, NULL, 0,
-                      NI_NUMERICHOST);
-  freeaddrinfo(ai);
-  if (r != 0) {
-    fprintf(stderr, "ftpsfuzz check: cannot resolve %s\n", host);
-    return -1;
-  }
-  return 0;
 }
 
 int cmd_check(int argc, char **argv) {
@@ -199,23 +138,23 @@ int cmd_check(int argc, char **argv) {
       }
     } else if (!strcmp(a, "--walks") || !strcmp(a, "--mutants")) {
       uint64_t *dst = a[2] == 'w' ? &walks : &mutants;
-      if (parse_u64(v, 10000, dst) != 0) {
+      if (cli_parse_u64(v, 10000, dst) != 0) {
         fprintf(stderr, "ftpsfuzz check: %s expects a count 0..10000, got '%s'\n", a, v);
         return CLI_USAGE;
       }
     } else if (!strcmp(a, "--seed")) {
-      if (parse_u64(v, UINT64_MAX, &seed) != 0) {
+      if (cli_parse_u64(v, UINT64_MAX, &seed) != 0) {
         fprintf(stderr, "ftpsfuzz check: --seed expects a decimal number, got '%s'\n", v);
         return CLI_USAGE;
       }
     } else if (!strcmp(a, "--concurrency")) {
-      if (parse_u64(v, CHECK_CONCURRENCY_MAX, &conc) != 0 || conc == 0) {
+      if (cli_parse_u64(v, CHECK_CONCURRENCY_MAX, &conc) != 0 || conc == 0) {
         fprintf(stderr, "ftpsfuzz check: --concurrency expects 1..%u, got '%s'\n",
                 CHECK_CONCURRENCY_MAX, v);
         return CLI_USAGE;
       }
     } else if (!strcmp(a, "--timeout")) {
-      if (parse_u64(v, 600000, &timeout) != 0 || timeout < 10) {
+      if (cli_parse_u64(v, 600000, &timeout) != 0 || timeout < 10) {
         fprintf(stderr, "ftpsfuzz check: --timeout expects 10..600000 ms, got '%s'\n", v);
         return CLI_USAGE;
       }
@@ -226,13 +165,13 @@ int cmd_check(int argc, char **argv) {
       }
     } else if (!strcmp(a, "--quiet-wait")) {
       uint64_t ms;
-      if (parse_u64(v, 60000, &ms) != 0 || ms == 0) {
+      if (cli_parse_u64(v, 60000, &ms) != 0 || ms == 0) {
         fprintf(stderr, "ftpsfuzz check: --quiet-wait expects 1..60000 ms, got '%s'\n", v);
         return CLI_USAGE;
       }
       conn.quiet_ms = (unsigned)ms;
     } else if (!strcmp(a, "--settle")) {
-      if (parse_u64(v, RUNNER_TCP_SETTLE_MAX, &settle) != 0) {
+      if (cli_parse_u64(v, RUNNER_TCP_SETTLE_MAX, &settle) != 0) {
         fprintf(stderr, "ftpsfuzz check: --settle expects 0..%u ms, got '%s'\n",
                 RUNNER_TCP_SETTLE_MAX, v);
         return CLI_USAGE;
@@ -274,12 +213,12 @@ int cmd_check(int argc, char **argv) {
     conn.implicit = true; /* TLS from the first byte (implicit FTPS) */
     hostport = target + 7;
   }
-  if (split_target(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
+  if (cli_split_target(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
     fprintf(stderr, "ftpsfuzz check: expected [ftps://]HOST:PORT or [ADDR]:PORT, got '%s'\n",
             target);
     return CLI_USAGE;
   }
-  if (resolve_once(host, port, addr, sizeof(addr)) != 0)
+  if (cli_resolve_once("check", host, port, addr, sizeof(addr)) != 0)
     return CLI_USAGE;
 
   check_options o;

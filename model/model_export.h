@@ -61,6 +61,15 @@ int model_export_dot_counts(const model_config *cfg, const model_cover *cov, siz
  * Returns 0, -1 on a write error, -2 for an unknown |broken| name. */
 int model_export_promela(FILE *out, const model_config *cfg, const char *broken);
 
+/* model_promela_declare writes the #defines of the state values, the mtype
+ * of every event (e_NAME) and the state, policy, ghost and scratch variables
+ * model_promela_checks reads; model_promela_checks writes `inline check()`,
+ * the security invariants over them (p_* the values before the step, code
+ * its reply, ev its event). Both are also what the learned machine's
+ * Promela (learn_export.h) is checked with: one spelling of the invariants. */
+void model_promela_declare(FILE *out);
+void model_promela_checks(FILE *out);
+
 /* model_promela_broken_name returns the i-th name of a broken variant and
  * fills |*out_why| (may be NULL) with what it breaks; NULL past the end. */
 const char *model_promela_broken_name(size_t i, const char **out_why);

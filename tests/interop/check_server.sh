@@ -304,6 +304,15 @@ esac
 wait_listening
 echo "$SERVER ($MODE) listening on 127.0.0.1:$PORT, pid $SERVER_PID"
 
+# FTPSFUZZ_SERVER_HOOK=CMD (bench/bench_learn_live.sh): run CMD HOST PORT
+# USER PASS POLICY instead of the check, with the server up, and exit with
+# its status (the server is stopped as always).
+if [ -n "${FTPSFUZZ_SERVER_HOOK:-}" ]; then
+  set +e
+  "$FTPSFUZZ_SERVER_HOOK" 127.0.0.1 "$PORT" "$USER_NAME" "$PASS" "$POLICY"
+  exit $?
+fi
+
 STEP_TIMEOUT=${FTPSFUZZ_CHECK_TIMEOUT:-5000}
 # Four connections at once: a check mostly waits (the settle after each
 # answered step, the quiet wait for a close), so this cuts its time by half

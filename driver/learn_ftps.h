@@ -1,0 +1,104 @@
+/* learn_ftps.h - the FTPS mapper: an FTPS server as a learn_sul (model/learn.h).
+ *
+ * One query is one fresh connection (in-process: a fresh session and VFS):
+ * the word of abstract inputs becomes a client script (.fts steps, one
+ * concrete form per input of model/learn_alphabet.h, each preceded by a
+ * "# learn: input K" marker comment the runner copies), the script is
+ * played with play_script (in-process or TCP), and the recorded transcript
+ * is cut at the markers and mapped back to one abstract output per input:
+ * - the reply codes the input caused, in order, joined by '.' (a multi-line
+ *   reply counts once: "150.226");
+ * - the runner's events, each after a '+' ("150+data_tls.226",
+ *   "200+tls_shutdown", "hs_fail"): hs_ok, hs_fail, tls_shutdown, tls_plain
+ *   (a plaintext reply where TLS was due), tls_error, tls_unterm, data_tls,
+ *   data_clear, data_fail, timeout, limit;
+ * - "-" when the input caused nothing (a command pipelined into the TLS
+ *   stream, a skipped step);
+ * - "closed" for every input after the connection closed, "gave_up" after
+ *   the client gave up (a TLS error, a stalled handshake, a timeout): both
+ *   are sinks (learn_sul.is_sink_output). The close itself is not part of
+ *   the output of the input it followed (QUIT is "221", the next input
+ *   "closed"): over TCP whether a close arrives before a query ends is a
+ *   matter of timing, and the output of an input must not depend on
+ *   whether more inputs follow it.
+ * Data sizes and hashes are left out (the machine is about the protocol).
+ * The replies a HANDSHAKE input gets before its handshake ends are left out
+ * too: a ClientHello sent where no TLS was due is read as command lines,
+ * and how many depends on where its random bytes hold an LF, so they would
+ * make the server look non-deterministic.
+ *
+ * Over TCP every query is a new control connection, paced at |rate| per
+ * second; the runner's step timeout applies. Concrete arguments: the
+ * account's name and password (in-process: the built-in alice/wonderland),
+ * a name no account has, a wrong password, the fixture file /pub/hello.txt
+ * for RETR/RNFR, an upload to /upload/learn.txt in-process and to
+ * ftpsfuzz-learn.txt (the login's directory) over TCP. */
+#ifndef LEARN_FTPS_H
+#define LEARN_FTPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "learn.h"
+#include "learn_alphabet.h"
+#include "play.h"
+#include "transcript.h"
+
+/* Most distinct outputs one learner interns (bounds memory on a noisy server). */
+#define LEARN_FTPS_OUTPUTS_MAX 4096u
+/* Longest output name (longer ones are cut, ending in "..."). */
+#define LEARN_FTPS_OUTPUT_LEN 96u
+
+typedef struct learn_ftps_options {
+  play_target target;          /* in-process server or host/port */
+  runner_options run;          /* timeout, TLS versions, settle (TCP) */
+  const char *user, *pass;     /* the account; NULL: the built-in one */
+  const learn_alphabet *alphabet;
+  double rate;                 /* TCP: new connections per second; 0 = unlimited */
+} learn_ftps_options;
+
+typedef struct learn_ftps learn_ftps;
+
+/* learn_ftps_new makes a mapper for |o| (copied; the alphabet, target and
+ * strings must outlive it). Returns NULL when out of memory. */
+learn_ftps *learn_ftps_new(const learn_ftps_options *o);
+void learn_ftps_free(learn_ftps *m); /* accepts NULL */
+
+/* learn_ftps_sul returns the learn_sul view of |m| (query, names, sinks). */
+learn_sul learn_ftps_sul(learn_ftps *m);
+
+/* learn_ftps_script appends the client script of |word| (inputs are
+ * indices into the alphabet) to |out|: for each input its marker comment,
+ * then its steps. Returns 0 or -1 (out of memory, a bad index). */
+int learn_ftps_script(const learn_ftps *m, const learn_sym *word, size_t n, transcript *out);
+
+/* learn_ftps_marker_step returns the index in |got| (a played transcript)
+ * of input |k|'s marker comment, or got->n when there is none. */
+size_t learn_ftps_marker_step(const transcript *got, size_t k);
+
+/* learn_ftps_map writes the output of each of the |n| inputs of |word|,
+ * played as |got|, into |out| (interned in |m|). Returns 0 or -1 (too many
+ * distinct outputs, out of memory). */
+int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, size_t n,
+                   learn_out *out);
+
+/* learn_ftps_play plays |word| as one query (paced, counted like the
+ * learner's) into |got| (an initialised transcript) and, when |jc| is not
+ * NULL, judges it (play_script). Returns play_script's value; |*res| is
+ * always filled (play_result_cleanup). */
+int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_config *jc,
+                    transcript *got, play_result *res, char *err, size_t err_len);
+
+/* learn_ftps_output_name / learn_ftps_input_name: the texts of an output id
+ * and of an input index ("" if out of range). */
+const char *learn_ftps_output_name(const learn_ftps *m, learn_out o);
+const char *learn_ftps_input_name(const learn_ftps *m, learn_sym i);
+
+/* learn_ftps_plays: connections (plays) made so far. */
+size_t learn_ftps_plays(const learn_ftps *m);
+
+/* learn_ftps_has_steps: every alphabet input has a concrete form (a test
+ * keeps model/learn_alphabet.c and the mapper in step). */
+bool learn_ftps_has_steps(const char *name);
+
+#endif
