@@ -19,7 +19,9 @@
 #include "learn_export.h"
 #include "learn_ftps.h"
 #include "learn_report.h"
+#include "ftps_tls.h"
 #include "test_config.h"
+#include "tls_client.h"
 
 enum { LEARN_EXIT_BUDGET = 3 };
 
@@ -325,6 +327,16 @@ int cmd_learn(int argc, char **argv) {
       fprintf(stderr, "ftpsfuzz learn: %s\n", err);
       goto out;
     }
+    /* In-process, the server is ours and one process: abbreviated TLS 1.2
+     * handshakes against one set of ticket keys, as the fuzz harnesses do
+     * (fuzz_fast_tls), still real handshakes the server takes part in.
+     * Replies and events do not depend on it; FTPSFUZZ_FULL_HANDSHAKES=1
+     * keeps full TLS 1.3 handshakes. */
+    static ftps_tls_ticket_keys keys;
+    const char *full = getenv("FTPSFUZZ_FULL_HANDSHAKES");
+    if ((full == NULL || full[0] == '\0' || full[0] == '0') &&
+        ftps_tls_ticket_keys_init(&keys) == 0 && tls_client_share_sessions(true) == 0)
+      cfg.server.ticket_keys = &keys;
     fo.target.server = &cfg;
     snprintf(target, sizeof(target), "in-process%s", a.server_config ? " (--server-config)" : "");
   }
