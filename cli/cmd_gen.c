@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "check.h"
 #include "cli_atomic.h"
 #include "gen.h"
@@ -40,18 +41,6 @@ static int usage(FILE *out) {
           "            the built-in test policy: on,on,off,off); rfc profile ignores it\n"
           "Exit: 0 ok, 1 coverage below 100%% or a violation, 2 bad usage or I/O error.\n");
   return CLI_USAGE;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
-  char *end = NULL;
-  if (s[0] < '0' || s[0] > '9')
-    return -1;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || v > max)
-    return -1;
-  *out = v;
-  return 0;
 }
 
 /* write_script writes |t| as DIR/<sha256>.fts. Returns 0 or -1 (message printed). */
@@ -232,14 +221,14 @@ int cmd_gen(int argc, char **argv) {
     } else if (!strcmp(a, "--probes")) {
       probes = true;
     } else if (!strcmp(a, "--walks") && v) {
-      if (parse_u64(v, 100000, &n_walks) != 0 || n_walks == 0) {
+      if (cli_parse_u64(v, 100000, &n_walks) != 0 || n_walks == 0) {
         fprintf(stderr, "ftpsfuzz gen: --walks expects a count 1..100000, got '%s'\n", v);
         return CLI_USAGE;
       }
       walks = true;
       i++;
     } else if (!strcmp(a, "--seed") && v) {
-      if (parse_u64(v, UINT64_MAX, &seed) != 0) {
+      if (cli_parse_u64(v, UINT64_MAX, &seed) != 0) {
         fprintf(stderr, "ftpsfuzz gen: --seed expects a decimal number, got '%s'\n", v);
         return CLI_USAGE;
       }
