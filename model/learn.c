@@ -14,6 +14,7 @@ learn_config learn_config_default(void) {
   cfg.seed = 1;
   cfg.repeats = 3;
   cfg.use_sink = true;
+  cfg.batch = 64;
   return cfg;
 }
 
@@ -218,6 +219,11 @@ int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, lea
     }
   }
   st->seconds = lc_now() - c.t0;
+  for (size_t k = 0; k < c.n_held; k++) {
+    st->unused_queries++;
+    st->unused_symbols += c.held[k].n;
+  }
+  lc_held_free(&c);
   learn_mealy_free(&c.hyp);
   lcache_close(&c);
   lt_free(&c.tree);

@@ -51,6 +51,15 @@ typedef struct learn_sul {
    * cache file (which stores names) map to this SUL's ids. Returns 0 and
    * sets |*o|, or negative if the name cannot be an output. */
   int (*output_id)(void *ctx, const char *name, learn_out *o);
+  /* Optional (NULL = the learner sends query() one word at a time): answer
+   * words[0..count) at once, word j (lens[j] inputs) into outs[j], each as
+   * query() would. The SUL may answer them in any order and concurrently
+   * (over TCP: one connection each, several at a time); each answer must be
+   * as if from a fresh reset. Returns 0, or negative (message in |err|) on
+   * an error that ends learning. The learner batches equivalence tests
+   * only, and uses the answers exactly as if it had asked one at a time. */
+  int (*query_batch)(void *ctx, size_t count, const learn_sym *const *words, const size_t *lens,
+                     learn_out *const *outs, char *err, size_t err_len);
 } learn_sul;
 
 /* A complete deterministic Mealy machine; state 0 is initial. learn_run
@@ -82,6 +91,8 @@ typedef struct learn_config {
   const size_t *candidate_len;
   size_t n_candidates;
   const char *cache_path;    /* resumable query cache (read, then appended), or NULL */
+  size_t batch;              /* equivalence tests sent at once through
+                              * sul->query_batch (0 or 1: one at a time) */
 } learn_config;
 
 typedef struct learn_stats {
@@ -90,11 +101,16 @@ typedef struct learn_stats {
   size_t sink_saved_queries, sink_saved_symbols; /* not sent thanks to is_sink_output */
   size_t eq_queries, rounds;         /* equivalence tests sent; hypotheses made */
   size_t nondet;                     /* answers that disagreed with an earlier one */
+  /* Sent in a batch but never needed (equivalence tests after the
+   * counterexample, or answered meanwhile by sink knowledge): not in
+   * queries/symbols, which count what a one-at-a-time run would send. */
+  size_t unused_queries, unused_symbols;
   double seconds;
 } learn_stats;
 
 /* learn_config_default: L#, no budget, 1 extra state, 1000 random tests,
- * seed 1, 3 repeats, sink knowledge on, no candidates, no cache. */
+ * seed 1, 3 repeats, sink knowledge on, no candidates, no cache, batches
+ * of 64 equivalence tests (used only when the SUL has query_batch). */
 learn_config learn_config_default(void);
 
 /* learn_run learns |sul| into |*m| (always initialised; call
@@ -109,7 +125,17 @@ learn_config learn_config_default(void);
  * it is read by name, so an alphabet in another order is fine and another
  * alphabet is refused. Equivalence testing works on the hypothesis
  * renumbered breadth-first, and a round's random words depend only on
- * |seed| and that hypothesis, so a resumed run repeats the same tests. */
+ * |seed| and that hypothesis (its output names, not ids), so a resumed run
+ * repeats the same tests.
+ *
+ * Batching (sul->query_batch, cfg->batch > 1) changes wall time only: the
+ * learner first answers what the tree, sink knowledge and cache know, sends
+ * the rest of a batch at once, keeps the answers aside and then tests the
+ * words in the order they were made, stopping at the first counterexample;
+ * an answer kept aside is used when its word is asked later. The machine,
+ * the hypotheses and the stats (but unused_*) are those of a run without
+ * batching. The query budget counts every word sent, used or not: a batch
+ * is cut to what is left of it. */
 int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, learn_stats *st,
               char *err, size_t err_len);
 

@@ -123,6 +123,40 @@ static size_t run_hyp(const learn_mealy *h, size_t s, const learn_sym *w, size_t
   return s;
 }
 
+/* The words of an equivalence round are tested in the order they are made,
+ * a batch at a time: the batch's unknown words go to the SUL at once
+ * (lc_prefetch), then each is tested as if asked alone. */
+#define EQ_BATCH_MAX 4096
+
+typedef struct eqbatch {
+  size_t cap;        /* words per batch (1: each tested at once) */
+  size_t n;          /* words waiting */
+  lword flat;        /* their symbols, one word after another */
+  size_t *start, *len;
+  const learn_sym **words;
+  learn_out *buf;    /* one word's answer */
+  size_t buf_cap;
+} eqbatch;
+
+static int eqb_init(eqbatch *B, const learn_ctx *c) {
+  memset(B, 0, sizeof *B);
+  B->cap = c->sul->query_batch && c->cfg->batch > 1 ? c->cfg->batch : 1;
+  if (B->cap > EQ_BATCH_MAX)
+    B->cap = EQ_BATCH_MAX;
+  B->start = malloc(B->cap * sizeof *B->start);
+  B->len = malloc(B->cap * sizeof *B->len);
+  B->words = malloc(B->cap * sizeof *B->words);
+  return B->start && B->len && B->words ? 0 : LEARN_ERR_NOMEM;
+}
+
+static void eqb_free(eqbatch *B) {
+  lw_free(&B->flat);
+  free(B->start);
+  free(B->len);
+  free(B->words);
+  free(B->buf);
+}
+
 /* test_word: 1 and the counterexample in |cex| when the SUL and |h| differ
  * on |w|, else 0, or LEARN_ERR_*. */
 static int test_word(learn_ctx *c, const learn_mealy *h, const learn_sym *w, size_t n,
@@ -143,6 +177,41 @@ static int test_word(learn_ctx *c, const learn_mealy *h, const learn_sym *w, siz
     s = h->next[cell];
   }
   return 0;
+}
+
+/* eqb_flush tests the waiting words in order up to the first counterexample
+ * (1, in |cex|); the rest are dropped. */
+static int eqb_flush(learn_ctx *c, eqbatch *B, const learn_mealy *h, lword *cex) {
+  int rc = 0;
+  for (size_t j = 0; j < B->n; j++)
+    B->words[j] = B->flat.s + B->start[j];
+  if (B->n > 1)
+    rc = lc_prefetch(c, B->n, B->words, B->len);
+  for (size_t j = 0; j < B->n && !rc; j++)
+    rc = test_word(c, h, B->words[j], B->len[j], cex, B->buf);
+  B->n = 0;
+  B->flat.n = 0;
+  return rc;
+}
+
+/* eqb_add queues |w| (an empty word tests nothing); a full batch is
+ * flushed. Returns as eqb_flush. */
+static int eqb_add(learn_ctx *c, eqbatch *B, const learn_mealy *h, const learn_sym *w, size_t n,
+                   lword *cex) {
+  if (!n)
+    return 0;
+  if (n > B->buf_cap) {
+    learn_out *nb = realloc(B->buf, n * 2 * sizeof *nb);
+    if (!nb)
+      return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    B->buf = nb;
+    B->buf_cap = n * 2;
+  }
+  B->start[B->n] = B->flat.n;
+  B->len[B->n] = n;
+  if (lw_append(&B->flat, w, n) < 0)
+    return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+  return ++B->n == B->cap ? eqb_flush(c, B, h, cex) : 0;
 }
 
 /* tree_check walks the whole observation tree alongside |h|: a node whose
@@ -194,8 +263,7 @@ static bool next_infix(lword *m, size_t n_inputs) {
 
 /* try_suffixes tests prefix·w for every w in the given set of W. */
 static int try_suffixes(learn_ctx *c, const learn_mealy *h, const seps *S, lword *word,
-                        const size_t *idx, size_t n_idx, bool all, lword *cex, learn_out **buf,
-                        size_t *buf_cap) {
+                        const size_t *idx, size_t n_idx, bool all, lword *cex, eqbatch *B) {
   size_t base = word->n, count = all ? S->n_words : n_idx;
   if (count == 0)
     count = 1; /* a one-state hypothesis has no separating words: test the prefix */
@@ -206,14 +274,7 @@ static int try_suffixes(learn_ctx *c, const learn_mealy *h, const seps *S, lword
       if (lw_append(word, sfx->s, sfx->n) < 0)
         return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
     }
-    if (word->n > *buf_cap) {
-      learn_out *nb = realloc(*buf, word->n * 2 * sizeof *nb);
-      if (!nb)
-        return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
-      *buf = nb;
-      *buf_cap = word->n * 2;
-    }
-    int rc = word->n ? test_word(c, h, word->s, word->n, cex, *buf) : 0;
+    int rc = eqb_add(c, B, h, word->s, word->n, cex);
     if (rc)
       return rc;
   }
@@ -222,7 +283,7 @@ static int try_suffixes(learn_ctx *c, const learn_mealy *h, const seps *S, lword
 }
 
 static int wp_method(learn_ctx *c, const learn_mealy *h, const seps *S, lword *cex,
-                     learn_out **buf, size_t *buf_cap) {
+                     eqbatch *B) {
   size_t n = h->n_states, k = h->n_inputs;
   unsigned extra = c->cfg->extra_states;
   lword word = {0}, mid = {0};
@@ -241,7 +302,7 @@ static int wp_method(learn_ctx *c, const learn_mealy *h, const seps *S, lword *c
           rc = LEARN_ERR_NOMEM;
           break;
         }
-        rc = try_suffixes(c, h, S, &word, NULL, 0, true, cex, buf, buf_cap);
+        rc = try_suffixes(c, h, S, &word, NULL, 0, true, cex, B);
       }
     }
   /* phase 2: (Q·I minus Q) · I^{<=extra} · W_reached */
@@ -264,8 +325,7 @@ static int wp_method(learn_ctx *c, const learn_mealy *h, const seps *S, lword *c
             break;
           }
           size_t r = run_hyp(h, t, mid.s, mid.n);
-          rc = try_suffixes(c, h, S, &word, S->local[r], S->n_local[r], false, cex, buf,
-                            buf_cap);
+          rc = try_suffixes(c, h, S, &word, S->local[r], S->n_local[r], false, cex, B);
         }
       }
     }
@@ -277,7 +337,7 @@ static int wp_method(learn_ctx *c, const learn_mealy *h, const seps *S, lword *c
 }
 
 static int random_wp(learn_ctx *c, const learn_mealy *h, const seps *S, lword *cex,
-                     learn_out **buf, size_t *buf_cap) {
+                     eqbatch *B) {
   size_t n = h->n_states, k = h->n_inputs;
   size_t max_infix = 2 * (n + c->cfg->extra_states) + 4;
   lword word = {0};
@@ -298,9 +358,9 @@ static int random_wp(learn_ctx *c, const learn_mealy *h, const seps *S, lword *c
     size_t t = run_hyp(h, 0, word.s, word.n);
     size_t pick = S->n_local[t] ? S->local[t][lc_rand(c) % S->n_local[t]] : SIZE_MAX;
     if (pick != SIZE_MAX)
-      rc = try_suffixes(c, h, S, &word, &pick, 1, false, cex, buf, buf_cap);
+      rc = try_suffixes(c, h, S, &word, &pick, 1, false, cex, B);
     else
-      rc = try_suffixes(c, h, S, &word, NULL, 0, false, cex, buf, buf_cap);
+      rc = try_suffixes(c, h, S, &word, NULL, 0, false, cex, B);
   }
   lw_free(&word);
   return rc;
@@ -308,11 +368,17 @@ static int random_wp(learn_ctx *c, const learn_mealy *h, const seps *S, lword *c
 
 /* The random words of a round depend only on the seed and the hypothesis,
  * so a run resumed from a cache file repeats the last round's words and
- * finds them all cached. */
-static uint64_t round_seed(uint64_t seed, const learn_mealy *h) {
-  uint64_t x = seed ^ 0x6a09e667f3bcc909ull;
-  for (size_t c = 0; c < h->n_states * h->n_inputs; c++)
-    x = (x ^ h->next[c] ^ ((uint64_t)h->out[c] << 32)) * 0x100000001b3ull;
+ * finds them all cached. Outputs by name: ids are numbered in the order the
+ * SUL first met them, which batching may change. */
+static uint64_t round_seed(const learn_ctx *c, const learn_mealy *h) {
+  uint64_t x = c->cfg->seed ^ 0x6a09e667f3bcc909ull;
+  for (size_t k = 0; k < h->n_states * h->n_inputs; k++) {
+    x = (x ^ h->next[k]) * 0x100000001b3ull;
+    const char *name = c->sul->output_name(c->sul->ctx, h->out[k]);
+    for (const char *p = name ? name : ""; *p; p++)
+      x = (x ^ (unsigned char)*p) * 0x100000001b3ull;
+    x = (x ^ 0xff) * 0x100000001b3ull;
+  }
   return x;
 }
 
@@ -331,46 +397,38 @@ int lc_find_cex(learn_ctx *c, const learn_mealy *h, lword *cex) {
 
 static int find_cex(learn_ctx *c, const learn_mealy *h, lword *cex) {
   const learn_config *cfg = c->cfg;
-  c->rng = round_seed(cfg->seed, h);
-  learn_out *buf = NULL;
-  size_t buf_cap = 0;
+  c->rng = round_seed(c, h);
+  eqbatch B;
   seps S;
   int rc = tree_check(c, h, cex);
   if (rc)
     return rc;
-  for (size_t j = 0; j < cfg->n_candidates && !rc; j++) {
-    size_t len = cfg->candidate_len[j];
-    if (!len)
-      continue;
-    for (size_t i = 0; i < len; i++)
-      if (cfg->candidates[j][i] >= h->n_inputs) {
-        free(buf);
-        return lc_fail(c, LEARN_ERR_INVAL, "candidate %zu: input %u is not in the alphabet", j,
-                       (unsigned)cfg->candidates[j][i]);
-      }
-    if (len > buf_cap) {
-      learn_out *nb = realloc(buf, len * sizeof *nb);
-      if (!nb) {
-        free(buf);
-        return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
-      }
-      buf = nb;
-      buf_cap = len;
-    }
-    rc = test_word(c, h, cfg->candidates[j], len, cex, buf);
-  }
-  if (rc) {
-    free(buf);
-    return rc;
-  }
-  if (seps_build(&S, h) < 0) {
-    free(buf);
+  if (eqb_init(&B, c) < 0) {
+    eqb_free(&B);
     return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
   }
-  rc = wp_method(c, h, &S, cex, &buf, &buf_cap);
+  for (size_t j = 0; j < cfg->n_candidates && !rc; j++) {
+    size_t len = cfg->candidate_len[j];
+    for (size_t i = 0; i < len && !rc; i++)
+      if (cfg->candidates[j][i] >= h->n_inputs) {
+        /* the words before it are tested first, as one at a time would */
+        if (!(rc = eqb_flush(c, &B, h, cex)))
+          rc = lc_fail(c, LEARN_ERR_INVAL, "candidate %zu: input %u is not in the alphabet", j,
+                       (unsigned)cfg->candidates[j][i]);
+      }
+    if (!rc)
+      rc = eqb_add(c, &B, h, cfg->candidates[j], len, cex);
+  }
+  if (!rc && seps_build(&S, h) < 0)
+    rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+  else if (!rc) {
+    rc = wp_method(c, h, &S, cex, &B);
+    if (!rc)
+      rc = random_wp(c, h, &S, cex, &B);
+    seps_free(&S);
+  }
   if (!rc)
-    rc = random_wp(c, h, &S, cex, &buf, &buf_cap);
-  seps_free(&S);
-  free(buf);
+    rc = eqb_flush(c, &B, h, cex);
+  eqb_free(&B);
   return rc;
 }

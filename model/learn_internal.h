@@ -54,6 +54,13 @@ int lw_append(lword *w, const learn_sym *s, size_t n);
 int lw_access(lword *w, const learn_tree *t, uint32_t node);
 void lw_free(lword *w);
 
+/* An answer the SUL gave in a batch, kept until its word is asked. */
+typedef struct lheld {
+  learn_sym *w;
+  learn_out *out;
+  size_t n;
+} lheld;
+
 /* The learning context: everything the algorithms share. */
 typedef struct learn_ctx {
   const learn_sul *sul;
@@ -69,12 +76,21 @@ typedef struct learn_ctx {
   learn_out *vbuf; /* votes */
   size_t obuf_cap;
   learn_mealy hyp; /* the last hypothesis (n_states 0 = none yet) */
+  lheld *held;     /* batch answers not used yet (learn_query.c) */
+  size_t n_held, held_cap;
 } learn_ctx;
 
 /* lc_query answers |w| (outputs to |out| unless NULL) from the tree, sink
  * knowledge or the SUL, in that order, and keeps the answer. Returns 0 or
  * LEARN_ERR_*. */
 int lc_query(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out);
+/* lc_prefetch sends, in one sul->query_batch, those of words[0..count)
+ * that lc_query would send to the SUL now (not in the tree, no sink on the
+ * way, not sent before), cut to the query budget left, and keeps their
+ * answers for lc_query. Without query_batch it does nothing. Returns 0 or
+ * LEARN_ERR_*. */
+int lc_prefetch(learn_ctx *c, size_t count, const learn_sym *const *words, const size_t *lens);
+void lc_held_free(learn_ctx *c);
 /* lt_set_path makes the tree answer |w| with |out|; where it answered
  * otherwise, that answer and all observed after it are dropped and the
  * tree's generation grows. */

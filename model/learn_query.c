@@ -2,7 +2,10 @@
  * observation tree, else from sink knowledge, else from the SUL, whose
  * answer is checked against the tree (a disagreement is settled by a
  * majority of repeated queries), kept in the tree and appended to the cache
- * file. Nothing is ever sent to the SUL twice except those repeats. */
+ * file. Nothing is ever sent to the SUL twice except those repeats.
+ * lc_prefetch sends words ahead in one batch; their answers wait aside
+ * until lc_query gets to them, so the learner sees what it would see
+ * asking one at a time. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +73,50 @@ static int ensure_bufs(learn_ctx *c, size_t n) {
   return 0;
 }
 
-/* sul_ask sends one query, within the budget. */
-static int sul_ask(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out) {
+/* held_find: the index of |w|'s kept batch answer, or c->n_held. */
+static size_t held_find(const learn_ctx *c, const learn_sym *w, size_t n) {
+  for (size_t k = 0; k < c->n_held; k++)
+    if (c->held[k].n == n && !memcmp(c->held[k].w, w, n * sizeof *w))
+      return k;
+  return c->n_held;
+}
+
+void lc_held_free(learn_ctx *c) {
+  for (size_t k = 0; k < c->n_held; k++) {
+    free(c->held[k].w);
+    free(c->held[k].out);
+  }
+  free(c->held);
+  c->held = NULL;
+  c->n_held = c->held_cap = 0;
+}
+
+/* budget_left: how many more queries may be sent (SIZE_MAX = unbounded);
+ * answers kept aside were sent, so they count. */
+static size_t budget_left(const learn_ctx *c) {
+  size_t max = c->cfg->max_queries, sent = c->st->queries + c->n_held;
+  if (!max)
+    return SIZE_MAX;
+  return sent >= max ? 0 : max - sent;
+}
+
+/* sul_ask sends one query, within the budget; |may_use_held|: a kept batch
+ * answer to the same word is taken instead (counted as sent now, as a run
+ * without batching would have sent it here). Repeats must be fresh. */
+static int sul_ask(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out,
+                   bool may_use_held) {
   const learn_config *cfg = c->cfg;
-  if (cfg->max_queries && c->st->queries >= cfg->max_queries)
+  size_t h = may_use_held ? held_find(c, w, n) : c->n_held;
+  if (h < c->n_held) {
+    memcpy(out, c->held[h].out, n * sizeof *out);
+    free(c->held[h].w);
+    free(c->held[h].out);
+    c->held[h] = c->held[--c->n_held];
+    c->st->queries++;
+    c->st->symbols += n;
+    return 0;
+  }
+  if (budget_left(c) == 0)
     return lc_fail(c, LEARN_ERR_BUDGET, "query budget (%zu) used up", cfg->max_queries);
   if (cfg->max_seconds > 0 && lc_now() - c->t0 >= cfg->max_seconds)
     return lc_fail(c, LEARN_ERR_BUDGET, "time budget (%.1f s) used up", cfg->max_seconds);
@@ -145,7 +188,7 @@ static int vote(learn_ctx *c, const learn_sym *p, size_t n, const learn_out *fre
   path_outputs(&c->tree, p, n, rows);
   memcpy(rows + n, fresh, n * sizeof *rows);
   for (size_t r = 2; r < voters; r++)
-    if ((rc = sul_ask(c, p, n, rows + r * n)) < 0)
+    if ((rc = sul_ask(c, p, n, rows + r * n, false)) < 0)
       goto out;
   size_t best = 0;
   for (size_t r = 0; r < voters; r++)
@@ -175,7 +218,7 @@ static int ask_and_store(learn_ctx *c, const learn_sym *w, size_t n) {
   learn_tree *t = &c->tree;
   int rc;
   for (unsigned attempt = 0; attempt <= c->cfg->repeats; attempt++) {
-    if ((rc = sul_ask(c, w, n, c->obuf)) < 0)
+    if ((rc = sul_ask(c, w, n, c->obuf, attempt == 0)) < 0)
       return rc;
     for (;;) {
       uint32_t node = 0;
@@ -211,27 +254,36 @@ static int ask_and_store(learn_ctx *c, const learn_sym *w, size_t n) {
                  word);
 }
 
-int lc_query(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out) {
-  learn_tree *t = &c->tree;
+/* tree_part walks |w| through the tree: the last node reached, *|k| symbols
+ * followed, and the first sink output met on the way (*|have_sink|). */
+static uint32_t tree_part(const learn_ctx *c, const learn_sym *w, size_t n, size_t *k,
+                          bool *have_sink, learn_out *sink) {
+  const learn_tree *t = &c->tree;
   const learn_sul *sul = c->sul;
   bool sinks = c->cfg->use_sink && sul->is_sink_output;
   uint32_t node = 0;
-  size_t k = 0;
-  bool have_sink = false;
+  *have_sink = false;
+  for (*k = 0; *k < n; ++*k) {
+    uint32_t ch = lt_child(t, node, w[*k]);
+    if (ch == LT_NONE)
+      break;
+    node = ch;
+    if (sinks && !*have_sink && sul->is_sink_output(sul->ctx, t->out[ch])) {
+      *have_sink = true;
+      *sink = t->out[ch];
+    }
+  }
+  return node;
+}
+
+int lc_query(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out) {
+  size_t k;
+  bool have_sink;
   learn_out sink = 0;
   int rc;
   if ((rc = ensure_bufs(c, n)) < 0)
     return rc;
-  for (; k < n; k++) {
-    uint32_t ch = lt_child(t, node, w[k]);
-    if (ch == LT_NONE)
-      break;
-    node = ch;
-    if (sinks && !have_sink && sul->is_sink_output(sul->ctx, t->out[ch])) {
-      have_sink = true;
-      sink = t->out[ch];
-    }
-  }
+  uint32_t node = tree_part(c, w, n, &k, &have_sink, &sink);
   if (k == n) {
     c->st->cache_hits++;
   } else if (have_sink) {
@@ -245,8 +297,92 @@ int lc_query(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out) {
     return rc;
   }
   if (out)
-    path_outputs(t, w, n, out);
+    path_outputs(&c->tree, w, n, out);
   return 0;
+}
+
+/* held_add keeps a copy of |w|'s batch answer. */
+static int held_add(learn_ctx *c, const learn_sym *w, size_t n, const learn_out *out) {
+  if (c->n_held == c->held_cap) {
+    size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+    lheld *h = realloc(c->held, cap * sizeof *h);
+    if (!h)
+      return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    c->held = h;
+    c->held_cap = cap;
+  }
+  lheld *h = &c->held[c->n_held];
+  h->w = malloc((n ? n : 1) * sizeof *h->w);
+  h->out = malloc((n ? n : 1) * sizeof *h->out);
+  if (!h->w || !h->out) {
+    free(h->w);
+    free(h->out);
+    return lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+  }
+  memcpy(h->w, w, n * sizeof *w);
+  memcpy(h->out, out, n * sizeof *out);
+  h->n = n;
+  c->n_held++;
+  return 0;
+}
+
+int lc_prefetch(learn_ctx *c, size_t count, const learn_sym *const *words, const size_t *lens) {
+  const learn_sul *sul = c->sul;
+  if (!sul->query_batch || count < 2)
+    return 0;
+  if (c->cfg->max_seconds > 0 && lc_now() - c->t0 >= c->cfg->max_seconds)
+    return 0; /* lc_query reports the budget */
+  size_t left = budget_left(c), n_send = 0, total = 0;
+  const learn_sym **send = malloc(count * sizeof *send);
+  size_t *send_len = malloc(count * sizeof *send_len);
+  learn_out **outs = calloc(count, sizeof *outs);
+  learn_out *flat = NULL;
+  int rc = 0;
+  if (!send || !send_len || !outs) {
+    rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t j = 0; j < count && n_send < left; j++) {
+    size_t k, n = lens[j];
+    bool have_sink;
+    learn_out sink;
+    tree_part(c, words[j], n, &k, &have_sink, &sink);
+    if (k == n || have_sink || held_find(c, words[j], n) < c->n_held)
+      continue;
+    size_t d = 0;
+    while (d < n_send && (send_len[d] != n || memcmp(send[d], words[j], n * sizeof **words)))
+      d++;
+    if (d < n_send)
+      continue; /* the same word earlier in the batch */
+    send[n_send] = words[j];
+    send_len[n_send++] = n;
+    total += n;
+  }
+  if (n_send < 2)
+    goto out; /* one word: lc_query sends it as usual */
+  if (!(flat = malloc(total * sizeof *flat))) {
+    rc = lc_fail(c, LEARN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t j = 0, at = 0; j < n_send; at += send_len[j++])
+    outs[j] = flat + at;
+  if (c->err && c->err_len)
+    c->err[0] = '\0';
+  rc = sul->query_batch(sul->ctx, n_send, send, send_len, outs, c->err, c->err_len);
+  if (rc < 0) {
+    if (c->err && c->err_len && !c->err[0])
+      snprintf(c->err, c->err_len, "the SUL failed (%d)", rc);
+    rc = LEARN_ERR_SUL;
+    goto out;
+  }
+  for (size_t j = 0; j < n_send && rc == 0; j++)
+    rc = held_add(c, send[j], send_len[j], outs[j]);
+out:
+  free(send);
+  free(send_len);
+  free(outs);
+  free(flat);
+  return rc;
 }
 
 int lc_query_node(learn_ctx *c, const learn_sym *w, size_t n, uint32_t *node) {

@@ -24,6 +24,8 @@ typedef struct tsul {
   bool has_sink;
   learn_out sink;
   size_t queries, symbols, dups;
+  bool batching;       /* offer query_batch */
+  size_t batches, batched_words, widest;
   uint64_t *seen; /* hashes of the words asked (open addressing, 0 = empty) */
   long flip_query;     /* 1-based query whose output flip_pos is flipped */
   size_t flip_pos;
@@ -77,6 +79,21 @@ static int ts_query(void *ctx, const learn_sym *w, size_t n, learn_out *out, cha
   return 0;
 }
 
+/* ts_query_batch answers the words last to first: the learner must not
+ * depend on the order. */
+static int ts_query_batch(void *ctx, size_t count, const learn_sym *const *words,
+                          const size_t *lens, learn_out *const *outs, char *err, size_t err_len) {
+  tsul *s = ctx;
+  s->batches++;
+  s->batched_words += count;
+  if (count > s->widest)
+    s->widest = count;
+  for (size_t j = count; j-- > 0;)
+    if (ts_query(ctx, words[j], lens[j], outs[j], err, err_len) < 0)
+      return -1;
+  return 0;
+}
+
 static const char *ts_input_name(void *ctx, learn_sym i) {
   tsul *s = ctx;
   if (i >= 64)
@@ -122,6 +139,7 @@ static void ts_init(tsul *s, size_t n_states, size_t n_inputs, const uint32_t *n
 
 static void ts_reset_counts(tsul *s) {
   s->queries = s->symbols = s->dups = 0;
+  s->batches = s->batched_words = s->widest = 0;
   memset(s->seen, 0, MAX_SEEN * sizeof *s->seen);
 }
 
@@ -132,7 +150,8 @@ static learn_sul ts_sul(tsul *s) {
                    .output_name = ts_output_name,
                    .query = ts_query,
                    .is_sink_output = ts_is_sink,
-                   .output_id = ts_output_id};
+                   .output_id = ts_output_id,
+                   .query_batch = s->batching ? ts_query_batch : NULL};
   return sul;
 }
 
@@ -350,12 +369,54 @@ static learn_stats exact(tsul *t, learn_algorithm alg, learn_config cfg, const c
   CHECK(isomorphic(&m, t));
   CHECK(access_ok(&m));
   CHECK_EQ_INT(t->dups, 0);
-  CHECK_EQ_INT(st.queries, t->queries);
-  CHECK_EQ_INT(st.symbols, t->symbols);
+  CHECK_EQ_INT(st.queries + st.unused_queries, t->queries);
+  CHECK_EQ_INT(st.symbols + st.unused_symbols, t->symbols);
+  if (!t->batching)
+    CHECK_EQ_INT(st.unused_queries, 0);
   fprintf(stderr, "%-12s %s: %zu states, %zu queries (%zu equivalence), %zu symbols, %zu rounds\n",
           what, alg_name(alg), m.n_states, st.queries, st.eq_queries, st.symbols, st.rounds);
   learn_mealy_free(&m);
   return st;
+}
+
+/* same_run: learning |t| with its SUL answering batches gives the very
+ * machine and stats of asking one query at a time (only the words past a
+ * counterexample are extra, as unused_*), and batches are really used. */
+static void same_run(tsul *t, learn_algorithm alg, learn_config cfg, const char *what) {
+  learn_mealy one, many;
+  learn_stats a, b;
+  char err[256];
+  t->batching = false;
+  ts_reset_counts(t);
+  CHECK_EQ_INT(learn_it(t, alg, &cfg, &one, &a, err, sizeof err), LEARN_OK);
+  CHECK_EQ_INT(t->batches, 0);
+  t->batching = true;
+  b = exact(t, alg, cfg, what);
+  ts_reset_counts(t);
+  CHECK_EQ_INT(learn_it(t, alg, &cfg, &many, &b, err, sizeof err), LEARN_OK);
+  t->batching = false;
+  CHECK_EQ_INT(t->dups, 0);
+  CHECK(t->batches > 0 && t->widest > 1);
+  CHECK(t->batched_words <= t->queries);
+  CHECK_EQ_INT(b.queries + b.unused_queries, t->queries);
+  CHECK_EQ_INT(one.n_states, many.n_states);
+  if (one.n_states == many.n_states) {
+    size_t cells = one.n_states * one.n_inputs;
+    CHECK_MEM(one.next, cells * sizeof *one.next, many.next, cells * sizeof *many.next);
+    CHECK_MEM(one.out, cells * sizeof *one.out, many.out, cells * sizeof *many.out);
+  }
+  CHECK_EQ_INT(a.queries, b.queries);
+  CHECK_EQ_INT(a.symbols, b.symbols);
+  CHECK_EQ_INT(a.eq_queries, b.eq_queries);
+  CHECK_EQ_INT(a.rounds, b.rounds);
+  CHECK_EQ_INT(a.cache_hits, b.cache_hits);
+  CHECK_EQ_INT(a.sink_saved_queries, b.sink_saved_queries);
+  CHECK_EQ_INT(a.sink_saved_symbols, b.sink_saved_symbols);
+  CHECK_EQ_INT(a.nondet, b.nondet);
+  fprintf(stderr, "%-12s %s batched: %zu batches, %zu words, %zu unused\n", what, alg_name(alg),
+          t->batches, t->batched_words, b.unused_queries);
+  learn_mealy_free(&one);
+  learn_mealy_free(&many);
 }
 
 static void test_sink(void) {
@@ -448,6 +509,61 @@ static void test_random(void) {
   }
   learn_mealy_free(&a);
   learn_mealy_free(&b);
+  free(t.seen);
+}
+
+/* Batching changes nothing but wall time, on every machine above, with
+ * sinks and candidates, and in small and large batches. */
+static void test_batch(void) {
+  tsul t;
+  ts_init(&t, SK_N, SK_K, sink_next, sink_out);
+  t.has_sink = true;
+  t.sink = 9;
+  learn_config cfg = learn_config_default();
+  for (int a = 0; a < 2; a++)
+    same_run(&t, (learn_algorithm)a, cfg, "sink");
+  free(t.seen);
+
+  make_lock();
+  ts_init(&t, LK_N, LK_K, lock_next, lock_out);
+  const learn_sym *cands[] = {lock_code};
+  size_t cand_len[] = {sizeof lock_code / sizeof lock_code[0]};
+  cfg.candidates = cands;
+  cfg.candidate_len = cand_len;
+  cfg.n_candidates = 1;
+  cfg.random_tests = 50;
+  for (int a = 0; a < 2; a++)
+    same_run(&t, (learn_algorithm)a, cfg, "lock");
+  free(t.seen);
+
+  cfg = learn_config_default();
+  make_long();
+  ts_init(&t, LS_N, LS_K, long_next, long_out);
+  cfg.batch = 7;
+  for (int a = 0; a < 2; a++)
+    same_run(&t, (learn_algorithm)a, cfg, "long suffix");
+  free(t.seen);
+
+  enum { N = 20, K = 4 };
+  static uint32_t next[N * K];
+  static learn_out out[N * K];
+  random_machine(N, K, 3, 42, next, out);
+  ts_init(&t, N, K, next, out);
+  cfg.batch = 64;
+  for (int a = 0; a < 2; a++)
+    same_run(&t, (learn_algorithm)a, cfg, "random 20");
+  /* the budget counts every word sent, used or not */
+  t.batching = true;
+  ts_reset_counts(&t);
+  cfg.max_queries = 150;
+  learn_mealy m;
+  learn_stats st;
+  char err[256];
+  CHECK_EQ_INT(learn_it(&t, LEARN_LSHARP, &cfg, &m, &st, err, sizeof err), LEARN_ERR_BUDGET);
+  CHECK_EQ_INT(t.queries, 150);
+  CHECK_EQ_INT(st.queries + st.unused_queries, 150);
+  CHECK(t.batches > 0);
+  learn_mealy_free(&m);
   free(t.seen);
 }
 
@@ -660,6 +776,7 @@ int main(void) {
   test_lock();
   test_long_suffix();
   test_random();
+  test_batch();
   test_flip_once();
   test_never_agrees();
   test_cache();
