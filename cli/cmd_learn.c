@@ -30,7 +30,7 @@ static int usage(FILE *f) {
           "usage: ftpsfuzz learn [--connect HOST:PORT --user U --pass P] [--config k=v ...]\n"
           "         [--alphabet core|security|full|FILE] [--algorithm lsharp|lstar]\n"
           "         [--max-queries N] [--time S] [--cache FILE] [--no-model]\n"
-          "         [--concurrency 1] [--rate R] [--timeout MS] [--settle MS]\n"
+          "         [--concurrency N] [--rate R] [--timeout MS] [--settle MS]\n"
           "         [--server-config FILE] [--seed S] [--eq-tests N] [--extra-states K]\n"
           "         [--repeats N]\n"
           "         [--out DIR] [--quiet]\n"
@@ -57,10 +57,12 @@ static int usage(FILE *f) {
           "  --cache FILE       resumable query cache (read, then appended)\n"
           "  --no-model         learn without the model's knowledge (no closed sink, no\n"
           "                     cover set or probes as counterexample candidates)\n"
-          "  --concurrency 1    one connection at a time (the learner asks one query at\n"
-          "                     a time); --rate R new connections per second over TCP\n"
-          "                     (default 20, 0 = unlimited); --timeout MS per step\n"
-          "                     (default 5000); --settle MS as for check (default 100)\n"
+          "  --concurrency N    over TCP: up to N connections at once (default 1, at\n"
+          "                     most %u); equivalence tests go out in batches, learned\n"
+          "                     machine and query counts stay those of N = 1;\n"
+          "                     --rate R new connections per second over TCP, all\n"
+          "                     together (default 20, 0 = unlimited); --timeout MS per\n"
+          "                     step (default 5000); --settle MS as for check (default 100)\n"
           "  --seed S           seed of the equivalence tests (default 1)\n"
           "  --eq-tests N       random equivalence tests per hypothesis (default 1000)\n"
           "  --extra-states K   states the Wp-method tests beyond the hypothesis (default 1)\n"
@@ -70,7 +72,8 @@ static int usage(FILE *f) {
           "                     learned.pml, diff.md, witnesses/*.fts (replay: ftpsfuzz\n"
           "                     run [--connect HOST:PORT] --oracle FILE), access/*.fts,\n"
           "                     summary.txt\n"
-          "Inputs: ");
+          "Inputs: ",
+          LEARN_FTPS_CONCURRENCY_MAX);
   size_t n;
   const learn_alpha_input *t = learn_alpha_inputs(&n);
   for (size_t i = 0; i < n; i++)
@@ -108,7 +111,7 @@ typedef struct learn_args {
   const char *connect, *user, *pass, *alphabet, *cache, *out, *server_config;
   transcript config; /* the --config items as "# config:" lines */
   learn_algorithm algorithm;
-  uint64_t max_queries, timeout, settle, seed, eq_tests, extra_states, repeats;
+  uint64_t max_queries, timeout, settle, seed, eq_tests, extra_states, repeats, concurrency;
   bool eq_tests_set, extra_states_set;
   double seconds, rate;
   bool no_model, quiet;
@@ -135,7 +138,6 @@ static int parse_args(int argc, char **argv, learn_args *a) {
       return -1;
     }
     i++;
-    uint64_t n;
     if (!strcmp(o, "--connect"))
       a->connect = v;
     else if (!strcmp(o, "--user"))
@@ -186,9 +188,10 @@ static int parse_args(int argc, char **argv, learn_args *a) {
       }
       *(time ? &a->seconds : &a->rate) = d;
     } else if (!strcmp(o, "--concurrency")) {
-      if (cli_parse_u64(v, 1, &n) != 0 || n != 1) {
-        fprintf(stderr, "ftpsfuzz learn: --concurrency: only 1 (the learner asks one query at "
-                        "a time), got '%s'\n", v);
+      if (cli_parse_u64(v, LEARN_FTPS_CONCURRENCY_MAX, &a->concurrency) != 0 ||
+          a->concurrency == 0) {
+        fprintf(stderr, "ftpsfuzz learn: --concurrency expects 1..%u, got '%s'\n",
+                LEARN_FTPS_CONCURRENCY_MAX, v);
         return -1;
       }
     } else if (!strcmp(o, "--timeout")) {
@@ -262,6 +265,7 @@ int cmd_learn(int argc, char **argv) {
   a.timeout = 5000;
   a.settle = 100;
   a.rate = 20;
+  a.concurrency = 1;
   a.seed = 1;
   a.algorithm = LEARN_LSHARP;
   int status = CLI_USAGE;
@@ -312,6 +316,7 @@ int cmd_learn(int argc, char **argv) {
     fo.user = a.user;
     fo.pass = a.pass;
     fo.rate = a.rate;
+    fo.concurrency = (unsigned)a.concurrency;
     fo.run.timeout_ms = (unsigned)a.timeout;
     fo.run.settle_ms = (unsigned)a.settle;
     snprintf(target, sizeof(target), "%s", a.connect);
@@ -430,6 +435,9 @@ int cmd_learn(int argc, char **argv) {
             st.sink_saved_symbols);
     fprintf(o, "equivalence queries: %zu\nrounds: %zu\nnon-deterministic answers: %zu\n",
             st.eq_queries, st.rounds, st.nondet);
+    if (st.unused_queries)
+      fprintf(o, "unused batch answers: %zu queries, %zu symbols\n", st.unused_queries,
+              st.unused_symbols);
     fprintf(o, "candidates: %zu (from %zu model scripts)\n", cands.n, cands.scripts);
     fprintf(o, "learn wall time: %.2f s\n", learn_s);
     fprintf(o, "diff: %zu of %zu transitions not allowed (%zu security), %zu replays in "

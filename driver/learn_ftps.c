@@ -1,6 +1,7 @@
 /* learn_ftps.c - see learn_ftps.h. */
 #include "learn_ftps.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct learn_ftps {
   transcript steps[LEARN_ALPHA_MAX]; /* per alphabet input, parsed once */
   char **outputs;
   size_t n_outputs;
+  pthread_mutex_t mu;                /* guards plays and next_slot (batch threads) */
   size_t plays;
   double next_slot;                  /* TCP pacing (monotonic seconds) */
   learn_out closed_id, gave_up_id;
@@ -139,6 +141,7 @@ learn_ftps *learn_ftps_new(const learn_ftps_options *o) {
   if (!m)
     return NULL;
   m->o = *o;
+  pthread_mutex_init(&m->mu, NULL);
   size_t n_table;
   const learn_alpha_input *table = learn_alpha_inputs(&n_table);
   for (size_t i = 0; i < LEARN_ALPHA_MAX; i++)
@@ -171,6 +174,7 @@ void learn_ftps_free(learn_ftps *m) {
   for (size_t i = 0; i < m->n_outputs; i++)
     free(m->outputs[i]);
   free(m->outputs);
+  pthread_mutex_destroy(&m->mu);
   free(m);
 }
 
@@ -336,18 +340,24 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* pace waits for the next connection slot (TCP, |rate| > 0). */
+/* pace takes the next connection slot (shared by all threads) and waits
+ * for it (TCP, |rate| > 0); counts the play. */
 static void pace(learn_ftps *m) {
-  if (m->o.target.server != NULL || m->o.rate <= 0)
-    return;
-  double t = now_s();
-  if (m->next_slot > t) {
-    double d = m->next_slot - t;
+  bool paced = m->o.target.server == NULL && m->o.rate > 0;
+  pthread_mutex_lock(&m->mu);
+  m->plays++;
+  double t = paced ? now_s() : 0, slot = t;
+  if (paced) {
+    if (m->next_slot > t)
+      slot = m->next_slot;
+    m->next_slot = slot + 1.0 / m->o.rate;
+  }
+  pthread_mutex_unlock(&m->mu);
+  if (slot > t) {
+    double d = slot - t;
     struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
     nanosleep(&ts, NULL);
-    t = m->next_slot;
   }
-  m->next_slot = t + 1.0 / m->o.rate;
 }
 
 int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_config *jc,
@@ -361,7 +371,6 @@ int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_
     rc = res->run_rc = RUNNER_ERR_NOMEM;
   } else {
     pace(m);
-    m->plays++;
     rc = play_script(&m->o.target, &m->o.run, jc, &script, "query", got, res, err, err_len);
     if (rc < 0 && err_len && !err[0])
       snprintf(err, err_len, "%s",
@@ -406,7 +415,98 @@ const char *learn_ftps_input_name(const learn_ftps *m, learn_sym i) {
   return i < m->o.alphabet->n ? t[m->o.alphabet->idx[i]].name : "";
 }
 
-size_t learn_ftps_plays(const learn_ftps *m) { return m->plays; }
+size_t learn_ftps_plays(const learn_ftps *m) {
+  learn_ftps *mm = (learn_ftps *)m; /* the lock only */
+  pthread_mutex_lock(&mm->mu);
+  size_t n = m->plays;
+  pthread_mutex_unlock(&mm->mu);
+  return n;
+}
+
+/* A batch over TCP: threads take the next word, play it into its own
+ * transcript; the main thread maps them afterwards, in order. */
+typedef struct batch_job {
+  learn_ftps *m;
+  size_t count;
+  const learn_sym *const *words;
+  const size_t *lens;
+  transcript *got;
+  int *rc;
+  char (*err)[256];
+  pthread_mutex_t mu;
+  size_t next;
+} batch_job;
+
+static void *batch_worker(void *arg) {
+  batch_job *b = arg;
+  for (;;) {
+    pthread_mutex_lock(&b->mu);
+    size_t j = b->next < b->count ? b->next++ : SIZE_MAX;
+    pthread_mutex_unlock(&b->mu);
+    if (j == SIZE_MAX)
+      return NULL;
+    b->err[j][0] = 0;
+    if (b->lens[j] == 0) {
+      b->rc[j] = 0;
+      continue;
+    }
+    play_result res;
+    b->rc[j] = learn_ftps_play(b->m, b->words[j], b->lens[j], NULL, &b->got[j], &res, b->err[j],
+                               sizeof(b->err[j]));
+    play_result_cleanup(&res);
+  }
+}
+
+static int sul_query_batch(void *ctx, size_t count, const learn_sym *const *words,
+                           const size_t *lens, learn_out *const *outs, char *err,
+                           size_t err_len) {
+  learn_ftps *m = ctx;
+  batch_job b = {.m = m, .count = count, .words = words, .lens = lens};
+  b.got = calloc(count ? count : 1, sizeof(*b.got));
+  b.rc = calloc(count ? count : 1, sizeof(*b.rc));
+  b.err = calloc(count ? count : 1, sizeof(*b.err));
+  int rc = -1;
+  if (!b.got || !b.rc || !b.err) {
+    snprintf(err, err_len, "out of memory (query batch)");
+    goto out;
+  }
+  for (size_t j = 0; j < count; j++)
+    transcript_init(&b.got[j]);
+  pthread_mutex_init(&b.mu, NULL);
+  unsigned n_th = m->o.concurrency > LEARN_FTPS_CONCURRENCY_MAX ? LEARN_FTPS_CONCURRENCY_MAX
+                                                                 : m->o.concurrency;
+  if (n_th > count)
+    n_th = (unsigned)count;
+  pthread_t th[LEARN_FTPS_CONCURRENCY_MAX];
+  unsigned started = 0;
+  while (started < n_th && pthread_create(&th[started], NULL, batch_worker, &b) == 0)
+    started++;
+  if (started == 0)
+    batch_worker(&b); /* no thread to be had: play them here */
+  for (unsigned i = 0; i < started; i++)
+    pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&b.mu);
+  rc = 0;
+  for (size_t j = 0; j < count && rc == 0; j++) {
+    if (lens[j] == 0)
+      continue;
+    if (b.rc[j] < 0) {
+      snprintf(err, err_len, "%s", b.err[j]);
+      rc = -1;
+    } else if (learn_ftps_map(m, words[j], &b.got[j], lens[j], outs[j]) != 0) {
+      snprintf(err, err_len, "more than %u distinct outputs (or out of memory)",
+               LEARN_FTPS_OUTPUTS_MAX);
+      rc = -1;
+    }
+  }
+  for (size_t j = 0; j < count; j++)
+    transcript_cleanup(&b.got[j]);
+out:
+  free(b.got);
+  free(b.rc);
+  free(b.err);
+  return rc;
+}
 
 static const char *sul_input_name(void *ctx, learn_sym i) { return learn_ftps_input_name(ctx, i); }
 static const char *sul_output_name(void *ctx, learn_out o) {
@@ -437,5 +537,7 @@ learn_sul learn_ftps_sul(learn_ftps *m) {
   s.query = sul_query;
   s.is_sink_output = sul_is_sink;
   s.output_id = sul_output_id;
+  if (m->o.target.server == NULL && m->o.concurrency > 1)
+    s.query_batch = sul_query_batch;
   return s;
 }

@@ -28,7 +28,12 @@
  * make the server look non-deterministic.
  *
  * Over TCP every query is a new control connection, paced at |rate| per
- * second; the runner's step timeout applies. Concrete arguments: the
+ * second; the runner's step timeout applies. With |concurrency| > 1 the
+ * SUL answers the learner's batches (learn_sul.query_batch) on that many
+ * threads, each playing one query at a time, the pacing shared; the
+ * answers are mapped to outputs afterwards in the batch's order, so output
+ * ids do not depend on which connection finished first. In-process there
+ * is no query_batch: a query costs microseconds. Concrete arguments: the
  * account's name and password (in-process: the built-in alice/wonderland),
  * a name no account has, a wrong password, the fixture file /pub/hello.txt
  * for RETR/RNFR, an upload to /upload/learn.txt in-process and to
@@ -54,8 +59,12 @@ typedef struct learn_ftps_options {
   runner_options run;          /* timeout, TLS versions, settle (TCP) */
   const char *user, *pass;     /* the account; NULL: the built-in one */
   const learn_alphabet *alphabet;
-  double rate;                 /* TCP: new connections per second; 0 = unlimited */
+  double rate;                 /* TCP: new connections per second overall; 0 = unlimited */
+  unsigned concurrency;        /* TCP: queries of a batch played at once,
+                                * 1..LEARN_FTPS_CONCURRENCY_MAX (0 = 1) */
 } learn_ftps_options;
+
+#define LEARN_FTPS_CONCURRENCY_MAX 16u
 
 typedef struct learn_ftps learn_ftps;
 
@@ -94,7 +103,7 @@ int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_
 const char *learn_ftps_output_name(const learn_ftps *m, learn_out o);
 const char *learn_ftps_input_name(const learn_ftps *m, learn_sym i);
 
-/* learn_ftps_plays: connections (plays) made so far. */
+/* learn_ftps_plays: connections (plays) made so far (thread-safe). */
 size_t learn_ftps_plays(const learn_ftps *m);
 
 /* learn_ftps_has_steps: every alphabet input has a concrete form (a test

@@ -10,7 +10,8 @@
 #   TLS_REQUIRED_STAYS_TLS on the accepted CCC (exit 1), SPIN rejects the
 #   learned Promela, and the CCC witness replays with
 #   `run --connect --oracle` to the same violation; a short learning run
-#   over TCP (plaintext alphabet, query budget) finds the plaintext login;
+#   over TCP (plaintext alphabet, query budget) finds the plaintext login,
+#   and with --concurrency 4 learns what it learns with 1;
 # - a query budget hit exits 3; usage errors exit 2.
 # usage: test_cmd_learn.sh FTPSFUZZ
 FTPSFUZZ=$1
@@ -101,6 +102,24 @@ rc=0
 [ "$rc" -eq 1 ] || fail "TCP witness replay: exit $rc: $(cat "$WORK/replay2.log")"
 echo "ok: learned over TCP ($(grep '^queries' "$WORK/tcp/summary.txt")): plaintext login in the diff"
 
+# --concurrency 4 over TCP (equivalence tests in batches, 4 connections at
+# once) learns what --concurrency 1 learns: the same states, query counts
+# and diff (an alphabet without TLS: seconds, and no timing in the answers)
+printf 'USER_OK\nPASS_OK\nNOOP\nPBSZ_0\nPROT_P\n' >"$WORK/conc.alphabet"
+for c in 1 4; do
+  rc=0
+  "$FTPSFUZZ" learn --quiet --connect "127.0.0.1:$PORT" --user "$USER_NAME" --pass "$USER_PASS" \
+    --alphabet "$WORK/conc.alphabet" --rate 0 --settle 0 --timeout 2000 --eq-tests 50 \
+    --concurrency "$c" --out "$WORK/conc$c" >"$WORK/conc$c.log" 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] || fail "learn --concurrency $c: exit $rc, expected 1: $(cat "$WORK/conc$c.log")"
+done
+counts() { grep -E '^(states|queries|symbols|equivalence queries|rounds|cache hits):' "$1/summary.txt"; }
+[ "$(counts "$WORK/conc1")" = "$(counts "$WORK/conc4")" ] ||
+  fail "--concurrency 4 counted otherwise: $(counts "$WORK/conc1") / $(counts "$WORK/conc4")"
+[ -n "$(rows "$WORK/conc1")" ] && [ "$(rows "$WORK/conc1")" = "$(rows "$WORK/conc4")" ] ||
+  fail "--concurrency 4 learned another diff"
+echo "ok: --concurrency 4 over TCP: the same machine and counts as 1 ($(counts "$WORK/conc4" | tr '\n' ' '))"
+
 # 3. a budget that ends learning early: the last hypothesis, exit 3
 rc=0
 "$FTPSFUZZ" learn --quiet --alphabet core --no-model --max-queries 20 --out "$WORK/budget" \
@@ -110,7 +129,7 @@ rc=0
 echo "ok: --max-queries 20: exit 3 with the last hypothesis"
 
 # 4. usage
-for args in "--alphabet nosuch" "--concurrency 2" "--algorithm nope" "--user x" \
+for args in "--alphabet nosuch" "--concurrency 0" "--concurrency 17" "--algorithm nope" "--user x" \
   "--connect nohostport"; do
   rc=0
   # shellcheck disable=SC2086
