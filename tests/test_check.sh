@@ -426,7 +426,7 @@ check_fake() {
   shift $(($# < 2 ? $# : 2))
   set +e
   "$FTPSFUZZ" check "$target" --policy tls-login=off,tls-data=off,ccc=on \
-    --user alice --pass wonderland --timeout 1000 --rate 0 --out "$WORK/$name" --transcripts \
+    --user alice --pass wonderland --timeout 1000 --rate 0 --concurrency 4 --out "$WORK/$name" --transcripts \
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
   rc=$?
   set -e
