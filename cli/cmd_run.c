@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "model.h"
 #include "oracle.h"
 #include "play.h"
@@ -70,43 +71,6 @@ static int parse_chunk(const char *s, size_t *out) {
   return 0;
 }
 
-/* parse_hostport splits "HOST:PORT" or "[ADDR]:PORT" into |host| and
- * |port| (decimal 1..65535). Returns 0 or -1. */
-static int parse_hostport(const char *s, char *host, size_t host_len, char *port,
-                          size_t port_len) {
-  const char *colon, *h = s;
-  size_t hl;
-  if (s[0] == '[') {
-    const char *close = strchr(s, ']');
-    if (close == NULL || close[1] != ':')
-      return -1;
-    h = s + 1;
-    hl = (size_t)(close - h);
-    colon = close + 1;
-  } else {
-    colon = strrchr(s, ':');
-    if (colon == NULL || strchr(s, ':') != colon)
-      return -1;
-    hl = (size_t)(colon - s);
-  }
-  const char *p = colon + 1;
-  size_t pl = strlen(p);
-  if (hl == 0 || hl >= host_len || pl == 0 || pl >= port_len || pl > 5)
-    return -1;
-  unsigned long v = 0;
-  for (size_t i = 0; i < pl; i++) {
-    if (p[i] < '0' || p[i] > '9')
-      return -1;
-    v = v * 10 + (unsigned long)(p[i] - '0');
-  }
-  if (v == 0 || v > 65535)
-    return -1;
-  memcpy(host, h, hl);
-  host[hl] = '\0';
-  memcpy(port, p, pl + 1);
-  return 0;
-}
-
 int cmd_run(int argc, char **argv) {
   const char *path = NULL, *config = NULL, *connect = NULL;
   char host[256], port[8];
@@ -137,7 +101,7 @@ int cmd_run(int argc, char **argv) {
         opt.implicit_tls = true; /* TLS from the first byte */
         hp += 7;
       }
-      if (hp == NULL || parse_hostport(hp, host, sizeof(host), port, sizeof(port)) != 0) {
+      if (hp == NULL || cli_split_target(hp, host, sizeof(host), port, sizeof(port)) != 0) {
         fprintf(stderr, "ftpsfuzz run: --connect expects HOST:PORT, [ADDR]:PORT or ftps://HOST:PORT\n");
         return CLI_USAGE;
       }
