@@ -49,7 +49,7 @@ static int usage(FILE *f) {
           "  --server-config FILE  in-process: a `run --config` file applied to the\n"
           "                     server only, after --config (a server that differs from\n"
           "                     what is declared)\n"
-          "  --alphabet A       core (8 inputs, default), security (17), full (24), or a\n"
+          "  --alphabet A       core (8 inputs, default), security (19), full (26), or a\n"
           "                     file naming inputs one per line\n"
           "  --algorithm        lsharp (default) or lstar\n"
           "  --max-queries N    stop after N queries (exit 3 with the last hypothesis)\n"

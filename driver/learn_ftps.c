@@ -35,6 +35,9 @@ static const struct {
     {"CCC", "C: CCC"},
     {"REIN", "C: REIN"},
     {"RETR", "C: RETR {R}"},
+    {"PASV_DATA_TLS", "C: PASV\n# client: data_prot=tls\nD: open\n# client: data_prot=auto"},
+    {"PASV_DATA_CLEAR", "C: PASV\n# client: data_prot=clear\nD: open\n"
+                        "D: send not a TLS handshake\\r\\n\n# client: data_prot=auto"},
     {"USER_UNKNOWN", "C: USER ftpsfuzz-nobody"},
     {"EPSV", "C: EPSV\nD: open"},
     {"STOR", "C: STOR {S}\nD: send hello\\n\nD: close"},
@@ -213,6 +216,8 @@ static bool is_client(transcript_kind k) {
 
 /* The token of an event, NULL for the ones left out. |*dead| becomes 1 on a
  * close, 2 when the client gave up. */
+static bool is_data_token(const char *tok) { return !strncmp(tok, "data_", 5); }
+
 static const char *event_token(const transcript_step *st, int *dead) {
   transcript_event ev;
   transcript_event_parse(st, &ev);
@@ -245,6 +250,11 @@ typedef struct seg {
   size_t len;
   bool cut;
   bool hs_done; /* a HANDSHAKE input's handshake ended */
+  /* data-connection events, shown after the control stream's tokens: the
+   * data connection is another TCP connection, so where its end falls
+   * among the replies is timing, not behaviour */
+  const char *data[4];
+  size_t n_data;
 } seg;
 
 static void seg_add(seg *s, char sep, const char *tok) {
@@ -318,11 +328,20 @@ int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, 
       seg_add(s, '.', tok);
     } else if (st->kind == TRANSCRIPT_E) {
       const char *tok = event_token(st, &dead);
-      if (tok)
+      if (tok && is_data_token(tok)) {
+        if (s->n_data < sizeof(s->data) / sizeof(s->data[0]))
+          s->data[s->n_data++] = tok;
+        else
+          s->data[s->n_data - 1] = "data_more";
+      } else if (tok) {
         seg_add(s, '+', tok);
+      }
     }
   }
   int rc = 0;
+  for (size_t j = 0; j < n; j++)
+    for (size_t d = 0; d < segs[j].n_data; d++)
+      seg_add(&segs[j], '+', segs[j].data[d]);
   for (size_t j = 0; j < n && rc == 0; j++) {
     if (dead_from >= 0 && (int)j >= dead_from && segs[j].len == 0) {
       out[j] = dead == 1 ? m->closed_id : m->gave_up_id;

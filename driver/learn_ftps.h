@@ -8,10 +8,14 @@
  * is cut at the markers and mapped back to one abstract output per input:
  * - the reply codes the input caused, in order, joined by '.' (a multi-line
  *   reply counts once: "150.226");
- * - the runner's events, each after a '+' ("150+data_tls.226",
- *   "200+tls_shutdown", "hs_fail"): hs_ok, hs_fail, tls_shutdown, tls_plain
- *   (a plaintext reply where TLS was due), tls_error, tls_unterm, data_tls,
- *   data_clear, data_fail, timeout, limit;
+ * - the runner's events, each after a '+' ("200+tls_shutdown", "hs_fail"):
+ *   hs_ok, hs_fail, tls_shutdown, tls_plain (a plaintext reply where TLS
+ *   was due), tls_error, tls_unterm, timeout, limit, in stream order; then
+ *   the data connection's events (data_tls, data_clear, data_fail) after
+ *   all of them ("150.226+data_tls", "522+data_clear"): the data
+ *   connection is another TCP connection, so where its end falls among the
+ *   replies is timing, not behaviour (the runner reads it before the next
+ *   input: runner.h "Over TCP");
  * - "-" when the input caused nothing (a command pipelined into the TLS
  *   stream, a skipped step);
  * - "closed" for every input after the connection closed, "gave_up" after

@@ -206,6 +206,12 @@
  *   before the next command, where the oracle blames the right command.
  *   Bytes that arrive later belong to a later step. The in-process runner
  *   needs no such wait: it runs until quiescent.
+ * - A final reply that ends an open data connection (a transfer refused
+ *   without a 1xx, a new PASV/EPSV/PORT/EPRT, REIN, ABOR, AUTH) comes about
+ *   when the server closes that connection; the two arrive in either
+ *   order. The runner keeps reading until the data connection ends, at
+ *   most |quiet_ms|, before the next step: its end is recorded in the step
+ *   that caused it, as in-process.
  * - W: steps are real sleeps, at most RUNNER_TCP_SLEEP_MAX ms each (a longer
  *   one is noted in a comment), during which bytes keep moving.
  * - After a handshake that follows lines pipelined behind the AUTH (see

@@ -81,6 +81,7 @@ static void dc_reset(runner *r) {
   r->dtls = NULL;
   r->dtls_wanted = false;
   r->dc = DC_NONE;
+  r->await_data_end = false;
   r->dfailed = r->dclose_wanted = r->deof_wanted = r->deof_sent = r->dpeer_closed = false;
   r->drx_seen = r->dclear = false;
   ftps_buf_reset(&r->dplain);
@@ -316,6 +317,15 @@ static void final_reply(runner *r, const runner_cmd *c, const uint8_t *p, size_t
   } else if (is_verb(c, "ABOR")) {
     r->offer = OFFER_NONE;
   }
+  /* A reply that ends the open data connection: a refused transfer (no
+   * 1xx came), a new offer, REIN, ABOR, AUTH. The server closes the
+   * connection about when it replies; over TCP the two arrive in either
+   * order, so the close is awaited before the next step (runner.h). */
+  if (r->dc == DC_OPEN && ((!c->prelim && (is_download(c) || is_upload(c))) ||
+                           is_verb(c, "PASV") || is_verb(c, "EPSV") || is_verb(c, "PORT") ||
+                           is_verb(c, "EPRT") || is_verb(c, "REIN") || is_verb(c, "ABOR") ||
+                           is_verb(c, "AUTH")))
+    r->await_data_end = true;
   /* RFC 959: after 221 to QUIT, or a 421, the server closes the control
    * connection; the client waits for that. */
   if ((is_verb(c, "QUIT") && code[0] == '2') || strcmp(code, "421") == 0)

@@ -81,6 +81,9 @@ struct runner {
   size_t not_record_len;
   bool drop_records;      /* after a failed handshake: records are discarded */
   bool await_close;       /* after a failed handshake: the server must close */
+  bool await_data_end;    /* TCP: a reply that ends the open data connection came
+                             (runner.h "Over TCP"): its close is read before the
+                             next step, within the quiet wait */
   bool saw_234;           /* a 234 came since the last handshake began */
   /* Command lines pipelined behind an AUTH that got 234 (the start of the
    * TLS stream, runner.h) since the last handshake began: after the

@@ -173,10 +173,25 @@ static void exchange(tcp *t, runner *r, uint64_t deadline, bool settle) {
   }
 }
 
+/* await_data_end reads until the data connection ends, at most the quiet
+ * wait (runner.h "Over TCP": a reply that ends it). */
+static void await_data_end(tcp *t, runner *r) {
+  uint64_t deadline = mono_ms() + t->quiet_ms;
+  while (r->await_data_end && t->dfd >= 0 && !t->closed && !runner_stopped(r)) {
+    uint64_t now = mono_ms();
+    if (now >= deadline)
+      break;
+    exchange(t, r, now + 10 < deadline ? now + 10 : deadline, false);
+  }
+  r->await_data_end = false;
+}
+
 static void tcp_settle(runner_transport *base, runner *r) {
   tcp *t = (tcp *)base;
   size_t before = r->res->server_bytes;
   exchange(t, r, mono_ms() + t->timeout_ms, true);
+  if (r->await_data_end)
+    await_data_end(t, r);
   /* Replies that come before the next command is written belong to this
    * step (a second final reply to the same command): read a little longer,
    * but only after a step the server answered and before a command. */

@@ -31,6 +31,12 @@ static const learn_alpha_input inputs[] = {
     {"CCC", MODEL_EV_CCC, SEC, "CCC"},
     {"REIN", MODEL_EV_REIN, SEC, "REIN"},
     {"RETR", MODEL_EV_RETR, SEC, "RETR of the fixture file"},
+    {"PASV_DATA_TLS", MODEL_EV_PASV, SEC,
+     "PASV, then open the data connection and start TLS on it whatever PROT said (which "
+     "level does the server really use?)"},
+    {"PASV_DATA_CLEAR", MODEL_EV_PASV, SEC,
+     "PASV, then open the data connection and write clear bytes on it, never TLS, whatever "
+     "PROT said (a failed data handshake under PROT P)"},
     {"USER_UNKNOWN", MODEL_EV_USER, FULL, "USER with a name no account has"},
     {"EPSV", MODEL_EV_EPSV, FULL, "EPSV, then open the offered data connection"},
     {"STOR", MODEL_EV_STOR, FULL, "STOR of a small file (send, then close the data connection)"},

@@ -18,7 +18,9 @@
 
 #include "learn_internal.h"
 
-#define CACHE_MAGIC "ftpsfuzz-learn-cache 1"
+/* 2: data-connection events follow the replies in output names
+ * (learn_ftps.h); a version-1 cache's names would not match new answers. */
+#define CACHE_MAGIC "ftpsfuzz-learn-cache 2"
 
 typedef struct sbuf {
   char *s;
@@ -241,8 +243,8 @@ int lcache_open(learn_ctx *c, const char *path) {
     }
     line[--len] = '\0';
     if (lineno == 1 && strcmp(line, CACHE_MAGIC))
-      rc = lc_fail(c, LEARN_ERR_INVAL, "%s:1: not a learn query cache (want '%s')", path,
-                   CACHE_MAGIC);
+      rc = lc_fail(c, LEARN_ERR_INVAL, "%s:1: not a learn query cache of this version "
+                   "(want '%s'; an older one cannot be reused: delete it)", path, CACHE_MAGIC);
     else if (lineno == 2)
       rc = check_alphabet(c, path, line);
     else if (lineno > 2)

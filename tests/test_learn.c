@@ -686,9 +686,10 @@ static void test_cache(void) {
     const char *text, *want;
   } bad[] = {
       {"something else\n", ":1: not a learn query cache"},
-      {"ftpsfuzz-learn-cache 1\ninputs i0 i1 i2\ni0 i9\to1 o1\n", ":3: 'i9' is not an input"},
-      {"ftpsfuzz-learn-cache 1\ninputs i0 i1 i2\ni0 i1\to1\n", ":3: fewer outputs"},
-      {"ftpsfuzz-learn-cache 1\ninputs i0 i1\n", ":2: the cache was made with another"},
+      {"ftpsfuzz-learn-cache 1\ninputs i0 i1 i2\n", ":1: not a learn query cache of this version"},
+      {"ftpsfuzz-learn-cache 2\ninputs i0 i1 i2\ni0 i9\to1 o1\n", ":3: 'i9' is not an input"},
+      {"ftpsfuzz-learn-cache 2\ninputs i0 i1 i2\ni0 i1\to1\n", ":3: fewer outputs"},
+      {"ftpsfuzz-learn-cache 2\ninputs i0 i1\n", ":2: the cache was made with another"},
   };
   for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
     f = fopen(path, "w");
