@@ -1,9 +1,10 @@
 /* cmd_learn.c - `ftpsfuzz learn`: infer a server's state machine by active
  * automata learning (model/learn.h) through the FTPS mapper
  * (driver/learn_ftps.h) and diff it against the model (driver/learn_diff.h).
- * Exit 0 no diff, 1 a learned transition the model does not allow, 3 the
- * budget ran out first (the machine is the last hypothesis), 2 bad usage,
- * an unreachable target or an I/O error - as `check`. */
+ * Exit 0 no diff, 1 a learned transition the model does not allow, 3
+ * inconclusive: the budget ran out first or a query never got a majority
+ * answer (the machine is the last hypothesis), 2 bad usage, an unreachable
+ * target or an I/O error - as `check`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #include "test_config.h"
 #include "tls_client.h"
 
-enum { LEARN_EXIT_BUDGET = 3 };
+enum { LEARN_EXIT_INCONCLUSIVE = 3 }; /* budget or non-determinism: as check's */
 
 static int usage(FILE *f) {
   fprintf(f,
@@ -67,7 +68,8 @@ static int usage(FILE *f) {
           "  --eq-tests N       random equivalence tests per hypothesis (default 1000)\n"
           "  --extra-states K   states the Wp-method tests beyond the hypothesis (default 1)\n"
           "  --repeats N        a query answered otherwise than before is asked N times\n"
-          "                     and the majority kept (default 3; no majority ends the run)\n"
+          "                     and the majority kept (default 3; no majority ends the\n"
+          "                     run: exit 3 with the last hypothesis and the word)\n"
           "  --out DIR          where to write (default learn-out): learned.dot,\n"
           "                     learned.pml, diff.md, witnesses/*.fts (replay: ftpsfuzz\n"
           "                     run [--connect HOST:PORT] --oracle FILE), access/*.fts,\n"
@@ -78,9 +80,10 @@ static int usage(FILE *f) {
   const learn_alpha_input *t = learn_alpha_inputs(&n);
   for (size_t i = 0; i < n; i++)
     fprintf(f, "%s%s", i ? (i % 6 ? " " : "\n  ") : "", t[i].name);
-  fprintf(f, "\nExit: 0 no diff; 1 a learned transition the model does not allow; 3 the budget\n"
-             "ran out before the machine was confirmed; 2 bad usage, an unreachable target or\n"
-             "an I/O error.\n");
+  fprintf(f, "\nExit: 0 no diff; 1 a learned transition the model does not allow; 3\n"
+             "inconclusive (the budget ran out, or the server answered a query so differently\n"
+             "that no majority formed, before the machine was confirmed: the last hypothesis\n"
+             "is written); 2 bad usage, an unreachable target or an I/O error.\n");
   return CLI_USAGE;
 }
 
@@ -383,7 +386,8 @@ int cmd_learn(int argc, char **argv) {
   int lr = learn_run(&sul, &lc, &m, &st, err, sizeof(err));
   learned = true;
   double learn_s = now_s() - t0;
-  if (lr != LEARN_OK && lr != LEARN_ERR_BUDGET) {
+  bool unconfirmed = lr == LEARN_ERR_BUDGET || lr == LEARN_ERR_NONDET;
+  if (lr != LEARN_OK && !unconfirmed) {
     fprintf(stderr, "ftpsfuzz learn: %s: %s\n", target, err[0] ? err : "learning failed");
     goto out;
   }
@@ -397,6 +401,11 @@ int cmd_learn(int argc, char **argv) {
   }
   size_t plays_before = learn_ftps_plays(map);
   double t1 = now_s();
+  char why_unconfirmed[sizeof(err)];
+  snprintf(why_unconfirmed, sizeof(why_unconfirmed), "%s", unconfirmed ? err : "");
+  if (lr == LEARN_ERR_NONDET && !a.quiet)
+    fprintf(stderr, "ftpsfuzz learn: %s: %s: the last hypothesis (%zu states) is kept, "
+                    "not confirmed\n", target, err, m.n_states);
   if (learn_diff_run(map, &m, &jc, &d, err, sizeof(err)) != 0) {
     fprintf(stderr, "ftpsfuzz learn: diff: %s\n", err);
     goto out;
@@ -435,6 +444,8 @@ int cmd_learn(int argc, char **argv) {
             st.sink_saved_symbols);
     fprintf(o, "equivalence queries: %zu\nrounds: %zu\nnon-deterministic answers: %zu\n",
             st.eq_queries, st.rounds, st.nondet);
+    if (st.nondet_first[0])
+      fprintf(o, "first non-deterministic answer: %s\n", st.nondet_first);
     if (st.unused_queries)
       fprintf(o, "unused batch answers: %zu queries, %zu symbols\n", st.unused_queries,
               st.unused_symbols);
@@ -444,7 +455,9 @@ int cmd_learn(int argc, char **argv) {
                "%.2f s\n",
             d.n_rows, d.replays, security, learn_ftps_plays(map) - plays_before, diff_s);
     if (lr == LEARN_ERR_BUDGET)
-      fprintf(o, "budget: reached before the hypothesis was confirmed\n");
+      fprintf(o, "budget: reached before the hypothesis was confirmed (%s)\n", why_unconfirmed);
+    else if (lr == LEARN_ERR_NONDET)
+      fprintf(o, "inconclusive: %s; the hypothesis was not confirmed\n", why_unconfirmed);
   }
   if (close_out(f, path) != 0)
     goto out;
@@ -453,10 +466,13 @@ int cmd_learn(int argc, char **argv) {
     learn_diff_print_table(&d, map, stdout);
   }
   printf("wrote %s/{learned.dot,learned.pml,diff.md,summary.txt,witnesses/,access/}\n", a.out);
-  status = d.n_rows ? CLI_FINDING : lr == LEARN_ERR_BUDGET ? LEARN_EXIT_BUDGET : CLI_OK;
+  status = d.n_rows ? CLI_FINDING : unconfirmed ? LEARN_EXIT_INCONCLUSIVE : CLI_OK;
   printf("RESULT: %s\n", status == CLI_FINDING ? "the learned machine differs from the model"
                          : status == CLI_OK   ? "the learned machine conforms to the model"
-                                              : "budget reached: no diff in the last hypothesis");
+                         : lr == LEARN_ERR_BUDGET
+                             ? "inconclusive: budget reached, no diff in the last hypothesis"
+                             : "inconclusive: the server was not deterministic, no diff in the "
+                               "last hypothesis");
 out:
   free(names);
   free(events);

@@ -210,8 +210,8 @@ int learn_run(const learn_sul *sul, const learn_config *cfg, learn_mealy *m, lea
     rc = lcache_open(&c, cfg->cache_path);
   if (rc == 0)
     rc = cfg->algorithm == LEARN_LSTAR ? learn_lstar(&c) : learn_lsharp(&c);
-  if ((rc == LEARN_OK || rc == LEARN_ERR_BUDGET) && c.hyp.n_states) {
-    /* the final (or, on budget, the last) hypothesis */
+  if ((rc == LEARN_OK || rc == LEARN_ERR_BUDGET || rc == LEARN_ERR_NONDET) && c.hyp.n_states) {
+    /* the final (or, on budget or non-determinism, the last) hypothesis */
     int crc = lm_canonical(m, &c.hyp);
     if (crc < 0) {
       learn_mealy_free(m);

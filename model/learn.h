@@ -26,6 +26,10 @@ enum {
   LEARN_ERR_SUL = -3,      /* the SUL could not answer (message in err) */
   LEARN_ERR_BUDGET = -4,   /* max_queries or max_seconds reached: the result is
                             * the last hypothesis, not a verified one */
+  LEARN_ERR_NONDET = -5,   /* a word never got a majority answer (the SUL is
+                            * not deterministic there; the word in err and in
+                            * learn_stats.nondet_first): the result is the last
+                            * hypothesis, not a verified one */
 };
 
 typedef uint16_t learn_sym; /* an input: index < learn_sul.n_inputs */
@@ -101,6 +105,9 @@ typedef struct learn_stats {
   size_t sink_saved_queries, sink_saved_symbols; /* not sent thanks to is_sink_output */
   size_t eq_queries, rounds;         /* equivalence tests sent; hypotheses made */
   size_t nondet;                     /* answers that disagreed with an earlier one */
+  /* The first disagreement: the word up to the input answered two ways,
+   * and the two outputs ("WORD: OUT1 | OUT2"); "" when none. */
+  char nondet_first[320];
   /* Sent in a batch but never needed (equivalence tests after the
    * counterexample, or answered meanwhile by sink knowledge): not in
    * queries/symbols, which count what a one-at-a-time run would send. */
@@ -114,9 +121,9 @@ typedef struct learn_stats {
 learn_config learn_config_default(void);
 
 /* learn_run learns |sul| into |*m| (always initialised; call
- * learn_mealy_free) and fills |*st|. Returns LEARN_OK, LEARN_ERR_BUDGET
- * with the last hypothesis in |*m| (0 states if the budget ran out before
- * the first one), or another error with |err| set and |*m| empty.
+ * learn_mealy_free) and fills |*st|. Returns LEARN_OK, LEARN_ERR_BUDGET or
+ * LEARN_ERR_NONDET with the last hypothesis in |*m| (0 states if none was
+ * made yet), or another error with |err| set and |*m| empty.
  * |cfg| NULL means learn_config_default(); |st| may be NULL.
  *
  * Notes on the configuration: repeats 0 makes any disagreement between

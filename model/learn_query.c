@@ -7,6 +7,7 @@
  * until lc_query gets to them, so the learner sees what it would see
  * asking one at a time. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -201,7 +202,7 @@ static int vote(learn_ctx *c, const learn_sym *p, size_t n, const learn_out *fre
   if (count[best] * 2 <= voters) {
     char word[256];
     lc_word_text(c, p, n, word, sizeof word);
-    rc = lc_fail(c, LEARN_ERR_SUL,
+    rc = lc_fail(c, LEARN_ERR_NONDET,
                  "non-deterministic SUL: '%s' answered differently in %zu askings, no majority",
                  word, voters);
     goto out;
@@ -211,6 +212,18 @@ out:
   free(rows);
   free(count);
   return rc;
+}
+
+/* note_first_nondet keeps the first disagreement for the report: the word
+ * up to the input answered two ways, and both outputs. */
+static void note_first_nondet(learn_ctx *c, const learn_sym *w, size_t n, const learn_out *was,
+                              const learn_out *now) {
+  char word[200];
+  lc_word_text(c, w, n, word, sizeof word);
+  const char *a = c->sul->output_name(c->sul->ctx, *was);
+  const char *b = c->sul->output_name(c->sul->ctx, *now);
+  snprintf(c->st->nondet_first, sizeof c->st->nondet_first, "%s: %s | %s", word, a ? a : "?",
+           b ? b : "?");
 }
 
 /* ask_and_store: the word is not in the tree and no sink answers it. */
@@ -238,7 +251,9 @@ static int ask_and_store(learn_ctx *c, const learn_sym *w, size_t n) {
           return rc;
         return lcache_append(c, w, n, c->obuf);
       }
-      c->st->nondet++;
+      if (c->st->nondet++ == 0)
+        note_first_nondet(c, w, conflict + 1, &t->out[lt_child(t, node, w[conflict])],
+                          &c->obuf[conflict]);
       if ((rc = vote(c, w, conflict + 1, c->obuf)) < 0)
         return rc;
       if ((rc = lt_set_path(c, w, conflict + 1, c->vbuf)) < 0 ||
@@ -250,8 +265,8 @@ static int ask_and_store(learn_ctx *c, const learn_sym *w, size_t n) {
   }
   char word[256];
   lc_word_text(c, w, n, word, sizeof word);
-  return lc_fail(c, LEARN_ERR_SUL, "non-deterministic SUL: '%s' never answered like the majority",
-                 word);
+  return lc_fail(c, LEARN_ERR_NONDET,
+                 "non-deterministic SUL: '%s' never answered like the majority", word);
 }
 
 /* tree_part walks |w| through the tree: the last node reached, *|k| symbols

@@ -602,12 +602,27 @@ static void test_never_agrees(void) {
   learn_stats st;
   char err[256];
   int rc = learn_it(&t, LEARN_LSHARP, &cfg, &m, &st, err, sizeof err);
-  CHECK_EQ_INT(rc, LEARN_ERR_SUL);
+  CHECK_EQ_INT(rc, LEARN_ERR_NONDET);
   CHECK(strstr(err, "non-deterministic") != NULL);
   CHECK(strstr(err, "'i") != NULL); /* names the word */
-  CHECK_EQ_INT(m.n_states, 0);
+  CHECK(m.n_states <= 1);          /* at most the first, one-state hypothesis */
   CHECK(st.nondet >= 1);
+  CHECK(strstr(st.nondet_first, " | ") != NULL); /* the word and both answers */
   learn_mealy_free(&m);
+  /* chaos after the first hypothesis: that one is kept, not confirmed */
+  for (int a = 0; a < 2; a++) {
+    ts_reset_counts(&t);
+    t.chaos_after = 300;
+    t.chaos_next = 100;
+    rc = learn_it(&t, (learn_algorithm)a, &cfg, &m, &st, err, sizeof err);
+    CHECK_EQ_INT(rc, LEARN_ERR_NONDET);
+    CHECK(st.rounds >= 1);
+    CHECK(m.n_states > 1); /* a later hypothesis than the first */
+    printf("chaos late   %s: rc %d, last hypothesis %zu states after %zu rounds\n",
+           a ? "L*" : "L#", rc, m.n_states, st.rounds);
+    CHECK_EQ_INT(m.n_inputs, SK_K);
+    learn_mealy_free(&m);
+  }
   free(t.seen);
 }
 
