@@ -144,6 +144,8 @@ learn_ftps *learn_ftps_new(const learn_ftps_options *o) {
   if (!m)
     return NULL;
   m->o = *o;
+  /* in-process, a client left waiting gives up as over TCP (runner.h) */
+  m->o.run.stall_is_timeout = true;
   pthread_mutex_init(&m->mu, NULL);
   size_t n_table;
   const learn_alpha_input *table = learn_alpha_inputs(&n_table);

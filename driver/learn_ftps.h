@@ -31,6 +31,10 @@
  * and how many depends on where its random bytes hold an LF, so they would
  * make the server look non-deterministic.
  *
+ * In-process the runner ends a query whose client is left waiting on a
+ * quiescent server with "timeout", as over TCP (runner_options.
+ * stall_is_timeout): a server stuck in a transfer (150, then waiting for a
+ * data handshake the client never starts) queues every later command.
  * Over TCP every query is a new control connection, paced at |rate| per
  * second; the runner's step timeout applies. With |concurrency| > 1 the
  * SUL answers the learner's batches (learn_sul.query_batch) on that many

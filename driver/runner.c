@@ -435,6 +435,8 @@ static void settle(runner *r) {
   r->t->ops->settle(r->t, r);
   if (!r->tcp)
     runner_release_hold(r); /* quiescent: nothing will close the data connection now */
+  if (!r->tcp && r->opt->stall_is_timeout && !runner_stopped(r) && runner_waiting(r))
+    runner_timeout(r); /* quiescent and still waiting: it would wait forever */
   if (runner_stopped(r) || r->closed_recorded || !r->t->ops->closed(r->t))
     return;
   line_flush(r);

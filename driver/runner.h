@@ -274,6 +274,14 @@ typedef struct runner_options {
                                  connection, before the greeting (see below) */
   unsigned settle_ms;         /* TCP: once no reply is due, read this long more before
                                  the next step (0: go on at once); see "Over TCP" */
+  bool stall_is_timeout;      /* in-process: a step after which the client still waits
+                                 (a reply due, a handshake under way) while the session
+                                 is quiescent with no timer pending ends as over TCP
+                                 when the server keeps the client waiting: "E: timeout",
+                                 the client gives up. (A server stuck in a transfer that
+                                 waits for a data handshake the client never starts
+                                 queues every later command.) `learn` sets it, so
+                                 in-process and TCP machines agree. */
 } runner_options;
 
 typedef struct runner_result {
