@@ -146,6 +146,9 @@ learn_ftps *learn_ftps_new(const learn_ftps_options *o) {
   m->o = *o;
   /* in-process, a client left waiting gives up as over TCP (runner.h) */
   m->o.run.stall_is_timeout = true;
+  /* over TCP, the late bytes of an input's step are its own, whatever
+   * follows it (runner.h) */
+  m->o.run.settle_every_step = true;
   pthread_mutex_init(&m->mu, NULL);
   size_t n_table;
   const learn_alpha_input *table = learn_alpha_inputs(&n_table);

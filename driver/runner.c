@@ -651,7 +651,7 @@ static void play(runner *r, const transcript *script) {
     runner_rec_comment(r, " implicit TLS: handshake before the greeting");
     play_handshake(r);
   }
-  r->write_next = writes_next(script, i);
+  r->write_next = r->opt->settle_every_step || writes_next(script, i);
   settle(r);
   for (; i < script->n && r->err == 0; i++) {
     const transcript_step *st = &script->steps[i];
@@ -680,7 +680,7 @@ static void play(runner *r, const transcript *script) {
       r->err = rc;
       return;
     }
-    r->write_next = writes_next(script, i + 1);
+    r->write_next = r->opt->settle_every_step || writes_next(script, i + 1);
     settle(r);
   }
   if (r->err == 0) {

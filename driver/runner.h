@@ -274,6 +274,11 @@ typedef struct runner_options {
                                  connection, before the greeting (see below) */
   unsigned settle_ms;         /* TCP: once no reply is due, read this long more before
                                  the next step (0: go on at once); see "Over TCP" */
+  bool settle_every_step;     /* TCP: the settle wait follows every step the server
+                                 answered, also the last and one before a handshake or
+                                 a data step: what a step caused does not depend on
+                                 what follows it (`learn` sets it: an input's output
+                                 must not depend on whether more inputs follow) */
   bool stall_is_timeout;      /* in-process: a step after which the client still waits
                                  (a reply due, a handshake under way) while the session
                                  is quiescent with no timer pending ends as over TCP

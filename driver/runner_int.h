@@ -66,8 +66,9 @@ struct runner {
   transcript *out;
   runner_transport *t;
   bool tcp;               /* live server: waiting is by time, not quiescence */
-  bool write_next;        /* the next client step writes a command (C:/R:): the TCP
-                             settle wait applies (runner_options.settle_ms) */
+  bool write_next;        /* the next client step writes a command (C:/R:), or
+                             settle_every_step: the TCP settle wait applies
+                             (runner_options.settle_ms) */
   uint64_t now;           /* in-process virtual clock (ms) */
   ftps_buf tx;            /* client control bytes not yet taken by the server */
   ftps_buf rx;            /* server bytes not yet framed (a partial record) */

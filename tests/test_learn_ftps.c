@@ -144,7 +144,21 @@ int main(void) {
   /* CCC refused when TLS is required; a second AUTH refused; PROT before
    * PBSZ refused */
   ask(m, "AUTH_TLS HANDSHAKE CCC AUTH_TLS PROT_X", "234 hs_ok 534 534 503");
-  CHECK(learn_ftps_plays(m) == 8);
+  /* a data connection opened under PROT C, then PROT P: the client starts
+   * no TLS on it, the server waits for one and queues later commands; the
+   * client gives up as over TCP (stall_is_timeout) instead of piling every
+   * later reply into one output */
+  ask(m, "AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PASV PROT_P LIST NOOP PROT_C",
+      "234 hs_ok 331 230 200 227 200 150+timeout gave_up gave_up");
+  /* the level the server really uses: under PROT C ours refuses the
+   * transfer (data must be protected) and closes the connection the client
+   * started TLS on, which never gets protected; a clear client under PROT P
+   * fails the data handshake, reported inside TLS */
+  ask(m, "AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PASV_DATA_TLS LIST",
+      "234 hs_ok 331 230 200 227 522+data_fail");
+  ask(m, "AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PROT_P PASV_DATA_CLEAR LIST NOOP",
+      "234 hs_ok 331 230 200 200 227 150.425+data_clear 200");
+  CHECK(learn_ftps_plays(m) == 11);
   /* hand-written transcripts: a multi-line reply counts once, the greeting
    * is nobody's, a close shows at the next input */
   map_text(m, "NOOP QUIT NOOP",
@@ -163,6 +177,15 @@ int main(void) {
            "# learn: input 0\nC: LIST\nS: 150 Here\nE: data tls 6 bytes sha256=00\n"
            "S: 226 Done\n",
            "150.226+data_tls");
+  /* the data connection's end follows the replies, wherever it came */
+  map_text(m, "LIST NOOP",
+           "# learn: input 0\nC: LIST\nE: data clear 0 bytes sha256=00\nS: 522 No\n"
+           "# learn: input 1\nC: NOOP\nS: 200 ok\n",
+           "522+data_clear 200");
+  map_text(m, "LIST NOOP",
+           "# learn: input 0\nC: LIST\nS: 522 No\nE: data clear 0 bytes sha256=00\n"
+           "# learn: input 1\nC: NOOP\nS: 200 ok\n",
+           "522+data_clear 200");
   learn_ftps_free(m);
   test_config_cleanup(&cfg);
   return testlib_finish();
