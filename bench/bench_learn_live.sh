@@ -30,6 +30,12 @@ for kv in "\${items[@]}"; do
   cfg+=(--config "\$kv")
 done
 rm -rf "\$LEARN_OUT"
+# the fixture RETR and RNFR ask for, and a listing that is not empty
+# (taken away again: check_server.sh wants the home as it was)
+owner=\$(stat -c %u:%g "\$FTPSFUZZ_SERVER_HOME")
+mkdir -p "\$FTPSFUZZ_SERVER_HOME/pub" && printf 'hello\\n' >"\$FTPSFUZZ_SERVER_HOME/pub/hello.txt"
+chown -R "\$owner" "\$FTPSFUZZ_SERVER_HOME/pub"
+trap 'rm -rf "\$FTPSFUZZ_SERVER_HOME/pub" "\$FTPSFUZZ_SERVER_HOME/ftpsfuzz-learn.txt"' EXIT
 "$FTPSFUZZ" learn --connect "\$host:\$port" --user "\$user" --pass "\$pass" "\${cfg[@]}" \
   --alphabet security --time $SECONDS_EACH --timeout 1500 --rate 20 --settle 100 --repeats 5 --quiet \
   ${FTPSFUZZ_LEARN_ARGS:-} --out "\$LEARN_OUT"

@@ -99,7 +99,7 @@ static int expand(const learn_ftps *m, const char *tmpl, char *buf, size_t cap) 
       switch (p[1]) {
       case 'U': v = m->o.user ? m->o.user : TEST_CONFIG_USER; break;
       case 'P': v = m->o.pass ? m->o.pass : TEST_CONFIG_PASSWORD; break;
-      case 'R': v = "/pub/hello.txt"; break;
+      case 'R': v = tcp ? "pub/hello.txt" : "/pub/hello.txt"; break;
       case 'S': v = tcp ? "ftpsfuzz-learn.txt" : "/upload/learn.txt"; break;
       default: return -1;
       }

@@ -43,9 +43,10 @@
  * ids do not depend on which connection finished first. In-process there
  * is no query_batch: a query costs microseconds. Concrete arguments: the
  * account's name and password (in-process: the built-in alice/wonderland),
- * a name no account has, a wrong password, the fixture file /pub/hello.txt
- * for RETR/RNFR, an upload to /upload/learn.txt in-process and to
- * ftpsfuzz-learn.txt (the login's directory) over TCP. */
+ * a name no account has, a wrong password, the fixture file for RETR/RNFR
+ * (in-process /pub/hello.txt; over TCP pub/hello.txt in the login's
+ * directory, which the user provides), an upload to /upload/learn.txt
+ * in-process and to ftpsfuzz-learn.txt (the login's directory) over TCP. */
 #ifndef LEARN_FTPS_H
 #define LEARN_FTPS_H
 

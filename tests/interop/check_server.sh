@@ -304,12 +304,14 @@ esac
 wait_listening
 echo "$SERVER ($MODE) listening on 127.0.0.1:$PORT, pid $SERVER_PID"
 
-# FTPSFUZZ_SERVER_HOOK=CMD (bench/bench_learn_live.sh): run CMD HOST PORT
-# USER PASS POLICY instead of the check, with the server up, and exit with
-# its status (the server is stopped as always).
+# FTPSFUZZ_SERVER_HOOK=CMD (bench/bench_learn_live.sh, the live learn
+# test): run CMD HOST PORT USER PASS POLICY instead of the check, with the
+# server up and FTPSFUZZ_SERVER_HOME naming the account's login directory
+# (CMD may put files there and must take them away), and exit with its
+# status (the server is stopped as always).
 if [ -n "${FTPSFUZZ_SERVER_HOOK:-}" ]; then
   set +e
-  "$FTPSFUZZ_SERVER_HOOK" 127.0.0.1 "$PORT" "$USER_NAME" "$PASS" "$POLICY"
+  FTPSFUZZ_SERVER_HOME=$HOME_DIR "$FTPSFUZZ_SERVER_HOOK" 127.0.0.1 "$PORT" "$USER_NAME" "$PASS" "$POLICY"
   exit $?
 fi
 
