@@ -49,7 +49,7 @@ for n in $CONCURRENCIES; do
   fi
   printf '%-4s %6s %8s %8s %9s %7s %8s %8s %7s\n' "$n" "$(field states "$s")" \
     "$(field queries "$s")" "$(field symbols "$s")" "$(field 'equivalence queries' "$s")" \
-    "$(sed -n 's/^unused batch answers: \([0-9]*\) queries.*/\1/p' "$s")" \
+    "$(sed -n 's/^unused batch answers: \([0-9]*\) queries.*/\1/p' "$s" | grep . || echo 0)" \
     "$(field 'learn wall time' "$s")" \
     "$(sed -n 's/^diff: .* \([0-9]*\) replays in.*/\1/p' "$s")" \
     "$(sed -n 's/^diff: .* replays in \([0-9.]*\) s.*/\1/p' "$s")"
