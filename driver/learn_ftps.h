@@ -40,7 +40,8 @@
  * SUL answers the learner's batches (learn_sul.query_batch) on that many
  * threads, each playing one query at a time, the pacing shared; the
  * answers are mapped to outputs afterwards in the batch's order, so output
- * ids do not depend on which connection finished first. In-process there
+ * ids do not depend on which connection finished first. The diff's
+ * replays use the same threads (learn_ftps_play_batch). In-process there
  * is no query_batch: a query costs microseconds. Concrete arguments: the
  * account's name and password (in-process: the built-in alice/wonderland),
  * a name no account has, a wrong password, the fixture file for RETR/RNFR
