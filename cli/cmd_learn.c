@@ -59,8 +59,9 @@ static int usage(FILE *f) {
           "  --no-model         learn without the model's knowledge (no closed sink, no\n"
           "                     cover set or probes as counterexample candidates)\n"
           "  --concurrency N    over TCP: up to N connections at once (default 1, at\n"
-          "                     most %u); equivalence tests go out in batches, learned\n"
-          "                     machine and query counts stay those of N = 1;\n"
+          "                     most %u); learning queries, equivalence tests and the\n"
+          "                     diff's replays go out in batches, the learned machine,\n"
+          "                     query counts and diff stay those of N = 1;\n"
           "                     --rate R new connections per second over TCP, all\n"
           "                     together (default 20, 0 = unlimited); --timeout MS per\n"
           "                     step (default 5000); --settle MS as for check (default 100)\n"
@@ -450,10 +451,16 @@ int cmd_learn(int argc, char **argv) {
       fprintf(o, "unused batch answers: %zu queries, %zu symbols\n", st.unused_queries,
               st.unused_symbols);
     fprintf(o, "candidates: %zu (from %zu model scripts)\n", cands.n, cands.scripts);
-    fprintf(o, "learn wall time: %.2f s\n", learn_s);
+    /* over TCP with N > 1 both run in batches on up to N connections */
+    char at_once[64] = "";
+    if (a.connect && a.concurrency > 1)
+      snprintf(at_once, sizeof(at_once), " (up to %u connections at once)",
+               (unsigned)a.concurrency);
+    fprintf(o, "learn wall time: %.2f s%s\n", learn_s, at_once);
     fprintf(o, "diff: %zu of %zu transitions not allowed (%zu security), %zu replays in "
-               "%.2f s\n",
-            d.n_rows, d.replays, security, learn_ftps_plays(map) - plays_before, diff_s);
+               "%.2f s%s\n",
+            d.n_rows, d.replays, security, learn_ftps_plays(map) - plays_before, diff_s,
+            at_once);
     if (lr == LEARN_ERR_BUDGET)
       fprintf(o, "budget: reached before the hypothesis was confirmed (%s)\n", why_unconfirmed);
     else if (lr == LEARN_ERR_NONDET)

@@ -60,6 +60,42 @@ static int add_row(learn_diff *d, learn_ftps *map, const judge_result *jr, size_
   return 1;
 }
 
+/* Replays played at once (learn_ftps_play_batch): enough to keep 16
+ * connections busy, few enough to bound the transcripts held. */
+#define DIFF_CHUNK 64
+
+/* judge_replay records transition |c| (state |s|, input |i|) from its
+ * played replay |job|. Returns 0 or -1 with |err| set. */
+static int judge_replay(learn_diff *d, learn_ftps *map, const learn_mealy *m, size_t s,
+                        learn_sym i, learn_ftps_job *job, learn_out *outs, char *err,
+                        size_t err_len) {
+  size_t L = job->n - 1, c = s * m->n_inputs + i;
+  if (job->rc < 0) {
+    snprintf(err, err_len, "%s", job->err);
+    return -1;
+  }
+  if (!job->res.judged.o || learn_ftps_map(map, job->word, &job->got, job->n, outs) != 0) {
+    snprintf(err, err_len, "replay q%zu %s: could not be judged", s,
+             learn_ftps_input_name(map, i));
+    return -1;
+  }
+  d->replays++;
+  const char *replayed = "";
+  if (outs[L] != m->out[c]) {
+    d->mismatches++;
+    replayed = learn_ftps_output_name(map, outs[L]);
+  }
+  d->post_label[c] = *oracle_state(job->res.judged.o);
+  int added = add_row(d, map, &job->res.judged, learn_ftps_marker_step(&job->got, L),
+                      (uint32_t)s, i, m->out[c], replayed);
+  if (added < 0) {
+    snprintf(err, err_len, "out of memory (diff)");
+    return -1;
+  }
+  d->violates[c] = added > 0;
+  return 0;
+}
+
 int learn_diff_run(learn_ftps *map, const learn_mealy *m, const judge_config *jc_in,
                    learn_diff *d, char *err, size_t err_len) {
   memset(d, 0, sizeof(*d));
@@ -73,56 +109,47 @@ int learn_diff_run(learn_ftps *map, const learn_mealy *m, const judge_config *jc
   size_t maxlen = 0;
   for (size_t s = 0; s < ns; s++)
     maxlen = m->access_len[s] > maxlen ? m->access_len[s] : maxlen;
-  learn_sym *word = malloc((maxlen + 1) * sizeof(*word));
+  /* the transitions in replay order: states by their access sequences'
+   * length (a violation inside an access sequence was then listed at an
+   * earlier transition), inputs in alphabet order */
+  size_t *order = malloc(cells * sizeof(*order));
+  learn_sym *words = malloc(DIFF_CHUNK * (maxlen + 1) * sizeof(*words));
   learn_out *outs = malloc((maxlen + 1) * sizeof(*outs));
-  if (!d->state_label || !d->post_label || !d->violates || !word || !outs) {
+  learn_ftps_job *jobs = calloc(DIFF_CHUNK, sizeof(*jobs));
+  if (!d->state_label || !d->post_label || !d->violates || !order || !words || !outs || !jobs) {
     snprintf(err, err_len, "out of memory (diff)");
     goto fail;
   }
+  size_t n_order = 0;
+  for (size_t len = 0; len <= maxlen; len++)
+    for (size_t s = 0; s < ns; s++)
+      if (m->access_len[s] == len)
+        for (size_t i = 0; i < ni; i++)
+          order[n_order++] = s * ni + i;
   judge_config jc = *jc_in;
   jc.all = true;
-  /* states in order of their access sequences' length: a violation inside
-   * an access sequence was then listed at an earlier transition */
-  for (size_t len = 0; len <= maxlen; len++)
-    for (size_t s = 0; s < ns; s++) {
-      size_t L = m->access_len[s];
-      if (L != len)
-        continue;
+  /* played a chunk at a time (concurrently over TCP), recorded in order */
+  for (size_t at = 0; at < n_order; at += DIFF_CHUNK) {
+    size_t count = n_order - at < DIFF_CHUNK ? n_order - at : DIFF_CHUNK;
+    for (size_t j = 0; j < count; j++) {
+      size_t s = order[at + j] / ni, L = m->access_len[s];
+      learn_sym *w = words + j * (maxlen + 1);
       if (L)
-        memcpy(word, m->access[s], L * sizeof(*word));
-      for (size_t i = 0; i < ni; i++) {
-        size_t c = s * ni + i;
-        word[L] = (learn_sym)i;
-        transcript got;
-        transcript_init(&got);
-        play_result res;
-        int rc = learn_ftps_play(map, word, L + 1, &jc, &got, &res, err, err_len);
-        if (rc < 0 || !res.judged.o || learn_ftps_map(map, word, &got, L + 1, outs) != 0) {
-          if (rc >= 0)
-            snprintf(err, err_len, "replay q%zu %s: could not be judged", s,
-                     learn_ftps_input_name(map, (learn_sym)i));
-          play_result_cleanup(&res);
-          transcript_cleanup(&got);
-          goto fail;
-        }
-        d->replays++;
-        const char *replayed = "";
-        if (outs[L] != m->out[c]) {
-          d->mismatches++;
-          replayed = learn_ftps_output_name(map, outs[L]);
-        }
-        d->post_label[c] = *oracle_state(res.judged.o);
-        int added = add_row(d, map, &res.judged, learn_ftps_marker_step(&got, L), (uint32_t)s,
-                            (learn_sym)i, m->out[c], replayed);
-        play_result_cleanup(&res);
-        transcript_cleanup(&got);
-        if (added < 0) {
-          snprintf(err, err_len, "out of memory (diff)");
-          goto fail;
-        }
-        d->violates[c] = added > 0;
-      }
+        memcpy(w, m->access[s], L * sizeof(*w));
+      w[L] = (learn_sym)(order[at + j] % ni);
+      jobs[j].word = w;
+      jobs[j].n = L + 1;
     }
+    learn_ftps_play_batch(map, &jc, jobs, count);
+    int rc = 0;
+    for (size_t j = 0; j < count && rc == 0; j++)
+      rc = judge_replay(d, map, m, order[at + j] / ni, (learn_sym)(order[at + j] % ni), &jobs[j],
+                        outs, err, err_len);
+    for (size_t j = 0; j < count; j++)
+      learn_ftps_job_cleanup(&jobs[j]);
+    if (rc != 0)
+      goto fail;
+  }
   /* each state's label: the model state after its access sequence */
   for (size_t s = 0; s < ns; s++) {
     size_t L = m->access_len[s];
@@ -135,12 +162,16 @@ int learn_diff_run(learn_ftps *map, const learn_mealy *m, const judge_config *jc
       q = m->next[(size_t)q * ni + m->access[s][k]];
     d->state_label[s] = d->post_label[(size_t)q * ni + m->access[s][L - 1]];
   }
-  free(word);
+  free(order);
+  free(words);
   free(outs);
+  free(jobs);
   return 0;
 fail:
-  free(word);
+  free(order);
+  free(words);
   free(outs);
+  free(jobs);
   return -1;
 }
 

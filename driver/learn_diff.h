@@ -5,7 +5,11 @@
  * violation) under the declared policy. A transition is in the diff when a
  * violation falls inside i's part of the transcript (one inside the access
  * sequence belongs to an earlier transition, listed there). The judge's
- * model state after each replay labels the machine (learn_export.h). */
+ * model state after each replay labels the machine (learn_export.h).
+ * The replays are played a chunk at a time with learn_ftps_play_batch (so
+ * over TCP on the mapper's |concurrency| connections at once) and
+ * recorded in the order listed under learn_diff_run, whichever finished
+ * first: the diff does not depend on the concurrency. */
 #ifndef LEARN_DIFF_H
 #define LEARN_DIFF_H
 
@@ -43,7 +47,10 @@ typedef struct learn_diff {
 } learn_diff;
 
 /* learn_diff_run replays every transition of |m| through |map| and judges
- * it with |jc| (its |all| is set here). Fills |*d| (always initialised;
+ * it with |jc| (its |all| is set here; over TCP it is read by several
+ * threads at once, so its cover_fn must be NULL or thread-safe). The rows
+ * are in the order of the states' access sequences' length, then state
+ * number, then input. Fills |*d| (always initialised;
  * call learn_diff_cleanup). Returns 0, or -1 with |err| set (a replay could
  * not be played, out of memory). */
 int learn_diff_run(learn_ftps *map, const learn_mealy *m, const judge_config *jc, learn_diff *d,

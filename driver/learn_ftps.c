@@ -447,16 +447,14 @@ size_t learn_ftps_plays(const learn_ftps *m) {
   return n;
 }
 
-/* A batch over TCP: threads take the next word, play it into its own
- * transcript; the main thread maps them afterwards, in order. */
+/* A batch: threads take the next job and play it into the job's own
+ * transcript and result; nothing else is written by them but the mapper's
+ * pacing and play count (under its lock). */
 typedef struct batch_job {
   learn_ftps *m;
+  const judge_config *jc;
+  learn_ftps_job *jobs;
   size_t count;
-  const learn_sym *const *words;
-  const size_t *lens;
-  transcript *got;
-  int *rc;
-  char (*err)[256];
   pthread_mutex_t mu;
   size_t next;
 } batch_job;
@@ -469,66 +467,79 @@ static void *batch_worker(void *arg) {
     pthread_mutex_unlock(&b->mu);
     if (j == SIZE_MAX)
       return NULL;
-    b->err[j][0] = 0;
-    if (b->lens[j] == 0) {
-      b->rc[j] = 0;
+    learn_ftps_job *job = &b->jobs[j];
+    if (job->n == 0)
       continue;
-    }
-    play_result res;
-    b->rc[j] = learn_ftps_play(b->m, b->words[j], b->lens[j], NULL, &b->got[j], &res, b->err[j],
-                               sizeof(b->err[j]));
-    play_result_cleanup(&res);
+    job->rc = learn_ftps_play(b->m, job->word, job->n, b->jc, &job->got, &job->res, job->err,
+                              sizeof(job->err));
   }
 }
 
-static int sul_query_batch(void *ctx, size_t count, const learn_sym *const *words,
-                           const size_t *lens, learn_out *const *outs, char *err,
-                           size_t err_len) {
-  learn_ftps *m = ctx;
-  batch_job b = {.m = m, .count = count, .words = words, .lens = lens};
-  b.got = calloc(count ? count : 1, sizeof(*b.got));
-  b.rc = calloc(count ? count : 1, sizeof(*b.rc));
-  b.err = calloc(count ? count : 1, sizeof(*b.err));
-  int rc = -1;
-  if (!b.got || !b.rc || !b.err) {
-    snprintf(err, err_len, "out of memory (query batch)");
-    goto out;
+void learn_ftps_play_batch(learn_ftps *m, const judge_config *jc, learn_ftps_job *jobs,
+                           size_t count) {
+  for (size_t j = 0; j < count; j++) {
+    transcript_init(&jobs[j].got);
+    memset(&jobs[j].res, 0, sizeof(jobs[j].res));
+    jobs[j].rc = 0;
+    jobs[j].err[0] = 0;
   }
-  for (size_t j = 0; j < count; j++)
-    transcript_init(&b.got[j]);
+  batch_job b = {.m = m, .jc = jc, .jobs = jobs, .count = count};
   pthread_mutex_init(&b.mu, NULL);
-  unsigned n_th = m->o.concurrency > LEARN_FTPS_CONCURRENCY_MAX ? LEARN_FTPS_CONCURRENCY_MAX
-                                                                 : m->o.concurrency;
+  unsigned n_th = m->o.concurrency;
+  if (n_th > LEARN_FTPS_CONCURRENCY_MAX)
+    n_th = LEARN_FTPS_CONCURRENCY_MAX;
+  if (m->o.target.server != NULL)
+    n_th = 1; /* in-process the server (test_config) is one, reset for every play */
   if (n_th > count)
     n_th = (unsigned)count;
   pthread_t th[LEARN_FTPS_CONCURRENCY_MAX];
   unsigned started = 0;
-  while (started < n_th && pthread_create(&th[started], NULL, batch_worker, &b) == 0)
+  while (n_th > 1 && started < n_th && pthread_create(&th[started], NULL, batch_worker, &b) == 0)
     started++;
   if (started == 0)
-    batch_worker(&b); /* no thread to be had: play them here */
+    batch_worker(&b); /* one at a time, or no thread to be had: play them here */
   for (unsigned i = 0; i < started; i++)
     pthread_join(th[i], NULL);
   pthread_mutex_destroy(&b.mu);
-  rc = 0;
+}
+
+void learn_ftps_job_cleanup(learn_ftps_job *j) {
+  play_result_cleanup(&j->res);
+  transcript_cleanup(&j->got);
+}
+
+/* sul_query_batch plays the batch, then maps the answers in the batch's
+ * order, so output ids do not depend on which connection finished first. */
+static int sul_query_batch(void *ctx, size_t count, const learn_sym *const *words,
+                           const size_t *lens, learn_out *const *outs, char *err,
+                           size_t err_len) {
+  learn_ftps *m = ctx;
+  learn_ftps_job *jobs = calloc(count ? count : 1, sizeof(*jobs));
+  if (!jobs) {
+    snprintf(err, err_len, "out of memory (query batch)");
+    return -1;
+  }
+  for (size_t j = 0; j < count; j++) {
+    jobs[j].word = words[j];
+    jobs[j].n = lens[j];
+  }
+  learn_ftps_play_batch(m, NULL, jobs, count);
+  int rc = 0;
   for (size_t j = 0; j < count && rc == 0; j++) {
     if (lens[j] == 0)
       continue;
-    if (b.rc[j] < 0) {
-      snprintf(err, err_len, "%s", b.err[j]);
+    if (jobs[j].rc < 0) {
+      snprintf(err, err_len, "%s", jobs[j].err);
       rc = -1;
-    } else if (learn_ftps_map(m, words[j], &b.got[j], lens[j], outs[j]) != 0) {
+    } else if (learn_ftps_map(m, words[j], &jobs[j].got, lens[j], outs[j]) != 0) {
       snprintf(err, err_len, "more than %u distinct outputs (or out of memory)",
                LEARN_FTPS_OUTPUTS_MAX);
       rc = -1;
     }
   }
   for (size_t j = 0; j < count; j++)
-    transcript_cleanup(&b.got[j]);
-out:
-  free(b.got);
-  free(b.rc);
-  free(b.err);
+    learn_ftps_job_cleanup(&jobs[j]);
+  free(jobs);
   return rc;
 }
 

@@ -40,7 +40,8 @@
  * SUL answers the learner's batches (learn_sul.query_batch) on that many
  * threads, each playing one query at a time, the pacing shared; the
  * answers are mapped to outputs afterwards in the batch's order, so output
- * ids do not depend on which connection finished first. In-process there
+ * ids do not depend on which connection finished first. The diff's
+ * replays use the same threads (learn_ftps_play_batch). In-process there
  * is no query_batch: a query costs microseconds. Concrete arguments: the
  * account's name and password (in-process: the built-in alice/wonderland),
  * a name no account has, a wrong password, the fixture file for RETR/RNFR
@@ -106,6 +107,28 @@ int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, 
  * always filled (play_result_cleanup). */
 int learn_ftps_play(learn_ftps *m, const learn_sym *word, size_t n, const judge_config *jc,
                     transcript *got, play_result *res, char *err, size_t err_len);
+
+/* One play of learn_ftps_play_batch: the word in, the rest out. */
+typedef struct learn_ftps_job {
+  const learn_sym *word;
+  size_t n;          /* 0: nothing is played (rc 0, |got| empty) */
+  transcript got;    /* initialised by learn_ftps_play_batch */
+  play_result res;   /* always filled */
+  int rc;            /* learn_ftps_play's value */
+  char err[256];     /* its message when rc < 0 */
+} learn_ftps_job;
+
+/* learn_ftps_play_batch plays jobs[0..count) as learn_ftps_play does (each
+ * on its own connection, paced and counted, judged with |jc| unless NULL):
+ * over TCP up to |concurrency| at once, each thread with its own
+ * transcript, runner and oracle (|jc| is only read; its cover_fn, if any,
+ * is then called from those threads), in-process one after another. The
+ * jobs finish in any order; each one's result is its own. Every job's
+ * |got| and |res| are set, also when one fails: release them with
+ * learn_ftps_job_cleanup. */
+void learn_ftps_play_batch(learn_ftps *m, const judge_config *jc, learn_ftps_job *jobs,
+                           size_t count);
+void learn_ftps_job_cleanup(learn_ftps_job *j);
 
 /* learn_ftps_output_name / learn_ftps_input_name: the texts of an output id
  * and of an input index ("" if out of range). */

@@ -60,8 +60,10 @@ typedef struct learn_sul {
    * query() would. The SUL may answer them in any order and concurrently
    * (over TCP: one connection each, several at a time); each answer must be
    * as if from a fresh reset. Returns 0, or negative (message in |err|) on
-   * an error that ends learning. The learner batches equivalence tests
-   * only, and uses the answers exactly as if it had asked one at a time. */
+   * an error that ends learning. The learner batches the words of a
+   * learning step (L#'s extension and separation, L*'s table filling) and
+   * equivalence tests, and uses the answers exactly as if it had asked one
+   * at a time. */
   int (*query_batch)(void *ctx, size_t count, const learn_sym *const *words, const size_t *lens,
                      learn_out *const *outs, char *err, size_t err_len);
 } learn_sul;
@@ -95,8 +97,9 @@ typedef struct learn_config {
   const size_t *candidate_len;
   size_t n_candidates;
   const char *cache_path;    /* resumable query cache (read, then appended), or NULL */
-  size_t batch;              /* equivalence tests sent at once through
-                              * sul->query_batch (0 or 1: one at a time) */
+  size_t batch;              /* queries sent at once through sul->query_batch
+                              * (0 or 1: one at a time), learning steps and
+                              * equivalence tests alike */
 } learn_config;
 
 typedef struct learn_stats {
@@ -109,7 +112,8 @@ typedef struct learn_stats {
    * and the two outputs ("WORD: OUT1 | OUT2"); "" when none. */
   char nondet_first[320];
   /* Sent in a batch but never needed (equivalence tests after the
-   * counterexample, or answered meanwhile by sink knowledge): not in
+   * counterexample, learning words an earlier answer made needless, or
+   * answered meanwhile by sink knowledge): not in
    * queries/symbols, which count what a one-at-a-time run would send. */
   size_t unused_queries, unused_symbols;
   double seconds;
@@ -117,7 +121,7 @@ typedef struct learn_stats {
 
 /* learn_config_default: L#, no budget, 1 extra state, 1000 random tests,
  * seed 1, 3 repeats, sink knowledge on, no candidates, no cache, batches
- * of 64 equivalence tests (used only when the SUL has query_batch). */
+ * of 64 queries (used only when the SUL has query_batch). */
 learn_config learn_config_default(void);
 
 /* learn_run learns |sul| into |*m| (always initialised; call
@@ -135,11 +139,17 @@ learn_config learn_config_default(void);
  * |seed| and that hypothesis (its output names, not ids), so a resumed run
  * repeats the same tests.
  *
- * Batching (sul->query_batch, cfg->batch > 1) changes wall time only: the
- * learner first answers what the tree, sink knowledge and cache know, sends
- * the rest of a batch at once, keeps the answers aside and then tests the
- * words in the order they were made, stopping at the first counterexample;
- * an answer kept aside is used when its word is asked later. The machine,
+ * Batching (sul->query_batch, cfg->batch > 1) changes wall time only: a
+ * learning step lists the words it is about to ask (L#: every missing
+ * child of the basis, then every frontier node's separating word; L*: the
+ * table's missing cells), an equivalence round the words it tests; of
+ * each cfg->batch of them the learner first answers what the tree, sink
+ * knowledge and cache know, sends the rest at once and keeps the answers
+ * aside; then it asks or tests the words one by one as before (an
+ * equivalence round stops at the first counterexample), and an answer
+ * kept aside is used when its word is asked. Words listed but not asked
+ * after all (an earlier answer made the tree stale, changed a separating
+ * word, ended the round) are the unused_* ones. The machine,
  * the hypotheses and the stats (but unused_*) are those of a run without
  * batching. The query budget counts every word sent, used or not: a batch
  * is cut to what is left of it. */

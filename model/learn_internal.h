@@ -91,6 +91,30 @@ int lc_query(learn_ctx *c, const learn_sym *w, size_t n, learn_out *out);
  * LEARN_ERR_*. */
 int lc_prefetch(learn_ctx *c, size_t count, const learn_sym *const *words, const size_t *lens);
 void lc_held_free(learn_ctx *c);
+
+/* lc_ahead (learn_ahead.c): the words a learning step is about to ask, in
+ * the order it will ask them, prefetched a batch (cfg->batch) at a time
+ * just before the first of them is asked, so a step that stops early (a
+ * stale tree, a budget) leaves at most one batch unused. Empty and free
+ * when the SUL has no query_batch or cfg->batch < 2. */
+typedef struct lc_ahead {
+  size_t cap;      /* words per batch; 0: no prefetching */
+  lword flat;      /* the words, one after another */
+  size_t *start, *len;
+  const learn_sym **ptr;
+  size_t n, n_cap; /* words listed */
+  size_t next;     /* first word not prefetched yet */
+} lc_ahead;
+void la_init(lc_ahead *a, const learn_ctx *c);
+void la_clear(lc_ahead *a);
+void la_free(lc_ahead *a);
+/* la_add lists the word |w1|·|w2|. Returns 0 or LEARN_ERR_NOMEM. */
+int la_add(learn_ctx *c, lc_ahead *a, const learn_sym *w1, size_t n1, const learn_sym *w2,
+           size_t n2);
+/* la_reach: the step is about to ask its |j|th listed word; when that one
+ * was not prefetched yet, words [j, j + cap) are (lc_prefetch). Returns 0
+ * or LEARN_ERR_*. */
+int la_reach(learn_ctx *c, lc_ahead *a, size_t j);
 /* lt_set_path makes the tree answer |w| with |out|; where it answered
  * otherwise, that answer and all observed after it are dropped and the
  * tree's generation grows. */

@@ -36,6 +36,7 @@ typedef struct lsharp {
   size_t nf, cap_f;
   lword wit, q, sigma, tmp;
   unsigned gen;
+  lc_ahead ahead; /* the words extend() or separate() is about to ask */
 } lsharp;
 
 #define NOMEM(L) lc_fail((L)->c, LEARN_ERR_NOMEM, "out of memory")
@@ -127,25 +128,36 @@ static bool apart(lsharp *L, uint32_t a, uint32_t b, bool want_witness) {
   return r;
 }
 
-/* extension: every basis node's children exist and sit in B or F. */
+/* extension: every basis node's children exist and sit in B or F. The
+ * missing ones are listed first and asked a batch at a time (lc_ahead). */
 static int extend(lsharp *L) {
+  int rc;
+  la_clear(&L->ahead);
+  for (size_t b = 0; b < L->nb && L->ahead.cap; b++) {
+    if (lw_access(&L->q, L->t, L->basis[b]) < 0)
+      return NOMEM(L);
+    for (size_t i = 0; i < L->t->n_inputs; i++) {
+      learn_sym s = (learn_sym)i;
+      if (lt_child(L->t, L->basis[b], s) == LT_NONE &&
+          (rc = la_add(L->c, &L->ahead, L->q.s, L->q.n, &s, 1)) < 0)
+        return rc;
+    }
+  }
+  size_t asked = 0;
   for (size_t b = 0; b < L->nb; b++)
     for (size_t i = 0; i < L->t->n_inputs; i++) {
       uint32_t ch = lt_child(L->t, L->basis[b], (learn_sym)i);
       if (ch == LT_NONE) {
         learn_sym s = (learn_sym)i;
-        int rc = query_access_then(L, L->basis[b], &s, 1, NULL, 0);
-        if (rc < 0)
+        if ((rc = la_reach(L->c, &L->ahead, asked++)) < 0 ||
+            (rc = query_access_then(L, L->basis[b], &s, 1, NULL, 0)) < 0)
           return rc;
         if (stale(L))
           return 0;
         ch = lt_child(L->t, L->basis[b], s);
       }
-      if (basis_index(L, ch) < 0 && frontier_index(L, ch) < 0) {
-        int rc = add_frontier(L, ch);
-        if (rc < 0)
-          return rc;
-      }
+      if (basis_index(L, ch) < 0 && frontier_index(L, ch) < 0 && (rc = add_frontier(L, ch)) < 0)
+        return rc;
     }
   return 0;
 }
@@ -161,21 +173,45 @@ static void filter_candidates(lsharp *L) {
   }
 }
 
+/* witness_word sets L->tmp to the stored witness of |e|'s first two
+ * candidates. */
+static int witness_word(lsharp *L, const fentry *e) {
+  if (!apart(L, L->basis[e->cand[0]], L->basis[e->cand[1]], true) || !L->wit.n)
+    return lc_fail(L->c, LEARN_ERR_NOMEM, "L#: basis nodes not apart (out of memory?)");
+  if (lw_reserve(&L->tmp, L->wit.n) < 0)
+    return NOMEM(L);
+  memcpy(L->tmp.s, L->wit.s, L->wit.n * sizeof *L->wit.s);
+  L->tmp.n = L->wit.n;
+  return 0;
+}
+
 /* separate: one witness query per frontier node with several candidates.
- * Returns 1 if any query was made. */
+ * The words are listed first and asked a batch at a time (lc_ahead); an
+ * answer may give a later node's candidates another witness, whose word
+ * is then asked as usual (the listed one stays unused). Returns 1 if any
+ * query was made. */
 static int separate(lsharp *L) {
-  int did = 0;
+  int did = 0, rc;
+  la_clear(&L->ahead);
+  for (size_t f = 0; f < L->nf && L->ahead.cap; f++) {
+    const fentry *e = &L->fr[f];
+    if (e->n_cand < 2)
+      continue;
+    if (witness_word(L, e) < 0)
+      break; /* the loop below reports it when it gets there */
+    if (lw_access(&L->q, L->t, e->node) < 0)
+      return NOMEM(L);
+    if ((rc = la_add(L->c, &L->ahead, L->q.s, L->q.n, L->tmp.s, L->tmp.n)) < 0)
+      return rc;
+  }
+  size_t asked = 0;
   for (size_t f = 0; f < L->nf; f++) {
     fentry *e = &L->fr[f];
     if (e->n_cand < 2)
       continue;
-    if (!apart(L, L->basis[e->cand[0]], L->basis[e->cand[1]], true) || !L->wit.n)
-      return lc_fail(L->c, LEARN_ERR_NOMEM, "L#: basis nodes not apart (out of memory?)");
-    if (lw_reserve(&L->tmp, L->wit.n) < 0)
-      return NOMEM(L);
-    memcpy(L->tmp.s, L->wit.s, L->wit.n * sizeof *L->wit.s);
-    L->tmp.n = L->wit.n;
-    int rc = query_access_then(L, e->node, L->tmp.s, L->tmp.n, NULL, 0);
+    if ((rc = witness_word(L, e)) < 0 || (rc = la_reach(L->c, &L->ahead, asked++)) < 0)
+      return rc;
+    rc = query_access_then(L, e->node, L->tmp.s, L->tmp.n, NULL, 0);
     if (rc < 0)
       return rc;
     did = 1;
@@ -271,6 +307,7 @@ int learn_lsharp(learn_ctx *c) {
   memset(&h, 0, sizeof h);
   L.c = c;
   L.t = &c->tree;
+  la_init(&L.ahead, c);
   L.cap_b = 16;
   L.basis = malloc(L.cap_b * sizeof *L.basis);
   if (!L.basis)
@@ -322,6 +359,7 @@ int learn_lsharp(learn_ctx *c) {
   lw_free(&L.q);
   lw_free(&L.sigma);
   lw_free(&L.tmp);
+  la_free(&L.ahead);
   lw_free(&cex);
   return rc;
 }

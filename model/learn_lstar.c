@@ -32,6 +32,7 @@ typedef struct lstar {
   size_t buf_cap;
   lword q;
   unsigned gen;
+  lc_ahead ahead; /* the cells fill() is about to ask */
 } lstar;
 
 #define NOMEM(L) lc_fail((L)->c, LEARN_ERR_NOMEM, "out of memory")
@@ -144,8 +145,17 @@ static int start(lstar *L) {
   return 0;
 }
 
-/* fill asks every missing cell. */
+/* fill asks every missing cell, row by row. The cells' words are listed
+ * first and asked a batch at a time (lc_ahead). */
 static int fill(lstar *L) {
+  int rc;
+  la_clear(&L->ahead);
+  for (size_t r = 0; r < L->n_rows && L->ahead.cap; r++)
+    for (size_t j = L->rows[r].n_cells; j < L->nE; j++)
+      if ((rc = la_add(L->c, &L->ahead, L->rows[r].w.s, L->rows[r].w.n, L->E[j].s,
+                       L->E[j].n)) < 0)
+        return rc;
+  size_t asked = 0;
   for (size_t r = 0; r < L->n_rows; r++) {
     lrow *row = &L->rows[r];
     if (row->n_cells == L->nE)
@@ -169,8 +179,8 @@ static int fill(lstar *L) {
         L->buf = b;
         L->buf_cap = 2 * L->q.n;
       }
-      int rc = lc_query(L->c, L->q.s, L->q.n, L->buf);
-      if (rc < 0)
+      if ((rc = la_reach(L->c, &L->ahead, asked++)) < 0 ||
+          (rc = lc_query(L->c, L->q.s, L->q.n, L->buf)) < 0)
         return rc;
       if (L->gen != L->t->generation)
         return 0;
@@ -293,6 +303,7 @@ int learn_lstar(learn_ctx *c) {
   memset(&h, 0, sizeof h);
   L.c = c;
   L.t = &c->tree;
+  la_init(&L.ahead, c);
   rc = start(&L);
   while (rc >= 0) {
     if (L.gen != L.t->generation && (rc = start(&L)) < 0)
@@ -324,6 +335,7 @@ int learn_lstar(learn_ctx *c) {
   free(L.E);
   free(L.buf);
   lw_free(&L.q);
+  la_free(&L.ahead);
   lw_free(&cex);
   return rc;
 }

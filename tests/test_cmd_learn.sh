@@ -11,7 +11,7 @@
 #   learned Promela, and the CCC witness replays with
 #   `run --connect --oracle` to the same violation; a short learning run
 #   over TCP (plaintext alphabet, query budget) finds the plaintext login,
-#   and with --concurrency 4 learns what it learns with 1;
+#   and with --concurrency 4 learns and diffs what it does with 1;
 # - a query budget hit exits 3; usage errors exit 2.
 # usage: test_cmd_learn.sh FTPSFUZZ
 FTPSFUZZ=$1
@@ -102,9 +102,10 @@ rc=0
 [ "$rc" -eq 1 ] || fail "TCP witness replay: exit $rc: $(cat "$WORK/replay2.log")"
 echo "ok: learned over TCP ($(grep '^queries' "$WORK/tcp/summary.txt")): plaintext login in the diff"
 
-# --concurrency 4 over TCP (equivalence tests in batches, 4 connections at
-# once) learns what --concurrency 1 learns: the same states, query counts
-# and diff (an alphabet without TLS: seconds, and no timing in the answers)
+# --concurrency 4 over TCP (learning queries, equivalence tests and the
+# diff's replays in batches, 4 connections at once) learns what
+# --concurrency 1 learns: the same states, query counts and diff (an
+# alphabet without TLS: seconds, and no timing in the answers)
 printf 'USER_OK\nPASS_OK\nNOOP\nPBSZ_0\nPROT_P\n' >"$WORK/conc.alphabet"
 for c in 1 4; do
   rc=0
@@ -118,6 +119,17 @@ counts() { grep -E '^(states|queries|symbols|equivalence queries|rounds|cache hi
   fail "--concurrency 4 counted otherwise: $(counts "$WORK/conc1") / $(counts "$WORK/conc4")"
 [ -n "$(rows "$WORK/conc1")" ] && [ "$(rows "$WORK/conc1")" = "$(rows "$WORK/conc4")" ] ||
   fail "--concurrency 4 learned another diff"
+# the diff's replays ran 4 at once too: the same diff.md (rows in the same
+# order), witnesses and replay counts
+replays() { sed -n 's/^diff: \(.*\) replays in .*/\1/p' "$1/summary.txt"; }
+cmp -s "$WORK/conc1/diff.md" "$WORK/conc4/diff.md" ||
+  fail "--concurrency 4: another diff.md: $(diff "$WORK/conc1/diff.md" "$WORK/conc4/diff.md")"
+[ "$(ls "$WORK/conc1/witnesses")" = "$(ls "$WORK/conc4/witnesses")" ] ||
+  fail "--concurrency 4: other witnesses"
+[ -n "$(replays "$WORK/conc1")" ] && [ "$(replays "$WORK/conc1")" = "$(replays "$WORK/conc4")" ] ||
+  fail "--concurrency 4 replayed otherwise: $(replays "$WORK/conc1") / $(replays "$WORK/conc4")"
+grep -q '^learn wall time: .*(up to 4 connections at once)' "$WORK/conc4/summary.txt" ||
+  fail "--concurrency 4: the summary does not say so"
 echo "ok: --concurrency 4 over TCP: the same machine and counts as 1 ($(counts "$WORK/conc4" | tr '\n' ' '))"
 
 # 3. a budget that ends learning early: the last hypothesis, exit 3

@@ -381,7 +381,9 @@ static learn_stats exact(tsul *t, learn_algorithm alg, learn_config cfg, const c
 
 /* same_run: learning |t| with its SUL answering batches gives the very
  * machine and stats of asking one query at a time (only the words past a
- * counterexample are extra, as unused_*), and batches are really used. */
+ * counterexample are extra, as unused_*), and batches are really used,
+ * by the learning steps (L#'s extension and separation, L*'s table) as
+ * well as by equivalence testing. */
 static void same_run(tsul *t, learn_algorithm alg, learn_config cfg, const char *what) {
   learn_mealy one, many;
   learn_stats a, b;
@@ -398,6 +400,9 @@ static void same_run(tsul *t, learn_algorithm alg, learn_config cfg, const char 
   CHECK_EQ_INT(t->dups, 0);
   CHECK(t->batches > 0 && t->widest > 1);
   CHECK(t->batched_words <= t->queries);
+  /* learning queries were batched too, not only equivalence tests: more
+   * batch answers were used than there were equivalence tests */
+  CHECK(t->batched_words - b.unused_queries > b.eq_queries);
   CHECK_EQ_INT(b.queries + b.unused_queries, t->queries);
   CHECK_EQ_INT(one.n_states, many.n_states);
   if (one.n_states == many.n_states) {
@@ -589,6 +594,31 @@ static void test_flip_once(void) {
       CHECK_EQ_INT(st.nondet, 1);
       learn_mealy_free(&m);
     }
+  /* With batches (answered last to first) the flipped answer is the SUL's
+   * Nth, which may be one never used (then nothing disagrees); when it is
+   * used, the tree goes stale in the middle of a learning step whose other
+   * prefetched answers are used later or left unused, never twice. */
+  size_t disagreed = 0;
+  t.batching = true;
+  for (long flip = 1; flip <= 40; flip += 3)
+    for (int a = 0; a < 2; a++) {
+      learn_mealy m;
+      learn_stats st;
+      char err[256];
+      ts_reset_counts(&t);
+      t.flip_query = flip;
+      t.flip_pos = 0;
+      int rc = learn_it(&t, (learn_algorithm)a, &cfg, &m, &st, err, sizeof err);
+      CHECK_EQ_INT(rc, LEARN_OK);
+      CHECK(isomorphic(&m, &t));
+      CHECK(st.nondet <= 1);
+      CHECK_EQ_INT(st.queries + st.unused_queries, t.queries);
+      CHECK(t.batches > 0);
+      disagreed += st.nondet;
+      learn_mealy_free(&m);
+    }
+  t.batching = false;
+  CHECK(disagreed >= 10);
   free(t.seen);
 }
 

@@ -15,11 +15,8 @@
 
 static learn_alphabet full;
 
-/* ask plays |names| (space-separated inputs) as one query and checks the
- * outputs against |want| (space-separated). */
-static void ask(learn_ftps *m, const char *names, const char *want) {
-  learn_sul s = learn_ftps_sul(m);
-  learn_sym word[32];
+/* parse_word: |names| (space-separated inputs) as a word of |full|. */
+static size_t parse_word(const char *names, learn_sym *word) {
   size_t n = 0;
   char buf[512];
   snprintf(buf, sizeof(buf), "%s", names);
@@ -31,6 +28,15 @@ static void ask(learn_ftps *m, const char *names, const char *want) {
         word[n] = (learn_sym)j;
     n++;
   }
+  return n;
+}
+
+/* ask plays |names| (space-separated inputs) as one query and checks the
+ * outputs against |want| (space-separated). */
+static void ask(learn_ftps *m, const char *names, const char *want) {
+  learn_sul s = learn_ftps_sul(m);
+  learn_sym word[32];
+  size_t n = parse_word(names, word);
   learn_out out[32];
   char err[256] = "";
   int rc = s.query(s.ctx, word, n, out, err, sizeof(err));
@@ -112,6 +118,47 @@ static void map_text(learn_ftps *m, const char *names, const char *text, const c
   transcript_cleanup(&t);
 }
 
+/* learn_ftps_play_batch (in-process: one after another) gives every job
+ * what learn_ftps_play gives it alone, judged; an empty word plays
+ * nothing. The concurrent TCP path: test_cmd_learn.sh (--concurrency 4). */
+static void test_play_batch(learn_ftps *m, const judge_config *jc) {
+  static const char *const names[] = {"USER_OK PASS_OK NOOP", "", "AUTH_TLS HANDSHAKE CCC",
+                                      "QUIT NOOP"};
+  static const char *const want[] = {"530 530 200", "", "234 hs_ok 534", "221 closed"};
+  enum { N = sizeof(names) / sizeof(names[0]) };
+  learn_sym words[N][8];
+  learn_ftps_job jobs[N];
+  memset(jobs, 0, sizeof(jobs));
+  for (size_t j = 0; j < N; j++) {
+    jobs[j].word = words[j];
+    jobs[j].n = parse_word(names[j], words[j]);
+  }
+  size_t before = learn_ftps_plays(m);
+  learn_ftps_play_batch(m, jc, jobs, N);
+  CHECK_EQ_INT(learn_ftps_plays(m) - before, N - 1);
+  for (size_t j = 0; j < N; j++) {
+    CHECK_EQ_INT(jobs[j].rc, 0);
+    if (jobs[j].n == 0) {
+      CHECK_EQ_INT(jobs[j].got.n, 0);
+      CHECK(jobs[j].res.judged.o == NULL);
+      learn_ftps_job_cleanup(&jobs[j]);
+      continue;
+    }
+    CHECK(jobs[j].res.judged.o != NULL);
+    CHECK_EQ_INT(jobs[j].res.judged.violations, 0);
+    learn_out out[8];
+    char got[256];
+    size_t used = 0;
+    got[0] = 0;
+    CHECK_EQ_INT(learn_ftps_map(m, jobs[j].word, &jobs[j].got, jobs[j].n, out), 0);
+    for (size_t i = 0; i < jobs[j].n; i++)
+      used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? " " : "",
+                               learn_ftps_output_name(m, out[i]));
+    CHECK_STR(got, want[j]);
+    learn_ftps_job_cleanup(&jobs[j]);
+  }
+}
+
 int main(void) {
   test_alphabet();
   char err[256];
@@ -159,6 +206,9 @@ int main(void) {
   ask(m, "AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PROT_P PASV_DATA_CLEAR LIST NOOP",
       "234 hs_ok 331 230 200 200 227 150.425+data_clear 200");
   CHECK(learn_ftps_plays(m) == 11);
+  judge_config jc = play_judge_config(&o.target);
+  jc.all = true;
+  test_play_batch(m, &jc);
   /* hand-written transcripts: a multi-line reply counts once, the greeting
    * is nobody's, a close shows at the next input */
   map_text(m, "NOOP QUIT NOOP",
