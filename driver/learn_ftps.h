@@ -10,7 +10,9 @@
  *   reply counts once: "150.226");
  * - the runner's events, each after a '+' ("200+tls_shutdown", "hs_fail"):
  *   hs_ok, hs_fail, tls_shutdown, tls_plain (a plaintext reply where TLS
- *   was due), tls_error, tls_unterm, timeout, limit, in stream order; then
+ *   was due), tls_error, tls_unterm, timeout (also an in-process handshake
+ *   the server left stalled: over TCP that is a timeout), limit, in stream
+ *   order; then
  *   the data connection's events (data_tls, data_clear, data_fail) after
  *   all of them ("150.226+data_tls", "522+data_clear"): the data
  *   connection is another TCP connection, so where its end falls among the

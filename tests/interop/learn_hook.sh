@@ -9,7 +9,8 @@
 # status.
 # Environment: LEARN_FTPSFUZZ the binary, LEARN_OUT the output directory
 # (replaced), LEARN_ARGS more options for learn (split on blanks; later
-# options win).
+# options win), LEARN_THEN a command run after learning as LEARN_THEN HOST
+# PORT, the server and the fixture still there (to replay witnesses).
 set -uo pipefail
 host=$1 port=$2 user=$3 pass=$4 policy=$5
 cfg=()
@@ -28,3 +29,6 @@ trap 'rm -rf "$home/pub" "$home/ftpsfuzz-learn.txt"' EXIT
 # shellcheck disable=SC2086 # LEARN_ARGS is a list of options
 "$LEARN_FTPSFUZZ" learn --connect "$host:$port" --user "$user" --pass "$pass" "${cfg[@]}" \
   ${LEARN_ARGS:-} --quiet --out "$LEARN_OUT"
+rc=$?
+[ -z "${LEARN_THEN:-}" ] || "$LEARN_THEN" "$host" "$port"
+exit $rc
