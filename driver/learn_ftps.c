@@ -337,8 +337,13 @@ int learn_ftps_map(learn_ftps *m, const learn_sym *word, const transcript *got, 
       snprintf(tok, sizeof(tok), "%03u", c);
       seg_add(s, '.', tok);
     } else if (st->kind == TRANSCRIPT_E) {
+      int was_dead = dead;
       const char *tok = event_token(st, &dead);
-      if (tok && is_data_token(tok)) {
+      if (tok && is_data_token(tok) && was_dead) {
+        /* the data connection's end after the control connection's (or
+         * after the client gave up) is teardown, recorded or not as the
+         * timing goes */
+      } else if (tok && is_data_token(tok)) {
         if (s->n_data < sizeof(s->data) / sizeof(s->data[0]))
           s->data[s->n_data++] = tok;
         else

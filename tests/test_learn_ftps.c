@@ -241,6 +241,12 @@ int main(void) {
            "# learn: input 0\nC: LIST\nS: 522 No\nE: data clear 0 bytes sha256=00\n"
            "# learn: input 1\nC: NOOP\nS: 200 ok\n",
            "522+data_clear 200");
+  /* ... but after the client gave up (vsftpd's plaintext 500 OOPS inside
+   * TLS) the data connection's end is teardown, recorded or not */
+  map_text(m, "LIST NOOP",
+           "# learn: input 0\nC: LIST\nS: 150 Here\nE: tls error plaintext 500 OOPS\n"
+           "E: data clear 0 bytes sha256=00\n# learn: input 1\n# not played: client gave up\n",
+           "150+tls_plain gave_up");
   learn_ftps_free(m);
   test_config_cleanup(&cfg);
   return testlib_finish();
