@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# learn_live.sh FTPSFUZZ SERVER - `ftpsfuzz learn` against a real FTPS
+# learn_live.sh FTPSFUZZ SERVER[-ssl] - `ftpsfuzz learn` against a real FTPS
 # server (Debian 12 packages, started by check_server.sh, TLS required for
 # login and data, loopback only), bounded in time, with a small alphabet
 # that reaches the server's known deviations; the diff must show them:
 #   vsftpd    its plaintext "500 OOPS" on the TLS control connection after a
 #             failed data handshake (LIST after PASV_DATA_CLEAR under PROT
 #             P: NO_PLAINTEXT_AFTER_234), PROT without PBSZ
+#   vsftpd-ssl  vsftpd again, AUTH SSL: data protected although PROT never
+#             said P (PROT_LEVEL_KEPT)
 #   proftpd   data protected after AUTH SSL although PROT never said P
 #             (PROT_LEVEL_KEPT), PROT without PBSZ
 #   pureftpd  a second 234 to AUTH TLS inside TLS (NO_SECOND_234), PROT
@@ -24,14 +26,17 @@ fail() {
   exit 1
 }
 
+LEARN_TIME=${FTPSFUZZ_LEARN_TIME:-75}
 case $SERVER in
 vsftpd) inputs="AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PROT_P PASV_DATA_CLEAR LIST"
   want="LIST:NO_PLAINTEXT_AFTER_234 PROT_P:PBSZ_BEFORE_PROT" ;;
+vsftpd-ssl) inputs="AUTH_SSL HANDSHAKE USER_OK PASS_OK PASV_DATA_TLS LIST"
+  want="LIST:PROT_LEVEL_KEPT" SERVER=vsftpd LEARN_TIME=${FTPSFUZZ_LEARN_TIME:-60} ;;
 proftpd) inputs="AUTH_SSL HANDSHAKE USER_OK PASS_OK PBSZ_0 PROT_P PASV_DATA_TLS LIST"
   want="LIST:PROT_LEVEL_KEPT PROT_P:PBSZ_BEFORE_PROT" ;;
 pureftpd) inputs="AUTH_TLS HANDSHAKE USER_OK PASS_OK PBSZ_0 PROT_P"
   want="AUTH_TLS:NO_SECOND_234 PROT_P:PBSZ_BEFORE_PROT" ;;
-*) fail "unknown server '$SERVER' (vsftpd, proftpd, pureftpd)" ;;
+*) fail "unknown server '$SERVER' (vsftpd, vsftpd-ssl, proftpd, pureftpd)" ;;
 esac
 printf '%s\n' $inputs >"$WORK/alphabet"
 
@@ -57,7 +62,7 @@ chmod +x "$WORK/then.sh"
 export LEARN_FTPSFUZZ=$FTPSFUZZ LEARN_OUT=$WORK/out LEARN_THEN=$WORK/then.sh
 # 4 connections at once, a time budget: the deviations show within it (the
 # model's cover set leads the learner to the deep states early)
-export LEARN_ARGS="--alphabet $WORK/alphabet --time ${FTPSFUZZ_LEARN_TIME:-75} --timeout 1500 \
+export LEARN_ARGS="--alphabet $WORK/alphabet --time $LEARN_TIME --timeout 1500 \
 --rate 40 --settle 100 --repeats 5 --concurrency 4"
 rc=0
 FTPSFUZZ_SERVER_HOOK=$HERE/learn_hook.sh bash "$HERE/check_server.sh" "$FTPSFUZZ" "$SERVER" required \
