@@ -461,6 +461,8 @@ int cmd_learn(int argc, char **argv) {
                "%.2f s%s\n",
             d.n_rows, d.replays, security, learn_ftps_plays(map) - plays_before, diff_s,
             at_once);
+    fprintf(o, "not exercised: %zu transitions (their input came after a close or after "
+               "the client gave up)\n", d.unexercised);
     if (lr == LEARN_ERR_BUDGET)
       fprintf(o, "budget: reached before the hypothesis was confirmed (%s)\n", why_unconfirmed);
     else if (lr == LEARN_ERR_NONDET)

@@ -80,6 +80,8 @@ static int judge_replay(learn_diff *d, learn_ftps *map, const learn_mealy *m, si
     return -1;
   }
   d->replays++;
+  if (learn_ftps_is_sink(map, m->out[c]))
+    d->unexercised++;
   const char *replayed = "";
   if (outs[L] != m->out[c]) {
     d->mismatches++;

@@ -44,6 +44,9 @@ typedef struct learn_diff {
   learn_diff_row *rows;
   size_t n_rows;
   size_t replays, mismatches;    /* replays whose output differed from the learned one */
+  size_t unexercised;            /* transitions whose input was never played: the
+                                    connection had closed or the client had given
+                                    up before it (a sink's), so nothing was judged */
 } learn_diff;
 
 /* learn_diff_run replays every transition of |m| through |map| and judges

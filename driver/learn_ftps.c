@@ -557,10 +557,11 @@ static const char *sul_input_name(void *ctx, learn_sym i) { return learn_ftps_in
 static const char *sul_output_name(void *ctx, learn_out o) {
   return learn_ftps_output_name(ctx, o);
 }
-static bool sul_is_sink(void *ctx, learn_out o) {
-  const learn_ftps *m = ctx;
+bool learn_ftps_is_sink(const learn_ftps *m, learn_out o) {
   return o == m->closed_id || o == m->gave_up_id;
 }
+
+static bool sul_is_sink(void *ctx, learn_out o) { return learn_ftps_is_sink(ctx, o); }
 
 static int sul_output_id(void *ctx, const char *name, learn_out *o) {
   size_t l = strlen(name);

@@ -137,6 +137,10 @@ void learn_ftps_job_cleanup(learn_ftps_job *j);
 const char *learn_ftps_output_name(const learn_ftps *m, learn_out o);
 const char *learn_ftps_input_name(const learn_ftps *m, learn_sym i);
 
+/* learn_ftps_is_sink: |o| is "closed" or "gave_up" (the input was not
+ * played). */
+bool learn_ftps_is_sink(const learn_ftps *m, learn_out o);
+
 /* learn_ftps_plays: connections (plays) made so far (thread-safe). */
 size_t learn_ftps_plays(const learn_ftps *m);
 

@@ -68,6 +68,10 @@ int learn_report_write(const char *dir, learn_ftps *map, const learn_mealy *m, c
             d->replays);
     learn_diff_print_table(d, map, f);
   }
+  if (d->unexercised)
+    fprintf(f, "\n%zu of those transitions were not exercised: their input came after the "
+               "connection closed or the client gave up, so nothing was judged.\n",
+            d->unexercised);
   if (d->mismatches)
     fprintf(f, "\nNote: %zu replays answered otherwise than learned (a non-deterministic "
                "server).\n", d->mismatches);

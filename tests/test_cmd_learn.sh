@@ -29,6 +29,9 @@ rc=0
 [ "$rc" -eq 0 ] || fail "learn core: exit $rc: $(cat "$WORK/core.log")"
 grep -q '^states: [0-9]' "$WORK/core/summary.txt" || fail "no summary"
 grep -q 'No learned transition breaks the model' "$WORK/core/diff.md" || fail "diff not empty"
+# the sinks' transitions were never played: counted apart, not as judged
+grep -q '^not exercised: [1-9][0-9]* transitions' "$WORK/core/summary.txt" &&
+  grep -q 'were not exercised' "$WORK/core/diff.md" || fail "the sinks' transitions not reported"
 [ -s "$WORK/core/access/q0.fts" ] && [ -s "$WORK/core/learned.dot" ] || fail "outputs missing"
 # every access script replays in-process without a violation
 for f in "$WORK"/core/access/*.fts; do
